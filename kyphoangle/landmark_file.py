@@ -1,0 +1,191 @@
+"""The landmark interchange file `kyphoangle.landmarks/1`: one reader's points on one film, as JSON.
+
+```json
+{"format": "kyphoangle.landmarks/1",
+ "image": {"sop_instance_uid": "1.2.3"},
+ "reader": "r.smith", "read_type": "site",
+ "fractured_levels": ["L1"],
+ "points": {"T12.superior.posterior": [812.5, 1930.0]},
+ "not_evaluable": {"L2": {"reason": "obscured", "note": "bowel gas"}},
+ "normal_table": "farcy-1990",
+ "endpoints": {"kyphosis": "T4.superior-T12.inferior", "lordosis": "L1.superior-S1.superior"},
+ "calibration": {"row_mm": 0.15, "col_mm": 0.15}}
+```
+Points are `[column, row]` in DICOM image-relative pixels (top-left corner of the first pixel is
+(0, 0)). Only `format`, `image.sop_instance_uid` and `points` are required; `calibration` is a manual
+calibration stored with the read (source `manual`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from kyphoangle.errors import KyphoangleError, LandmarkError, LandmarkFileError
+from kyphoangle.protocol import GlobalEndpoints, NotEvaluable, validate_levels, validate_points
+from kyphoangle.spacing import PixelSpacing, SpacingSource
+
+LANDMARK_FORMAT = "kyphoangle.landmarks/1"
+
+
+class ReadType(StrEnum):
+    """Why a read was made: at the site, by a central reader, as a repeat, or by the adjudicator."""
+
+    SITE = "site"
+    CENTRAL = "central"
+    REPEAT = "repeat"
+    ADJUDICATION = "adjudication"
+
+
+@dataclass(frozen=True, slots=True)
+class LandmarkFile:
+    """One reader's landmarks on one image, as exchanged in `kyphoangle.landmarks/1` files."""
+
+    sop_instance_uid: str
+    points: Mapping[str, tuple[float, float]]
+    reader: str | None = None
+    read_type: ReadType = ReadType.SITE
+    fractured_levels: tuple[str, ...] = ()
+    not_evaluable: Mapping[str, NotEvaluable] = field(default_factory=dict)
+    normal_table: str | None = None
+    endpoints: GlobalEndpoints | None = None
+    calibration: PixelSpacing | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "read_type", ReadType(self.read_type))
+        object.__setattr__(self, "points", MappingProxyType(dict(self.points)))
+        object.__setattr__(self, "not_evaluable", MappingProxyType(dict(self.not_evaluable)))
+
+    def to_document(self) -> dict[str, Any]:
+        """The JSON-ready document, keys in a stable order."""
+        document: dict[str, Any] = {
+            "format": LANDMARK_FORMAT,
+            "image": {"sop_instance_uid": self.sop_instance_uid},
+            "reader": self.reader,
+            "read_type": str(self.read_type),
+            "fractured_levels": list(self.fractured_levels),
+            "points": {key: [column, row] for key, (column, row) in self.points.items()},
+        }
+        if self.not_evaluable:
+            document["not_evaluable"] = {
+                level: {"reason": str(item.reason), "note": item.note}
+                for level, item in self.not_evaluable.items()
+            }
+        if self.normal_table is not None:
+            document["normal_table"] = self.normal_table
+        if self.endpoints is not None:
+            document["endpoints"] = {
+                "kyphosis": GlobalEndpoints.label(self.endpoints.kyphosis),
+                "lordosis": GlobalEndpoints.label(self.endpoints.lordosis),
+            }
+        if self.calibration is not None:
+            document["calibration"] = {"row_mm": self.calibration.row_mm, "col_mm": self.calibration.col_mm}
+        return document
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise LandmarkError(message)
+
+
+def parse_landmark_document(data: object) -> LandmarkFile:
+    """Validate a decoded landmark document; raises LandmarkError saying what is wrong."""
+    _require(isinstance(data, dict), "the file does not hold a JSON object")
+    assert isinstance(data, dict)
+    _require(
+        data.get("format") == LANDMARK_FORMAT,
+        f"format must be {LANDMARK_FORMAT!r}, found {data.get('format')!r}",
+    )
+    image = data.get("image")
+    _require(
+        isinstance(image, dict) and isinstance(image.get("sop_instance_uid"), str),
+        "image.sop_instance_uid is missing",
+    )
+    assert isinstance(image, dict)
+    raw_points = data.get("points")
+    _require(isinstance(raw_points, dict), "points must be an object mapping landmark keys to [column, row]")
+    assert isinstance(raw_points, dict)
+    for key, value in raw_points.items():
+        _require(isinstance(value, list), f"landmark {key}: expected [column, row]")
+    points = {key: (point.column, point.row) for key, point in validate_points(raw_points).items()}
+    reader = data.get("reader")
+    _require(reader is None or isinstance(reader, str), "reader must be a login name")
+    try:
+        read_type = ReadType(data.get("read_type", "site"))
+    except ValueError:
+        raise LandmarkError(f"read_type must be one of {', '.join(ReadType)}") from None
+    levels = data.get("fractured_levels", [])
+    _require(
+        isinstance(levels, list) and all(isinstance(x, str) for x in levels),
+        "fractured_levels must be a list",
+    )
+    raw_skipped = data.get("not_evaluable", {})
+    _require(isinstance(raw_skipped, dict), "not_evaluable must map levels to {reason, note}")
+    not_evaluable: dict[str, NotEvaluable] = {}
+    for level, entry in raw_skipped.items():
+        _require(
+            isinstance(entry, dict) and "reason" in entry, f"not_evaluable {level}: a reason is required"
+        )
+        not_evaluable[level] = NotEvaluable(entry["reason"], str(entry.get("note", "")))
+    validate_levels(not_evaluable)
+    table = data.get("normal_table")
+    _require(table is None or isinstance(table, str), "normal_table must be a table name")
+    raw_endpoints = data.get("endpoints")
+    endpoints = None
+    if raw_endpoints is not None:
+        _require(isinstance(raw_endpoints, dict), "endpoints must be {kyphosis, lordosis}")
+        endpoints = GlobalEndpoints.parse(raw_endpoints.get("kyphosis"), raw_endpoints.get("lordosis"))
+    calibration = None
+    raw_calibration = data.get("calibration")
+    if raw_calibration is not None:
+        _require(isinstance(raw_calibration, dict), "calibration must be {row_mm, col_mm}")
+        row_mm, col_mm = raw_calibration.get("row_mm"), raw_calibration.get("col_mm")
+        _require(
+            all(
+                isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and v > 0
+                for v in (row_mm, col_mm)
+            ),
+            "calibration row_mm and col_mm must be positive numbers",
+        )
+        calibration = PixelSpacing(float(row_mm), float(col_mm), SpacingSource.MANUAL)
+    return LandmarkFile(
+        sop_instance_uid=image["sop_instance_uid"],
+        points=points,
+        reader=reader,
+        read_type=read_type,
+        fractured_levels=validate_levels(levels),
+        not_evaluable=not_evaluable,
+        normal_table=table,
+        endpoints=endpoints,
+        calibration=calibration,
+    )
+
+
+def read_landmark_file(path: str | Path) -> LandmarkFile:
+    """Read and validate a landmark file; raises LandmarkFileError naming the file and the problem."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LandmarkFileError(path, f"cannot be read ({exc.__class__.__name__}: {exc})") from None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise LandmarkFileError(path, f"is not valid JSON ({exc})") from None
+    try:
+        return parse_landmark_document(data)
+    except KyphoangleError as exc:
+        raise LandmarkFileError(path, str(exc)) from None
+
+
+def write_landmark_file(path: str | Path, landmarks: LandmarkFile) -> None:
+    """Write a landmark file atomically (a temporary file renamed over the target)."""
+    target = Path(path)
+    temporary = target.with_name(target.name + ".tmp")
+    temporary.write_text(json.dumps(landmarks.to_document(), indent=2) + "\n", encoding="utf-8")
+    temporary.replace(target)
