@@ -225,6 +225,20 @@ class Measurement:
     normal_table_version: str | None = None
     endpoints: str | None = None
 
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready record (the `measurements` entries of `kyphoangle measure --format json`)."""
+        return {
+            "name": str(self.name),
+            "level": self.level,
+            "value": self.value,
+            "unit": str(self.unit),
+            "landmarks": list(self.landmarks),
+            "spacing_source": str(self.spacing_source),
+            "normal_table": self.normal_table,
+            "normal_table_version": self.normal_table_version,
+            "endpoints": self.endpoints,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class NotComputed:
@@ -234,6 +248,15 @@ class NotComputed:
     level: str | None
     missing: tuple[str, ...]
     reason: str
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready record (the `not_computed` entries of `kyphoangle measure --format json`)."""
+        return {
+            "name": str(self.name),
+            "level": self.level,
+            "missing": list(self.missing),
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True, slots=True)
