@@ -1,43 +1,71 @@
-"""Pixel spacing of a radiograph and where it came from (DOMAIN.md, "Calibration")."""
+"""Pixel spacing of a film and where it came from, shared by geometry, storage and file reading."""
 
 from __future__ import annotations
 
+import enum
+import math
 from dataclasses import dataclass
-from enum import StrEnum
 
 
-class SpacingSource(StrEnum):
-    """Which attribute (or action) gave the pixel spacing used for a measurement."""
+class SpacingSource(enum.StrEnum):
+    """Where a pixel spacing comes from; stored next to every value measured with it."""
 
     PIXEL_SPACING = "pixel_spacing"
+    """Pixel Spacing (0028,0030): calibrated at the patient."""
     IMAGER_PIXEL_SPACING = "imager_pixel_spacing"
+    """Imager Pixel Spacing (0018,1164): at the detector, magnified by the beam geometry."""
     IMAGER_PIXEL_SPACING_ERMF = "imager_pixel_spacing_ermf"
+    """Imager Pixel Spacing divided by the Estimated Radiographic Magnification Factor (0018,1114)."""
     MANUAL = "manual"
+    """Calibrated by a reader who clicked two points a known distance apart."""
     NONE = "none"
+    """No spacing at all: distances are in pixels."""
 
 
 @dataclass(frozen=True, slots=True)
 class PixelSpacing:
-    """Physical size of one pixel, `(row_mm, col_mm)`, with its source; both None when unknown."""
+    """Physical size of a pixel: row spacing (between rows, vertical) and column spacing, in mm.
+
+    The DICOM order is kept: `row_mm` is the first value of Pixel Spacing, the distance between the
+    centres of adjacent rows; `col_mm` is the second value, the distance between adjacent columns.
+    With `source` NONE both are None; otherwise both are finite and positive.
+    """
 
     row_mm: float | None
     col_mm: float | None
     source: SpacingSource
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "source", SpacingSource(self.source))
-        known = self.row_mm is not None and self.col_mm is not None
-        if known != (self.source is not SpacingSource.NONE):
-            raise ValueError(f"spacing source {self.source} does not match row/column spacing")
-        if known and not (self.row_mm > 0 and self.col_mm > 0):  # type: ignore[operator]
-            raise ValueError("pixel spacing must be positive")
+        source = SpacingSource(self.source)
+        object.__setattr__(self, "source", source)
+        if source is SpacingSource.NONE:
+            if self.row_mm is not None or self.col_mm is not None:
+                raise ValueError("a spacing whose source is 'none' cannot have values")
+            return
+        for name, value in (("row_mm", self.row_mm), ("col_mm", self.col_mm)):
+            if value is None or isinstance(value, bool) or not math.isfinite(value) or value <= 0:
+                raise ValueError(f"{name} must be a positive finite number of mm, got {value!r}")
+        object.__setattr__(self, "row_mm", float(self.row_mm))  # type: ignore[arg-type]
+        object.__setattr__(self, "col_mm", float(self.col_mm))  # type: ignore[arg-type]
 
     @classmethod
-    def unknown(cls) -> PixelSpacing:
-        """No spacing at all: angles assume square pixels, heights are in pixels."""
+    def none(cls) -> PixelSpacing:
+        """Return the spacing of a film with no calibration at all."""
         return cls(None, None, SpacingSource.NONE)
+
+    @classmethod
+    def manual(cls, row_mm: float, col_mm: float) -> PixelSpacing:
+        """Return a spacing calibrated by hand (two points of known distance)."""
+        return cls(row_mm, col_mm, SpacingSource.MANUAL)
 
     @property
     def is_known(self) -> bool:
-        """True when the spacing gives millimetres."""
+        """Whether distances can be given in mm."""
         return self.source is not SpacingSource.NONE
+
+    @property
+    def row_to_col_ratio(self) -> float | None:
+        """Row spacing over column spacing (what angles need), or None without spacing."""
+        if self.row_mm is None or self.col_mm is None:
+            return None
+        return self.row_mm / self.col_mm

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Set up and run every test and check: ruff, mypy (strict), the import contracts, pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+export QT_QPA_PLATFORM=offscreen
+echo "== ruff" && .venv/bin/ruff check . && .venv/bin/ruff format --check .
+echo "== mypy (strict)" && .venv/bin/mypy
+echo "== import contracts" && .venv/bin/lint-imports
+echo "== pytest" && .venv/bin/python -m pytest "$@"
