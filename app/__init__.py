@@ -1,0 +1,1 @@
+"""The kyphoangle reading workstation: a thin Qt layer over the core (`kyphoangle`)."""

@@ -1,0 +1,142 @@
+"""Reliability statistics: ICC(2,1) with its 95% CI, Bland-Altman limits, SEM and minimal detectable change.
+
+Definitions (written here because the statisticians will ask):
+- ICC(2,1): two-way random effects, absolute agreement, single measures (Shrout & Fleiss 1979, case 2;
+  McGraw & Wong 1996, ICC(A,1)) from the two-way ANOVA of an n-subjects x k-raters table:
+  `(MSR - MSE) / (MSR + (k - 1) MSE + k (MSC - MSE) / n)`. The 95% CI is McGraw & Wong's (1996, case 2A)
+  with Satterthwaite's degrees of freedom, as in R's `psych::ICC` and `irr::icc`.
+- Bland-Altman (1986): bias = mean of (rater 2 - rater 1); 95% limits of agreement = bias +/- 1.96 SD.
+- SEM for absolute agreement (de Vet et al. 2006): `sqrt(rater variance + error variance)`, that is
+  `sqrt((MSC - MSE) / n + MSE)` with a negative rater variance set to zero.
+- Minimal detectable change (95%): `1.96 * sqrt(2) * SEM`.
+Only complete rows (every rater measured the subject) enter the computation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy import stats
+
+from kyphoangle.errors import KyphoangleError
+
+Z_95 = float(stats.norm.ppf(0.975))
+
+
+class AgreementError(KyphoangleError):
+    """Too few paired values to compute a reliability statistic."""
+
+
+@dataclass(frozen=True, slots=True)
+class TwoWayAnova:
+    """Mean squares of a subjects x raters table without replication."""
+
+    n_subjects: int
+    k_raters: int
+    ms_rows: float
+    ms_columns: float
+    ms_error: float
+
+
+@dataclass(frozen=True, slots=True)
+class IccResult:
+    """ICC(2,1) with its 95% confidence interval and the ANOVA behind it."""
+
+    icc: float
+    ci_low: float
+    ci_high: float
+    anova: TwoWayAnova
+
+
+@dataclass(frozen=True, slots=True)
+class BlandAltman:
+    """Bias (second minus first) and 95% limits of agreement, in the measurement's unit."""
+
+    n_pairs: int
+    bias: float
+    sd_difference: float
+    lower_limit: float
+    upper_limit: float
+
+
+def _complete_table(
+    values: Sequence[Sequence[float | None]] | npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]:
+    table = np.array(
+        [[np.nan if v is None else float(v) for v in row] for row in values], dtype=np.float64, ndmin=2
+    )
+    if table.size == 0:
+        raise AgreementError("no values to compare")
+    return table[~np.isnan(table).any(axis=1)]
+
+
+def two_way_anova(values: Sequence[Sequence[float | None]] | npt.NDArray[np.float64]) -> TwoWayAnova:
+    """Two-way ANOVA of an n x k table (rows: subjects, columns: raters); incomplete rows are dropped."""
+    table = _complete_table(values)
+    n, k = table.shape
+    if n < 2 or k < 2:
+        raise AgreementError(f"need at least 2 subjects rated by at least 2 raters, have {n} x {k}")
+    grand = table.mean()
+    ss_rows = k * float(((table.mean(axis=1) - grand) ** 2).sum())
+    ss_columns = n * float(((table.mean(axis=0) - grand) ** 2).sum())
+    ss_error = float(((table - grand) ** 2).sum()) - ss_rows - ss_columns
+    return TwoWayAnova(
+        n_subjects=n,
+        k_raters=k,
+        ms_rows=ss_rows / (n - 1),
+        ms_columns=ss_columns / (k - 1),
+        ms_error=max(ss_error, 0.0) / ((n - 1) * (k - 1)),
+    )
+
+
+def icc_2_1(
+    values: Sequence[Sequence[float | None]] | npt.NDArray[np.float64], *, confidence: float = 0.95
+) -> IccResult:
+    """ICC(2,1), two-way random, absolute agreement, single measures, with its confidence interval."""
+    anova = two_way_anova(values)
+    n, k = anova.n_subjects, anova.k_raters
+    msr, msc, mse = anova.ms_rows, anova.ms_columns, anova.ms_error
+    denominator = msr + (k - 1) * mse + k * (msc - mse) / n
+    if denominator <= 0:
+        raise AgreementError("all values are identical: the ICC is undefined")
+    icc = (msr - mse) / denominator
+    alpha = 1.0 - confidence
+    if icc >= 1.0 or mse == 0.0:
+        return IccResult(icc, icc, icc, anova)
+    a = k * icc / (n * (1.0 - icc))
+    b = 1.0 + k * icc * (n - 1) / (n * (1.0 - icc))
+    v = (a * msc + b * mse) ** 2 / ((a * msc) ** 2 / (k - 1) + (b * mse) ** 2 / ((n - 1) * (k - 1)))
+    f_upper = float(stats.f.ppf(1.0 - alpha / 2.0, n - 1, v))
+    f_lower = float(stats.f.ppf(1.0 - alpha / 2.0, v, n - 1))
+    common = k * msc + (k * n - k - n) * mse
+    low = n * (msr - f_upper * mse) / (f_upper * common + n * msr)
+    high = n * (f_lower * msr - mse) / (common + n * f_lower * msr)
+    return IccResult(icc, low, high, anova)
+
+
+def bland_altman(first: Sequence[float | None], second: Sequence[float | None]) -> BlandAltman:
+    """Bias and 95% limits of agreement of `second - first` over complete pairs."""
+    if len(first) != len(second):
+        raise AgreementError("the two series have different lengths")
+    table = _complete_table(list(zip(first, second, strict=True)))
+    if len(table) < 2:
+        raise AgreementError(f"need at least 2 complete pairs, have {len(table)}")
+    differences = table[:, 1] - table[:, 0]
+    bias = float(differences.mean())
+    sd = float(differences.std(ddof=1))
+    return BlandAltman(len(table), bias, sd, bias - Z_95 * sd, bias + Z_95 * sd)
+
+
+def sem_agreement(anova: TwoWayAnova) -> float:
+    """Standard error of measurement for absolute agreement: sqrt(rater variance + error variance)."""
+    rater_variance = max((anova.ms_columns - anova.ms_error) / anova.n_subjects, 0.0)
+    return math.sqrt(rater_variance + anova.ms_error)
+
+
+def minimal_detectable_change(sem: float) -> float:
+    """Smallest change beyond measurement error with 95% confidence: 1.96 * sqrt(2) * SEM."""
+    return Z_95 * math.sqrt(2.0) * sem
