@@ -55,3 +55,39 @@ class LandmarkFileError(LandmarkError):
 
 class NormalTableError(KyphoangleError):
     """A normal table is unknown or its resource file is malformed."""
+
+
+class StorageError(KyphoangleError):
+    """The study database cannot be opened, migrated or written."""
+
+
+class NotFoundError(StorageError):
+    """A subject, image, read, visit or user named by the user does not exist."""
+
+
+class ReadLockedError(StorageError):
+    """A signed read cannot be changed; an amendment (a new read with a reason) is needed."""
+
+
+class ConcurrentEditError(StorageError):
+    """Someone else saved the record since it was opened; reopen it and redo the change."""
+
+
+class AuthenticationError(KyphoangleError):
+    """The login or the password is wrong, or the account is disabled."""
+
+
+class PermissionDeniedError(KyphoangleError):
+    """The user's role does not allow the action."""
+
+
+class ReasonRequiredError(KyphoangleError):
+    """Changing a recorded value needs a reason, for the audit trail."""
+
+
+class AuditTrailError(StorageError):
+    """The audit trail is damaged: an event was edited, deleted or inserted outside the program."""
+
+
+class ScheduleError(KyphoangleError):
+    """The visit schedule file is malformed (overlapping windows, missing fields, ...)."""

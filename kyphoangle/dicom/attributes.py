@@ -7,9 +7,9 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from pydicom.datadict import keyword_for_tag
 from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
-from pydicom.datadict import keyword_for_tag
 from pydicom.tag import BaseTag, Tag
 
 
@@ -28,7 +28,8 @@ def functional_group_items(ds: Dataset, frame: int) -> Iterator[Dataset]:
     Functional Groups Sequences instead of the top level; the per-frame item wins over the shared one.
     """
     yield ds
-    for keyword, index in (("PerFrameFunctionalGroupsSequence", frame), ("SharedFunctionalGroupsSequence", 0)):
+    groups_at = (("PerFrameFunctionalGroupsSequence", frame), ("SharedFunctionalGroupsSequence", 0))
+    for keyword, index in groups_at:
         try:
             groups = ds.get(keyword)
             if groups and 0 <= index < len(groups):

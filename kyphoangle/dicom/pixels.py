@@ -20,7 +20,9 @@ import numpy.typing as npt
 from pydicom import uid
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
-from pydicom.pixels import apply_color_lut, apply_modality_lut, get_decoder, pixel_array
+from pydicom.pixels.decoders.base import get_decoder
+from pydicom.pixels.processing import apply_color_lut, apply_modality_lut
+from pydicom.pixels.utils import pixel_array
 
 from kyphoangle.dicom.attributes import decimals, find_in_groups, integer, text
 from kyphoangle.errors import (
@@ -114,7 +116,9 @@ def check_layout(ds: Dataset, path: Path, warnings: list[str]) -> ImageLayout:
     if allocated not in (1, 8, 16, 32, 64):
         raise NotAnImageError(path, f"the image has an invalid bit depth (Bits Allocated {allocated})")
     if not 1 <= stored <= allocated:
-        warnings.append(f"Bits Stored {stored} is impossible with Bits Allocated {allocated}; read as {allocated}")
+        warnings.append(
+            f"Bits Stored {stored} is impossible with Bits Allocated {allocated}; {allocated} used"
+        )
         stored = allocated
         ds.BitsStored = allocated
         ds.HighBit = allocated - 1
@@ -124,15 +128,17 @@ def check_layout(ds: Dataset, path: Path, warnings: list[str]) -> ImageLayout:
         warnings.append("Pixel Representation is missing; read as unsigned")
         ds.PixelRepresentation = 0
     if samples not in (1, 3):
-        raise NotAnImageError(path, f"the image has {samples} colour channels; only grey or colour images can be shown")
+        raise NotAnImageError(
+            path, f"the image has {samples} channels per pixel; only grey or colour images can be shown"
+        )
     if "SamplesPerPixel" not in ds:
         ds.SamplesPerPixel = samples
     if samples == 1 and photometric not in (*_GREY, "PALETTE COLOR"):
-        warnings.append(f"Photometric Interpretation {photometric[:20]!r} is unusable for grey pixels; MONOCHROME2 used")
+        warnings.append(f"Photometric Interpretation {photometric[:20]!r} is unusable; MONOCHROME2 used")
         photometric = "MONOCHROME2"
         ds.PhotometricInterpretation = photometric
     elif samples == 3 and photometric not in _COLOUR:
-        warnings.append(f"Photometric Interpretation {photometric[:20]!r} is unusable for colour pixels; RGB used")
+        warnings.append(f"Photometric Interpretation {photometric[:20]!r} is unusable; RGB used")
         photometric = "RGB"
         ds.PhotometricInterpretation = photometric
     if samples == 3 and "PlanarConfiguration" not in ds:
@@ -193,9 +199,10 @@ def _check_decoder(syntax: str, path: Path, layout: ImageLayout) -> None:
         decoder = get_decoder(uid.UID(syntax))
     except NotImplementedError:
         raise UnsupportedEncodingError(
-            path, f"{label} pixel data cannot be read by kyphoangle (it is not a still-image encoding it supports)"
+            path, f"{label} pixel data cannot be read by kyphoangle (not a still-image encoding it supports)"
         ) from None
-    if syntax == uid.JPEGExtended12Bit and layout.bits_stored > 8 and "pylibjpeg" not in decoder.available_plugins:
+    twelve_bit = syntax == uid.JPEGExtended12Bit and layout.bits_stored > 8
+    if twelve_bit and "pylibjpeg" not in decoder.available_plugins:
         raise UnsupportedEncodingError(path, f"12-bit JPEG Extended pixel data needs the {_TWELVE_BIT_JPEG}")
     if not decoder.is_available:
         raise UnsupportedEncodingError(path, f"{label} pixel data needs the {package or 'matching'} package")
@@ -283,11 +290,11 @@ def apply_modality(
             if info.min <= min(reach) and max(reach) <= info.max:
                 out = arr.astype(dtype)
                 if slope != 1.0:
-                    out *= dtype(int(slope))
+                    np.multiply(out, dtype(int(slope)), out=out)
                 if intercept >= 0:
-                    out += dtype(int(intercept))
+                    np.add(out, dtype(int(intercept)), out=out)
                 else:  # keeps unsigned types legal: the result is known to be in range
-                    out -= dtype(-int(intercept))
+                    np.subtract(out, dtype(-int(intercept)), out=out)
                 return out
     out32 = arr.astype(np.float32)
     out32 *= np.float32(slope)
@@ -297,7 +304,10 @@ def apply_modality(
 
 def _rescale(item: Dataset, warnings: list[str]) -> tuple[float, float]:
     values = []
-    for tag, name, default in ((RESCALE_SLOPE, "Rescale Slope", 1.0), (RESCALE_INTERCEPT, "Rescale Intercept", 0.0)):
+    for tag, name, default in (
+        (RESCALE_SLOPE, "Rescale Slope", 1.0),
+        (RESCALE_INTERCEPT, "Rescale Intercept", 0.0),
+    ):
         numbers = decimals(item, tag)
         if numbers is None:
             values.append(default)

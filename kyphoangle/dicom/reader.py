@@ -14,7 +14,7 @@ from pydicom import dcmread
 from pydicom.datadict import keyword_for_tag
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
-from pydicom.uid import UID
+from pydicom.uid import UID, DeflatedExplicitVRLittleEndian
 
 from kyphoangle.dicom import attributes as attr
 from kyphoangle.dicom.pixels import (
@@ -38,9 +38,12 @@ MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
 _CAPTURE_LOCK = threading.Lock()
 """`warnings.catch_warnings` is process-wide: reads that capture pydicom's warnings take turns."""
 
-_PIXEL_TAG_BYTES = {
-    tag.to_bytes(4, "big")[1::-1] + tag.to_bytes(4, "big")[:1:-1] for tag in PIXEL_DATA_TAGS
-} | {tag.to_bytes(2, "big") + (tag & 0xFFFF).to_bytes(2, "big") for tag in (t >> 16 << 16 | t & 0xFFFF for t in PIXEL_DATA_TAGS)}
+_PIXEL_TAG_BYTES = frozenset(
+    (tag >> 16).to_bytes(2, order) + (tag & 0xFFFF).to_bytes(2, order)
+    for tag in PIXEL_DATA_TAGS
+    for order in ("little", "big")
+)
+"""The encoded tags of the pixel data elements, in both byte orders."""
 
 
 def read_header(path: str | os.PathLike[str]) -> RadiographHeader:
@@ -158,10 +161,8 @@ def _plausible(ds: Dataset) -> bool:
 
 def _pixel_data_follows(fp: BinaryIO, ds: Dataset) -> bool:
     """After a read that stopped before the pixels, whether the next element is pixel data."""
-    if attr.text(ds.file_meta, "TransferSyntaxUID", []) == "1.2.840.10008.1.2.1.99" if hasattr(
-        ds, "file_meta"
-    ) else False:
-        fp.seek(0)  # deflated: the stop position is inside the inflated stream, so read it all
+    if transfer_syntax(ds) == DeflatedExplicitVRLittleEndian:
+        fp.seek(0)  # the stop position is inside the inflated stream: read it all, pixels deferred
         return has_pixel_data(dcmread(fp, defer_size=1024))
     return fp.read(4) in _PIXEL_TAG_BYTES
 
@@ -202,7 +203,9 @@ def _what_it_is(ds: Dataset) -> str:
     return "a DICOM object without pixel data"
 
 
-def _header(ds: Dataset, path: Path, warnings: list[str], *, has_pixels: bool, frame: int) -> RadiographHeader:
+def _header(
+    ds: Dataset, path: Path, warnings: list[str], *, has_pixels: bool, frame: int
+) -> RadiographHeader:
     meta = getattr(ds, "file_meta", Dataset())
     rows, columns, frames, samples, allocated, stored, photometric = (
         read_layout(ds, warnings) if has_pixels or "Rows" in ds else (0, 0, 0, 0, 0, 0, "")

@@ -41,9 +41,8 @@ def _windows(ds: Dataset, warnings: list[str], frame: int) -> list[VoiPreset]:
         warnings.append(f"Window Center/Width is malformed ({problem}); ignored")
         return []
     if len(centers) != len(widths):
-        warnings.append(
-            f"{len(centers)} window centers but {len(widths)} widths; only the first {min(len(centers), len(widths))} used"
-        )
+        used = min(len(centers), len(widths))
+        warnings.append(f"{len(centers)} window centers but {len(widths)} widths; the first {used} used")
     explanations = raw_strings(item, WINDOW_EXPLANATION) or []
     function_text = text(item, "VOILUTFunction", warnings).upper() or VoiFunction.LINEAR.value
     try:
@@ -101,7 +100,8 @@ def _lut(ds: Dataset, item: Dataset, index: int, warnings: list[str]) -> VoiLut 
         explanation = text(item, "LUTExplanation", warnings)
         return VoiLut(first, table, bits, explanation)
     except Exception as exc:
-        warnings.append(f"VOI LUT {index + 1} is malformed ({str(exc)[:60] or exc.__class__.__name__}); ignored")
+        reason = str(exc)[:60] or exc.__class__.__name__
+        warnings.append(f"VOI LUT {index + 1} is malformed ({reason}); ignored")
         return None
 
 

@@ -1,0 +1,22 @@
+"""Reading radiographs from DICOM files, folders and DICOMDIRs; pixel and display transforms."""
+
+from kyphoangle.dicom.radiograph import (
+    PatientIdentity,
+    Radiograph,
+    RadiographHeader,
+    VoiFunction,
+    VoiLut,
+    VoiPreset,
+)
+from kyphoangle.dicom.reader import load_radiograph, read_header
+
+__all__ = [
+    "PatientIdentity",
+    "Radiograph",
+    "RadiographHeader",
+    "VoiFunction",
+    "VoiLut",
+    "VoiPreset",
+    "load_radiograph",
+    "read_header",
+]
