@@ -6,10 +6,9 @@ from collections.abc import Iterable
 
 from PySide6.QtGui import QUndoCommand
 
-from kyphoangle.protocol import NotEvaluable
-
 from app.guidance import describe_key
 from app.read_model import Position, ReadModel
+from kyphoangle.protocol import NotEvaluable
 
 NUDGE_COMMAND_ID = 1001
 """Consecutive arrow-key nudges of one landmark merge into one undo step."""

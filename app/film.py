@@ -141,7 +141,7 @@ def load_film(path: str | Path, frame: int = 0) -> FilmLike:
 def _load_with_pydicom(path: Path, frame: int) -> SimpleFilm:
     import pydicom
     from pydicom.errors import InvalidDicomError
-    from pydicom.pixels import apply_modality_lut
+    from pydicom.pixels.processing import apply_modality_lut
 
     try:
         ds = pydicom.dcmread(path)
@@ -186,8 +186,9 @@ def _load_with_pydicom(path: Path, frame: int) -> SimpleFilm:
             name = str(names[index]) if index < len(names) else f"Window {index + 1}"
             presets.append(SimplePreset(float(c), max(1.0, float(w)), name))
     if not presets:
-        low, high = np.percentile(pixels[:: max(1, pixels.shape[0] // 256), :: max(1, pixels.shape[1] // 256)],
-                                  (0.5, 99.5))
+        low, high = np.percentile(
+            pixels[:: max(1, pixels.shape[0] // 256), :: max(1, pixels.shape[1] // 256)], (0.5, 99.5)
+        )
         presets.append(SimplePreset(float(low + high) / 2, max(1.0, float(high - low)), "Automatic"))
     return SimpleFilm(
         pixels=pixels,
@@ -290,7 +291,7 @@ def display_aspect(film: FilmLike) -> float:
 
 SPACING_SOURCE_TEXT: dict[SpacingSource, str] = {
     SpacingSource.PIXEL_SPACING: "Pixel Spacing, calibrated at the patient",
-    SpacingSource.IMAGER_PIXEL_SPACING: "Imager Pixel Spacing, at the detector (not corrected for magnification)",
+    SpacingSource.IMAGER_PIXEL_SPACING: "Imager Pixel Spacing, at the detector, not magnification-corrected",
     SpacingSource.IMAGER_PIXEL_SPACING_ERMF: "Imager Pixel Spacing corrected by the magnification factor",
     SpacingSource.MANUAL: "manual calibration",
     SpacingSource.NONE: "no spacing in the file: heights in pixels",

@@ -122,4 +122,9 @@ class ViewGeometry:
         return replace(self, viewport=(max(1.0, width), max(1.0, height)))
 
 
-_ROTATIONS: dict[int, tuple[float, float]] = {0: (1.0, 0.0), 90: (0.0, 1.0), 180: (-1.0, 0.0), 270: (0.0, -1.0)}
+_ROTATIONS: dict[int, tuple[float, float]] = {
+    0: (1.0, 0.0),
+    90: (0.0, 1.0),
+    180: (-1.0, 0.0),
+    270: (0.0, -1.0),
+}

@@ -11,13 +11,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from app.events import Event
 from kyphoangle.anatomy import LandmarkKey
 from kyphoangle.errors import KyphoangleError
 from kyphoangle.landmark_file import LandmarkFile, ReadType
 from kyphoangle.normal_table import DEFAULT_NORMAL_TABLE
 from kyphoangle.protocol import GlobalEndpoints, NotEvaluable, validate_levels
-
-from app.events import Event
 
 Position = tuple[float, float]
 

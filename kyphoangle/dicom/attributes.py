@@ -4,13 +4,44 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
+import warnings as warnings_module
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from pydicom.datadict import keyword_for_tag
 from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.tag import BaseTag, Tag
+
+_CAPTURE_LOCK = threading.RLock()
+"""`warnings.catch_warnings` is process-wide: reads that capture pydicom's warnings take turns."""
+
+
+@contextmanager
+def captured_warnings(warnings: list[str]) -> Iterator[None]:
+    """Record pydicom's warnings about the file (malformed values it tolerated) in `warnings`.
+
+    Other categories (e.g. DeprecationWarning) are re-issued unchanged once the capture ends.
+    """
+    others: list[warnings_module.WarningMessage] = []
+    try:
+        with _CAPTURE_LOCK, warnings_module.catch_warnings(record=True) as caught:
+            warnings_module.simplefilter("always", UserWarning)
+            try:
+                yield
+            finally:
+                for item in caught:
+                    if not issubclass(item.category, UserWarning):
+                        others.append(item)
+                        continue
+                    message = " ".join(str(item.message).split())[:300]
+                    if message and message not in warnings:
+                        warnings.append(message)
+    finally:
+        for item in others:
+            warnings_module.warn_explicit(item.message, item.category, item.filename, item.lineno)
 
 
 def tag_label(tag: int) -> str:

@@ -100,12 +100,17 @@ def read_layout(ds: Dataset, warnings: list[str]) -> tuple[int, int, int, int, i
 def check_layout(ds: Dataset, path: Path, warnings: list[str]) -> ImageLayout:
     """Check the image attributes before decoding; repair harmless omissions in `ds`, refuse the rest."""
     rows, columns, frames, samples, allocated, stored, photometric = read_layout(ds, warnings)
+    if "Rows" not in ds or "Columns" not in ds:
+        raise NotAnImageError(
+            path, "the file has image data but does not give the image size (rows, columns)"
+        )
     if rows <= 0 or columns <= 0 or rows > MAX_DIMENSION or columns > MAX_DIMENSION:
         raise NotAnImageError(path, f"the image has an impossible size ({rows} rows x {columns} columns)")
     if frames < 1:
         warnings.append(f"Number of Frames is {frames}; read as 1")
         frames = 1
-        ds.NumberOfFrames = 1
+    if "NumberOfFrames" in ds:
+        ds.NumberOfFrames = frames  # replaces a malformed value by the one we read
     total = rows * columns * frames
     if total > MAX_PIXELS:
         raise NotAnImageError(
@@ -216,7 +221,7 @@ def decode_frame(ds: Dataset, path: Path, layout: ImageLayout, frame: int) -> np
     _check_decoder(syntax, path, layout)
     index = frame if layout.number_of_frames > 1 else None
     try:
-        arr = pixel_array(ds, index=index)
+        arr = pixel_array(ds, index=index, allow_excess_frames=False)
     except MemoryError:
         raise NotAnImageError(path, "the image is too large to open") from None
     except Exception as exc:
@@ -250,7 +255,7 @@ def to_grey(arr: npt.NDArray[Any], ds: Dataset, path: Path, layout: ImageLayout)
             raise NotAnImageError(path, "the image's colour palette is missing or damaged") from None
     if arr.ndim == 2:
         return arr
-    if arr.dtype in (np.uint8, np.uint16):
+    if arr.dtype == np.uint8:  # OpenCV's fixed-point weights are exact enough for 8 bits only
         import cv2
 
         return np.asarray(cv2.cvtColor(np.ascontiguousarray(arr), cv2.COLOR_RGB2GRAY))

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
-import warnings as warnings_module
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -30,13 +26,10 @@ from kyphoangle.dicom.pixels import (
 from kyphoangle.dicom.radiograph import MONOCHROME1, PatientIdentity, Radiograph, RadiographHeader
 from kyphoangle.dicom.spacing import read_pixel_aspect_ratio, read_spacing
 from kyphoangle.dicom.voi import computed_preset, read_voi_presets
-from kyphoangle.errors import NoPixelDataError, NotDicomError, RadiographError
+from kyphoangle.errors import CorruptPixelDataError, NoPixelDataError, NotDicomError, RadiographError
 
 MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
 """SOP Class UID of a DICOMDIR."""
-
-_CAPTURE_LOCK = threading.Lock()
-"""`warnings.catch_warnings` is process-wide: reads that capture pydicom's warnings take turns."""
 
 _PIXEL_TAG_BYTES = frozenset(
     (tag >> 16).to_bytes(2, order) + (tag & 0xFFFF).to_bytes(2, order)
@@ -44,6 +37,9 @@ _PIXEL_TAG_BYTES = frozenset(
     for order in ("little", "big")
 )
 """The encoded tags of the pixel data elements, in both byte orders."""
+
+
+_TRUNCATED_PIXELS = "the file is truncated or damaged: its image data ends early"
 
 
 def read_header(path: str | os.PathLike[str]) -> RadiographHeader:
@@ -54,7 +50,7 @@ def read_header(path: str | os.PathLike[str]) -> RadiographHeader:
     """
     file = Path(path)
     warnings: list[str] = []
-    with _captured(warnings):
+    with attr.captured_warnings(warnings):
         ds, pixels_present = _read_dataset(file, stop_before_pixels=True)
         return _header(ds, file, warnings, has_pixels=pixels_present, frame=0)
 
@@ -69,10 +65,14 @@ def load_radiograph(path: str | os.PathLike[str], *, frame: int = 0) -> Radiogra
     """
     file = Path(path)
     warnings: list[str] = []
-    with _captured(warnings):
+    with attr.captured_warnings(warnings):
         ds, _ = _read_dataset(file, stop_before_pixels=False)
         if not has_pixel_data(ds):
-            raise NoPixelDataError(file, f"this file holds no image: it is {_what_it_is(ds)}")
+            # pydicom drops image data that ends early (a truncated copy): tell that from a report.
+            header_ds, pixels_follow = _read_dataset(file, stop_before_pixels=True)
+            if pixels_follow:
+                raise CorruptPixelDataError(file, _TRUNCATED_PIXELS)
+            raise NoPixelDataError(file, f"this file holds no image: it is {_what_it_is(header_ds)}")
         layout = check_layout(ds, file, warnings)
         if not 0 <= frame < layout.number_of_frames:
             raise RadiographError(
@@ -91,23 +91,6 @@ def load_radiograph(path: str | os.PathLike[str], *, frame: int = 0) -> Radiogra
     return Radiograph(**fields, pixels=pixels, frame=frame, voi_presets=tuple(presets))
 
 
-@contextmanager
-def _captured(warnings: list[str]) -> Iterator[None]:
-    """Record pydicom's warnings about the file (malformed values it tolerated) in `warnings`."""
-    with _CAPTURE_LOCK, warnings_module.catch_warnings(record=True) as caught:
-        warnings_module.simplefilter("always", UserWarning)
-        try:
-            yield
-        finally:
-            for item in caught:
-                if issubclass(item.category, UserWarning):
-                    message = " ".join(str(item.message).split())
-                    if message and message not in warnings:
-                        warnings.append(message[:300])
-                else:
-                    warnings_module.warn_explicit(item.message, item.category, item.filename, item.lineno)
-
-
 def _read_dataset(path: Path, *, stop_before_pixels: bool) -> tuple[Dataset, bool]:
     """Parse the file; return the dataset and whether it holds pixel data. Errors are ours."""
     try:
@@ -120,6 +103,11 @@ def _read_dataset(path: Path, *, stop_before_pixels: bool) -> tuple[Dataset, boo
                 raise NotDicomError(path, "the file is empty")
             ds = _parse(fp, path, stop_before_pixels=stop_before_pixels)
             present = _pixel_data_follows(fp, ds) if stop_before_pixels else has_pixel_data(ds)
+        if len(ds) == 0:
+            # pydicom returns an empty dataset when the file ends inside an element.
+            if not stop_before_pixels and _read_dataset(path, stop_before_pixels=True)[1]:
+                raise CorruptPixelDataError(path, _TRUNCATED_PIXELS)
+            raise NotDicomError(path, "the file is truncated or damaged: its DICOM header cannot be read")
     except RadiographError:
         raise
     except FileNotFoundError:
@@ -137,7 +125,9 @@ def _parse(fp: BinaryIO, path: Path, *, stop_before_pixels: bool) -> Dataset:
     except InvalidDicomError:
         pass
     except Exception as exc:
-        raise NotDicomError(path, f"the DICOM header is damaged or truncated ({_short(exc)})") from None
+        raise NotDicomError(
+            path, f"the file is damaged or truncated: it cannot be read ({_short(exc)})"
+        ) from None
     # Old (ACR-NEMA style) files start directly with the dataset: accept them only if they parse into
     # plausible image attributes, so that random bytes are never taken for DICOM.
     fp.seek(0)
@@ -155,7 +145,7 @@ def _plausible(ds: Dataset) -> bool:
     tags = list(ds.keys())
     if len(tags) < 3 or not any(tag in ds for tag in (0x00080016, 0x00280010, 0x00080018)):
         return False
-    known = sum(1 for tag in tags if tag.is_private or keyword_for_tag(tag))
+    known = sum(1 for tag in tags if tag.is_private or tag.element == 0 or keyword_for_tag(tag))
     return known >= 0.9 * len(tags)
 
 
@@ -198,6 +188,8 @@ def _what_it_is(ds: Dataset) -> str:
             return description
     if modality == "SR":
         return "a structured report"
+    if "Image Storage" in name:
+        return f"a {name.removesuffix(' Storage')} whose pixel data is missing"
     if name and name != sop_class:
         return f"a '{name}' object"
     return "a DICOM object without pixel data"

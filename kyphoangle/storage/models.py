@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -153,7 +152,6 @@ class Base(DeclarativeBase):
     """Declarative base of every model; its metadata is what the migrations must produce."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map: dict[Any, Any] = {dt.datetime: UTCDateTime()}
 
 
 class Study(Base):
@@ -451,7 +449,10 @@ class CampaignCase(Base):
     """An image presented under a random case code, so readers see no identity, date or visit."""
 
     __tablename__ = "campaign_case"
-    __table_args__ = (UniqueConstraint("campaign_id", "case_code"), UniqueConstraint("campaign_id", "image_id"))
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "case_code"),
+        UniqueConstraint("campaign_id", "image_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))

@@ -9,6 +9,7 @@ database holds its own copy (table `visit`), so assignments never change behind 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -60,7 +61,7 @@ class VisitSchedule:
         for visit in ordered:
             if visit.min_day > visit.max_day or not visit.min_day <= visit.target_day <= visit.max_day:
                 raise ScheduleError(f"visit {visit.code}: the window must hold its target day")
-        for earlier, later in zip(ordered, ordered[1:], strict=False):
+        for earlier, later in itertools.pairwise(ordered):
             if later.min_day <= earlier.max_day:
                 raise ScheduleError(f"visits {earlier.code} and {later.code} have overlapping windows")
 

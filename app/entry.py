@@ -1,0 +1,119 @@
+"""`kyphoangle` entry point: no arguments open the reading workstation, anything else is the CLI.
+
+`kyphoangle --self-check` opens a demo film offscreen, places its landmarks, computes a measurement
+and exits 0 (used to check a frozen installer). `kyphoangle --data-dir DIR` opens the workstation on
+another data folder.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+GUI_OPTIONS = ("--data-dir",)
+"""Options that open the workstation rather than a CLI command."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Dispatch: GUI, self-check or the command line."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] == "--self-check":
+        return self_check()
+    if not args or args[0] in GUI_OPTIONS:
+        data_dir = Path(args[1]) if len(args) >= 2 and args[0] == "--data-dir" else None
+        return run_gui(data_dir)
+    from kyphoangle.cli import main as cli_main
+
+    return cli_main(args)
+
+
+def default_data_dir() -> Path:
+    """Where the workstation keeps its reads, users and catalogue (platformdirs user data dir)."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("kyphoangle", appauthor=False)) / "workstation"
+
+
+def run_gui(data_dir: Path | None = None) -> int:
+    """Sign in, then show the reading window until it closes."""
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from app.dialogs import LoginDialog
+    from app.main_window import ReadingWindow
+    from app.read_store import LocalReadStore
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    QApplication.setOrganizationName("kyphoangle")
+    QApplication.setApplicationName("kyphoangle")
+    folder = data_dir or default_data_dir()
+    store = LocalReadStore(folder)
+    settings = QSettings()
+    login = LoginDialog(store, last_user=str(settings.value("login/last_user", "")))
+    if login.exec() != LoginDialog.DialogCode.Accepted or login.account is None:
+        return 1
+    settings.setValue("login/last_user", login.account.login)
+    window = ReadingWindow(store, login.account, settings, recovery_dir=folder / "recovery")
+    window.show()
+    return int(app.exec())
+
+
+def self_check() -> int:
+    """Open a demo film offscreen, place its landmarks, compute the angles; 0 when all is well."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QEventLoop, QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from app.commands import PlaceLandmarkCommand, SetFracturedLevelsCommand
+    from app.main_window import ReadingWindow
+    from app.read_store import LocalReadStore, ReaderAccount
+    from app.sample_film import write_sample_film
+    from kyphoangle.normal_table import load_normal_table
+    from kyphoangle.protocol import compute_measurements
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    with tempfile.TemporaryDirectory(prefix="kyphoangle-self-check-") as temporary:
+        folder = Path(temporary)
+        film = write_sample_film(folder / "demo.dcm", rows=800, columns=400, spacing_mm=(0.75, 0.75))
+        store = LocalReadStore(folder / "data")
+        settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
+        window = ReadingWindow(store, ReaderAccount("demo", "Demo reader"), settings)
+        window.setProperty("suppress_dialogs", True)
+        loop = QEventLoop()
+        window.loader.film_loaded.connect(lambda *_: loop.quit())
+        window.loader.load_failed.connect(lambda *_: loop.quit())
+        QTimer.singleShot(20000, loop.quit)
+        window.open_film(film.path)
+        loop.exec()
+        if window.film is None:
+            print("self-check: FAILED: the demo film did not open", file=sys.stderr)
+            return 1
+        window.undo_stack.push(SetFracturedLevelsCommand(window.model, ("L1",)))
+        for step in window.steps:
+            window.undo_stack.push(PlaceLandmarkCommand(window.model, step.key, film.truth[step.key]))
+        window.grab()
+        result = window.result
+        expected = compute_measurements(
+            film.truth,
+            spacing=window.film.spacing,
+            fractured_levels=("L1",),
+            normal_table=load_normal_table(),
+        )
+        shown = result.get("thoracic_kyphosis") if result else None
+        truth = expected.get("thoracic_kyphosis")
+        window.save_draft()
+        window.close()
+        app.processEvents()
+        if shown is None or truth is None or abs(shown.value - truth.value) > 1e-9:
+            print("self-check: FAILED: thoracic kyphosis not computed as expected", file=sys.stderr)
+            return 1
+        platform = QApplication.platformName()
+        print(f"self-check: OK (thoracic kyphosis {shown.value:+.1f} deg, Qt platform {platform})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

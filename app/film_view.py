@@ -1,0 +1,561 @@
+"""The film view: renders only the visible region at screen scale, draws landmarks, runs the tool.
+
+Mouse: left places/drags landmarks, right-drag sets window (horizontal: width, vertical: level),
+middle-drag or Space+left-drag pans, wheel zooms about the cursor. Display rotation and flip change
+only the picture: landmarks stay in image coordinates.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QImage,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPen,
+    QResizeEvent,
+    QTransform,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from app import style
+from app.film import FilmLike, Region, display_aspect, render_region, render_window, resample_region
+from app.geometry import ViewGeometry
+from app.placement import Action, PlacementTool, ToolState
+from kyphoangle.anatomy import Corner, EndplateRef, EndplateSide, LandmarkKey
+
+ZOOM_LIMITS = (0.02, 40.0)
+"""Smallest and largest zoom, screen pixels per image pixel."""
+_BLOCK = 64
+"""Visible regions are widened to multiples of this many image pixels so small pans reuse a render."""
+
+
+@dataclass(frozen=True, slots=True)
+class VoiWindow:
+    """A display window in modality units."""
+
+    center: float
+    width: float
+
+
+@dataclass(slots=True)
+class Overlay:
+    """What the view draws over the film; set by the window from the model."""
+
+    points: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    target: str | None = None
+    banner: str = ""
+    footer: str = ""
+    show_labels: bool = True
+
+
+class FilmView(QWidget):
+    """Shows one film with its landmarks; emits the placement tool's actions (`tool_acted`)."""
+
+    tool_acted = Signal(object)
+    """A placement tool action (`app.placement.Action`) the window turns into an undo command."""
+    view_changed = Signal()
+    """Zoom, pan, rotation, flip or window changed."""
+    preview_moved = Signal(object)
+    """A point being placed or dragged moved: `(key, (column, row))`, or None when it ended."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("filmView")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMouseTracking(True)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(320, 240)
+        self.setAutoFillBackground(False)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.film: FilmLike | None = None
+        self.view_geometry = ViewGeometry(viewport=(float(self.width()), float(self.height())))
+        self.voi = VoiWindow(0.0, 1.0)
+        self.inverted = False
+        self.overlay = Overlay()
+        self.message = (
+            "Open a film: File > Open film (Ctrl+O), or double-click an image in the study browser."
+        )
+        self.tool = PlacementTool(lambda: self.overlay.points, lambda: self.overlay.target)
+        self._drag_mode: str | None = None
+        self._drag_start = QPointF()
+        self._drag_geometry = self.view_geometry
+        self._drag_voi = self.voi
+        self._space_held = False
+        self._cursor: QPointF | None = None
+        self._sample_key: tuple[Any, ...] | None = None
+        self._sample: npt.NDArray[Any] | None = None
+        self._image_key: tuple[Any, ...] | None = None
+        self._image: QImage | None = None
+        self.render_count = 0
+
+    # ----------------------------------------------------------------------------------- film and view
+    def set_film(self, film: FilmLike | None) -> None:
+        """Show a film fitted to the view with its first window preset."""
+        self.film = film
+        self._sample_key = self._image_key = None
+        self._sample = None
+        self._image = None
+        self.tool.cancel()
+        self.tool.select(None)
+        if film is not None:
+            preset = film.voi_presets[0] if film.voi_presets else None
+            self.voi = VoiWindow(preset.center, preset.width) if preset else self._auto_window(film)
+            self.view_geometry = replace(
+                self.view_geometry, aspect=display_aspect(film), rotation=0, flipped=False
+            ).fitted(film.rows, film.columns)
+            self.inverted = False
+        self.update()
+        self.view_changed.emit()
+
+    @staticmethod
+    def _auto_window(film: FilmLike) -> VoiWindow:
+        sample = film.pixels[:: max(1, film.rows // 256), :: max(1, film.columns // 256)]
+        low, high = np.percentile(sample, (0.5, 99.5))
+        return VoiWindow(float(low + high) / 2, max(1.0, float(high - low)))
+
+    def set_message(self, text: str) -> None:
+        """Text shown in the middle of the view when no film is shown (e.g. while loading)."""
+        self.message = text
+        self.update()
+
+    def set_overlay(self, overlay: Overlay) -> None:
+        """Replace what is drawn over the film."""
+        self.overlay = overlay
+        self.update()
+
+    def set_geometry(self, geometry: ViewGeometry) -> None:
+        """Apply a new zoom/pan/rotation (the viewport size is kept)."""
+        self.view_geometry = replace(geometry, viewport=(float(self.width()), float(self.height())))
+        self.update()
+        self.view_changed.emit()
+
+    def set_window(self, center: float, width: float) -> None:
+        """Apply a display window."""
+        self.voi = VoiWindow(center, max(1.0, width))
+        self.update()
+        self.view_changed.emit()
+
+    def fit(self) -> None:
+        """Show the whole film."""
+        if self.film is not None:
+            self.set_geometry(self.view_geometry.fitted(self.film.rows, self.film.columns))
+
+    def actual_pixels(self) -> None:
+        """One image pixel per screen pixel, about the view centre."""
+        self.zoom_by(1.0 / self.view_geometry.zoom)
+
+    def zoom_by(self, factor: float, about: QPointF | None = None) -> None:
+        """Zoom keeping the image point under `about` (default: the centre) in place."""
+        point = about if about is not None else QPointF(self.width() / 2, self.height() / 2)
+        self.set_geometry(self.view_geometry.zoomed_about((point.x(), point.y()), factor, ZOOM_LIMITS))
+
+    def rotate(self, degrees: int) -> None:
+        """Rotate the display by a multiple of 90 degrees clockwise."""
+        self.set_geometry(self.view_geometry.rotated(degrees))
+
+    def flip(self) -> None:
+        """Mirror the display left-right."""
+        self.set_geometry(replace(self.view_geometry, flipped=not self.view_geometry.flipped))
+
+    def invert(self) -> None:
+        """Swap black and white."""
+        self.inverted = not self.inverted
+        self.update()
+        self.view_changed.emit()
+
+    def widget_point(self, image_point: tuple[float, float]) -> QPointF:
+        """Where an image point is on screen."""
+        x, y = self.view_geometry.to_widget(image_point)
+        return QPointF(x, y)
+
+    def image_point(self, widget_point: QPointF) -> tuple[float, float]:
+        """The image point under a widget position."""
+        return self.view_geometry.to_image((widget_point.x(), widget_point.y()))
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt API)
+        """Preferred size."""
+        return QSize(900, 800)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt API)
+        """Keep the same image point in the middle."""
+        self.view_geometry = self.view_geometry.with_viewport(event.size().width(), event.size().height())
+        super().resizeEvent(event)
+
+    # ----------------------------------------------------------------------------------------- render
+    def _display_invert(self) -> bool:
+        return bool(self.film is not None and self.film.invert_display) != self.inverted
+
+    def _visible_region(self) -> Region:
+        assert self.film is not None
+        r0, c0, r1, c1 = self.view_geometry.visible_region(self.film.rows, self.film.columns)
+        block = max(8, int(_BLOCK / max(1.0, self.view_geometry.zoom)))
+        r0, c0 = (r0 // block) * block, (c0 // block) * block
+        r1, c1 = -((-r1) // block) * block, -((-c1) // block) * block
+        return r0, c0, min(r1, self.film.rows), min(c1, self.film.columns)
+
+    def rendered_image(self) -> tuple[QImage, Region] | None:
+        """The visible region rendered at screen scale (cached: resampling per view, window per drag)."""
+        if self.film is None:
+            return None
+        region = self._visible_region()
+        if region[2] <= region[0] or region[3] <= region[1]:
+            return None
+        scale = self.view_geometry.zoom * self.devicePixelRatioF()
+        sample_key = (id(self.film), region, round(scale, 6))
+        if sample_key != self._sample_key or self._sample is None:
+            self._sample = resample_region(self.film.pixels, region, scale)
+            self._sample_key = sample_key
+        image_key = (sample_key, self.voi, self._display_invert())
+        if image_key != self._image_key or self._image is None:
+            out = render_window(
+                self._sample,
+                center=self.voi.center,
+                width=self.voi.width,
+                invert=self._display_invert(),
+            )
+            self._image = _to_qimage(out)
+            self._image_key = image_key
+            self.render_count += 1
+        return self._image, region
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt API)
+        """Film, then landmarks and lines, then the loupe and the text overlays."""
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor("#101010"))
+        rendered = self.rendered_image()
+        if rendered is None:
+            painter.setPen(QColor("#d0d0d0"))
+            font = painter.font()
+            font.setPointSize(13)
+            painter.setFont(font)
+            painter.drawText(
+                self.rect().adjusted(40, 40, -40, -40),
+                Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                self.message,
+            )
+            painter.end()
+            return
+        image, region = rendered
+        self._draw_film(painter, self.view_geometry, image, region)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self._draw_landmarks(painter, self.view_geometry, labels=self.overlay.show_labels)
+        if self.tool.state is not ToolState.IDLE and self.tool.position is not None:
+            self._draw_loupe(painter, self.tool.position)
+        self._draw_texts(painter)
+        painter.end()
+
+    @staticmethod
+    def _draw_film(painter: QPainter, geometry: ViewGeometry, image: QImage, region: Region) -> None:
+        a, b, c, d = geometry.matrix
+        ox, oy = geometry.offset
+        painter.save()
+        painter.setTransform(QTransform(a, c, b, d, ox, oy))
+        r0, c0, r1, c1 = region
+        painter.drawImage(QRectF(c0, r0, c1 - c0, r1 - r0), image)
+        painter.restore()
+
+    def _display_points(self) -> dict[str, tuple[float, float]]:
+        points = dict(self.overlay.points)
+        if self.tool.state is not ToolState.IDLE and self.tool.active and self.tool.position:
+            points[self.tool.active] = self.tool.position
+        return points
+
+    def _draw_landmarks(self, painter: QPainter, geometry: ViewGeometry, *, labels: bool) -> None:
+        points = self._display_points()
+        endplates: dict[EndplateRef, dict[Corner, QPointF]] = {}
+        for key, position in points.items():
+            parsed = LandmarkKey.parse(key)
+            x, y = geometry.to_widget(position)
+            endplates.setdefault(parsed.endplate, {})[parsed.corner] = QPointF(x, y)
+        placed_labels: list[QRectF] = []
+        for ref, corners in sorted(endplates.items(), key=lambda item: item[0].sort_key):
+            color = style.side_color(ref.side)
+            if Corner.POSTERIOR in corners and Corner.ANTERIOR in corners:
+                p, a = corners[Corner.POSTERIOR], corners[Corner.ANTERIOR]
+                extension = (a - p) * 0.25
+                for pen in (
+                    QPen(style.HALO_COLOR, 4.0),
+                    QPen(color, 2.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap),
+                ):
+                    painter.setPen(pen)
+                    painter.drawLine(p - extension, a + extension)
+            if labels:
+                placed_labels.extend(_endplate_label(painter, ref, corners, color, placed_labels, self.rect()))
+        for key, position in points.items():
+            parsed = LandmarkKey.parse(key)
+            x, y = geometry.to_widget(position)
+            self._draw_point(painter, QPointF(x, y), parsed, key)
+
+    def _draw_point(self, painter: QPainter, at: QPointF, parsed: LandmarkKey, key: str) -> None:
+        color = style.side_color(parsed.endplate.side)
+        active = self.tool.state is not ToolState.IDLE and key == self.tool.active
+        if active:
+            color = style.TARGET_COLOR
+        radius = style.POINT_RADIUS_PX * (0.8 if parsed.corner is Corner.MIDDLE else 1.0)
+        painter.setPen(QPen(style.HALO_COLOR, 3.0))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawEllipse(at, radius, radius)
+        painter.setPen(QPen(color, 2.0))
+        if parsed.corner is Corner.MIDDLE:
+            painter.drawRect(QRectF(at.x() - radius, at.y() - radius, 2 * radius, 2 * radius))
+        else:
+            painter.drawEllipse(at, radius, radius)
+        painter.drawPoint(at)
+        if key == self.tool.selected:
+            painter.setPen(QPen(style.SELECTED_COLOR, 1.5, Qt.PenStyle.DashLine))
+            painter.drawEllipse(at, radius + 4, radius + 4)
+
+    def _loupe_geometry(self, position: tuple[float, float]) -> tuple[ViewGeometry, QPointF, float]:
+        radius = 90.0
+        cursor = self.widget_point(position)
+        cx = cursor.x() + 130 if cursor.x() + 130 + radius < self.width() else cursor.x() - 130
+        cy = cursor.y() - 130 if cursor.y() - 130 - radius > 0 else cursor.y() + 130
+        zoom = min(ZOOM_LIMITS[1], max(4.0 * self.view_geometry.zoom, 3.0))
+        geometry = replace(self.view_geometry, zoom=zoom, center=position, viewport=(2 * radius, 2 * radius))
+        return geometry, QPointF(cx, cy), radius
+
+    def _draw_loupe(self, painter: QPainter, position: tuple[float, float]) -> None:
+        """A magnified disc beside the pointer while a landmark is placed or dragged."""
+        assert self.film is not None
+        geometry, center, radius = self._loupe_geometry(position)
+        region = geometry.visible_region(self.film.rows, self.film.columns, margin=1)
+        painter.save()
+        painter.translate(center.x() - radius, center.y() - radius)
+        path = QPainterPath()
+        path.addEllipse(QRectF(0, 0, 2 * radius, 2 * radius))
+        painter.fillPath(path, QColor("#000000"))
+        painter.setClipPath(path)
+        if region[2] > region[0] and region[3] > region[1]:
+            out = render_region(
+                self.film.pixels,
+                center=self.voi.center,
+                width=self.voi.width,
+                invert=self._display_invert(),
+                region=region,
+                scale=geometry.zoom,
+            )
+            base = painter.transform()
+            a, b, c, d = geometry.matrix
+            ox, oy = geometry.offset
+            painter.setTransform(QTransform(a, c, b, d, ox, oy) * base)
+            r0, c0, r1, c1 = region
+            painter.drawImage(QRectF(c0, r0, c1 - c0, r1 - r0), _to_qimage(out))
+            painter.setTransform(base)
+        self._draw_landmarks(painter, geometry, labels=False)
+        painter.setPen(QPen(style.TARGET_COLOR, 1.0))
+        painter.drawLine(QPointF(radius, radius - 22), QPointF(radius, radius - 6))
+        painter.drawLine(QPointF(radius, radius + 6), QPointF(radius, radius + 22))
+        painter.drawLine(QPointF(radius - 22, radius), QPointF(radius - 6, radius))
+        painter.drawLine(QPointF(radius + 6, radius), QPointF(radius + 22, radius))
+        painter.setClipping(False)
+        painter.setPen(QPen(QColor("#ffffff"), 2.0))
+        painter.drawEllipse(QRectF(0, 0, 2 * radius, 2 * radius))
+        painter.restore()
+
+    def _draw_texts(self, painter: QPainter) -> None:
+        if self.overlay.banner:
+            font = QFont(painter.font())
+            font.setPointSize(13)
+            font.setBold(True)
+            painter.setFont(font)
+            metrics = painter.fontMetrics()
+            rect = QRectF(0, 0, self.width(), metrics.height() + 14)
+            painter.fillRect(rect, QColor(0, 0, 0, 170))
+            painter.setPen(style.TARGET_COLOR if self.overlay.target else QColor("#a5d6a7"))
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.overlay.banner)
+        if self.overlay.footer:
+            font = QFont(painter.font())
+            font.setPointSize(10)
+            font.setBold(False)
+            painter.setFont(font)
+            metrics = painter.fontMetrics()
+            rect = QRectF(0, self.height() - metrics.height() - 10, self.width(), metrics.height() + 10)
+            painter.fillRect(rect, QColor(0, 0, 0, 150))
+            painter.setPen(QColor("#e0e0e0"))
+            painter.drawText(rect.adjusted(8, 0, -8, 0), Qt.AlignmentFlag.AlignVCenter, self.overlay.footer)
+
+    # ------------------------------------------------------------------------------------------ input
+    def _emit(self, actions: list[Action]) -> None:
+        for action in actions:
+            self.tool_acted.emit(action)
+        self.update()
+
+    def _pick_radius(self) -> float:
+        return self.view_geometry.image_radius(style.PICK_RADIUS_PX)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt API)
+        """Start placing/dragging (left), panning (middle, Space+left) or windowing (right)."""
+        self.setFocus()
+        button = event.button()
+        if self.film is None:
+            return
+        if button == Qt.MouseButton.MiddleButton or (
+            button == Qt.MouseButton.LeftButton and self._space_held
+        ):
+            self._start_drag("pan", event)
+        elif button == Qt.MouseButton.RightButton:
+            self._start_drag("window", event)
+        elif button == Qt.MouseButton.LeftButton:
+            position = self.image_point(event.position())
+            self._emit(self.tool.press(position, self._pick_radius()))
+            if self.tool.state is not ToolState.IDLE:
+                self.preview_moved.emit((self.tool.active, self.tool.position))
+
+    def _start_drag(self, mode: str, event: QMouseEvent) -> None:
+        self._drag_mode = mode
+        self._drag_start = event.position()
+        self._drag_geometry = self.view_geometry
+        self._drag_voi = self.voi
+        self.setCursor(Qt.CursorShape.ClosedHandCursor if mode == "pan" else Qt.CursorShape.SizeAllCursor)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt API)
+        """Follow the pointer in whatever drag is under way."""
+        self._cursor = event.position()
+        delta = event.position() - self._drag_start
+        if self._drag_mode == "pan":
+            self.set_geometry(self._drag_geometry.panned(delta.x(), delta.y()))
+        elif self._drag_mode == "window":
+            self.apply_window_drag(delta.x(), delta.y())
+        elif self.tool.state is not ToolState.IDLE:
+            self._emit(self.tool.move(self.image_point(event.position())))
+            self.preview_moved.emit((self.tool.active, self.tool.position))
+
+    def apply_window_drag(self, dx: float, dy: float) -> None:
+        """Window/level from a right-drag of (dx, dy) screen pixels since the press."""
+        start = self._drag_voi
+        sensitivity = max(start.width, 1.0) / 300.0
+        self.set_window(start.center + dy * sensitivity, max(1.0, start.width + dx * sensitivity))
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt API)
+        """Finish the drag; a placement or move becomes one undoable edit."""
+        if (self._drag_mode is not None and event.button() != Qt.MouseButton.LeftButton) or (
+            self._drag_mode == "pan" and event.button() == Qt.MouseButton.LeftButton
+        ):
+            self._drag_mode = None
+            self.unsetCursor()
+            return
+        if event.button() == Qt.MouseButton.LeftButton and self.tool.state is not ToolState.IDLE:
+            self._emit(self.tool.release(self.image_point(event.position())))
+            self.preview_moved.emit(None)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt API)
+        """Zoom about the cursor, 15% per notch."""
+        steps = event.angleDelta().y() / 120.0
+        if steps and self.film is not None:
+            self.zoom_by(1.15**steps, event.position())
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt API)
+        """Space (hold) pans; arrows nudge the selected landmark by one screen pixel; Esc cancels."""
+        key = event.key()
+        if key == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space_held = True
+            self.setCursor(Qt.CursorShape.OpenHandCursor)
+            return
+        arrows = {
+            Qt.Key.Key_Left: (-1.0, 0.0),
+            Qt.Key.Key_Right: (1.0, 0.0),
+            Qt.Key.Key_Up: (0.0, -1.0),
+            Qt.Key.Key_Down: (0.0, 1.0),
+        }
+        if key in arrows and self.tool.selected is not None:
+            dx, dy = arrows[Qt.Key(key)]
+            factor = 10.0 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 1.0
+            self._emit(self.tool.nudge(self.view_geometry.screen_step_in_image(dx * factor, dy * factor)))
+            return
+        if key == Qt.Key.Key_Escape:
+            was_active = self.tool.state is not ToolState.IDLE
+            self._emit(self.tool.cancel())
+            if was_active:
+                self.preview_moved.emit(None)
+            return
+        if key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+            self._emit(self.tool.delete())
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt API)
+        """Releasing Space ends pan mode."""
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space_held = False
+            self.unsetCursor()
+            return
+        super().keyReleaseEvent(event)
+
+
+def _to_qimage(array: npt.NDArray[np.uint8]) -> QImage:
+    """An 8-bit grey QImage owning a copy of the array."""
+    data = np.ascontiguousarray(array)
+    rows, columns = data.shape
+    return QImage(data.data, columns, rows, data.strides[0], QImage.Format.Format_Grayscale8).copy()
+
+
+def _endplate_label(
+    painter: QPainter,
+    ref: EndplateRef,
+    corners: Mapping[Corner, QPointF],
+    color: QColor,
+    taken: list[QRectF],
+    bounds: QRect,
+) -> list[QRectF]:
+    """Label an endplate beyond one end of its line, where it hides no other label; skip if none fits.
+
+    Superior endplates are labelled past the anterior corner and inferior ones past the posterior
+    corner, so the two endplates of a disc (close together at low zoom) are labelled on opposite sides.
+    """
+    font = QFont(painter.font())
+    font.setPointSize(style.LABEL_POINT_SIZE)
+    font.setBold(True)
+    metrics = QFontMetricsF(font)
+    text = f"{ref.vertebra} {'sup' if ref.side is EndplateSide.SUPERIOR else 'inf'}"
+    width, height = metrics.horizontalAdvance(text) + 4, metrics.height()
+    anterior, posterior = corners.get(Corner.ANTERIOR), corners.get(Corner.POSTERIOR)
+    ends: list[tuple[QPointF, QPointF]] = []
+    if anterior is not None and posterior is not None:
+        first = (anterior, anterior - posterior) if ref.side is EndplateSide.SUPERIOR else (posterior, posterior - anterior)
+        second = (first[0], first[1]) if False else ((posterior, posterior - anterior) if first[0] is anterior else (anterior, anterior - posterior))
+        ends = [first, second]
+    else:
+        point = next(iter(corners.values()))
+        ends = [(point, QPointF(1, 0)), (point, QPointF(-1, 0))]
+    for end, direction in ends:
+        length = math.hypot(direction.x(), direction.y()) or 1.0
+        unit = direction / length
+        reach = 0.25 * length + 10 if anterior is not None and posterior is not None else 12
+        tip = end + unit * reach
+        for shift in (0.0, -height, height):
+            left = tip.x() if unit.x() >= 0 else tip.x() - width
+            rect = QRectF(left, tip.y() - height / 2 + shift, width, height)
+            if bounds.contains(rect.toRect()) and not any(rect.intersects(other) for other in taken):
+                _draw_label(painter, rect, text, color, font)
+                return [rect]
+    return []
+
+
+def _draw_label(painter: QPainter, rect: QRectF, text: str, color: QColor, font: QFont) -> None:
+    """Bold text with a dark halo inside `rect`."""
+    metrics = QFontMetricsF(font)
+    origin = QPointF(rect.left() + 2, rect.top() + metrics.ascent())
+    path = QPainterPath()
+    path.addText(origin, font, text)
+    painter.setPen(
+        QPen(style.HALO_COLOR, 3.5, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
+    )
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.drawPath(path)
+    painter.fillPath(path, QBrush(color))

@@ -1,0 +1,685 @@
+"""The reading window: study browser, film view, guidance and measurements; every edit is undoable."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QProgressDialog,
+    QWidget,
+)
+
+from app.browser_panel import StudyBrowserPanel
+from app.commands import (
+    DeleteLandmarkCommand,
+    MoveLandmarkCommand,
+    PlaceLandmarkCommand,
+    SetFracturedLevelsCommand,
+    SetNotEvaluableCommand,
+)
+from app.dialogs import ShortcutsDialog, SignDialog
+from app.film import FilmLike, spacing_text
+from app.film_view import FilmView, Overlay
+from app.geometry import ViewGeometry
+from app.guidance import Step, describe_key, next_step, required_steps
+from app.guidance_panel import GuidancePanel
+from app.measurement_panel import MeasurementPanel
+from app.placement import Action, Canceled, Deleted, Moved, Placed, Selected
+from app.read_model import ReadLockedError, ReadModel, ReadSnapshot
+from app.read_store import ImageEntry, ImportReport, ReaderAccount, ReadStore, atomic_write_json
+from app.shortcuts import SHORTCUTS
+from app.workers import FilmLoader, ImportRunner
+from kyphoangle.errors import KyphoangleError
+from kyphoangle.normal_table import NormalTable, load_normal_table
+from kyphoangle.protocol import MeasurementSet, NotEvaluable, compute_measurements
+
+AUTOSAVE_DELAY_MS = 300
+"""Drafts are saved this long after the last edit (debounced)."""
+
+
+class ReadingWindow(QMainWindow):
+    """The main window of the reading workstation."""
+
+    def __init__(
+        self,
+        store: ReadStore,
+        reader: ReaderAccount,
+        settings: QSettings,
+        *,
+        recovery_dir: Path | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("readingWindow")
+        self.store, self.reader, self.settings = store, reader, settings
+        self.recovery_dir = recovery_dir
+        self.setWindowTitle(f"kyphoangle \u2014 {reader.display_name}")
+        self.film: FilmLike | None = None
+        self.film_path: Path | None = None
+        self.model = ReadModel(ReadSnapshot(sop_instance_uid="", reader=reader.login))
+        self.undo_stack = QUndoStack(self)
+        self.steps: tuple[Step, ...] = ()
+        self.armed_key: str | None = None
+        self.result: MeasurementSet | None = None
+        self.preview: tuple[str, tuple[float, float]] | None = None
+        self.last_saved: dt.datetime | None = None
+        self._dirty = False
+        self.last_error = ""
+        self._table_cache: dict[str, NormalTable] = {}
+
+        self.view = FilmView()
+        self.setCentralWidget(self.view)
+        guidance_dock = self._dock("Guidance", "guidanceDock", Qt.DockWidgetArea.RightDockWidgetArea)
+        self.guidance_panel = GuidancePanel()
+        guidance_dock.setWidget(self.guidance_panel)
+        measurement_dock = self._dock(
+            "Measurements", "measurementDock", Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self.measurement_panel = MeasurementPanel()
+        measurement_dock.setWidget(self.measurement_panel)
+        browser_dock = self._dock("Study browser", "browserDock", Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.browser = StudyBrowserPanel()
+        browser_dock.setWidget(self.browser)
+
+        self.loader = FilmLoader(self)
+        self.loader.film_loaded.connect(self._film_loaded)
+        self.loader.load_failed.connect(self._film_failed)
+        self.importer = ImportRunner(store, self)
+        self.import_progress: QProgressDialog | None = None
+        self.importer.progressed.connect(self._import_progressed)
+        self.importer.import_finished.connect(self._import_finished)
+        self.importer.import_failed.connect(self._import_failed)
+
+        self.autosave_timer = QTimer(self)
+        self.autosave_timer.setSingleShot(True)
+        self.autosave_timer.setInterval(AUTOSAVE_DELAY_MS)
+        self.autosave_timer.timeout.connect(self.save_draft)
+
+        self._build_status_bar()
+        self.actions_by_id: dict[str, QAction] = {}
+        self._build_actions()
+        self.model.changed.connect(lambda _value: self._model_changed())
+        self.view.tool_acted.connect(self._tool_acted)
+        self.view.preview_moved.connect(self._preview_moved)
+        self.view.view_changed.connect(self._update_status)
+        self.guidance_panel.levels_edited.connect(self._levels_edited)
+        self.guidance_panel.not_evaluable_edited.connect(self._not_evaluable_edited)
+        self.guidance_panel.step_chosen.connect(self._step_chosen)
+        self.browser.image_activated.connect(self._image_activated)
+        self.browser.import_requested.connect(self.import_files)
+        self.undo_stack.cleanChanged.connect(lambda _clean: self._update_status())
+        self._restore_settings()
+        self.refresh_browser()
+        self._refresh()
+
+    # ------------------------------------------------------------------------------------ building
+    def _dock(self, title: str, name: str, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.load_progress = QProgressBar()
+        self.load_progress.setRange(0, 0)
+        self.load_progress.setMaximumWidth(140)
+        self.load_progress.setFormat("Decoding film\u2026")
+        self.load_progress.hide()
+        self.spacing_label = QLabel()
+        self.spacing_label.setObjectName("spacingLabel")
+        self.view_label = QLabel()
+        self.save_label = QLabel()
+        self.save_label.setObjectName("saveLabel")
+        for widget in (self.load_progress, self.spacing_label, self.view_label, self.save_label):
+            bar.addPermanentWidget(widget)
+
+    def _build_actions(self) -> None:
+        handlers = {
+            "open": self.open_dialog,
+            "import": self.import_files,
+            "import_dicomdir": self.import_dicomdir,
+            "save": self.save_draft,
+            "sign": self.sign_dialog,
+            "undo": self.undo_stack.undo,
+            "redo": self.undo_stack.redo,
+            "next_step": self.go_to_next_step,
+            "labels": self.toggle_labels,
+            "fit": self.view.fit,
+            "actual": self.view.actual_pixels,
+            "zoom_in": lambda: self.view.zoom_by(1.25),
+            "zoom_out": lambda: self.view.zoom_by(0.8),
+            "rotate_cw": lambda: self.view.rotate(90),
+            "rotate_ccw": lambda: self.view.rotate(-90),
+            "flip": self.view.flip,
+            "invert": self.view.invert,
+            "reset_window": lambda: self.apply_preset(0),
+            "save_preset": self.save_window_preset,
+            "help": self.show_help,
+            "quit": self.close,
+        }
+        menus = {
+            name: self.menuBar().addMenu(name) for name in ("&File", "&Read", "&Landmarks", "&View", "&Help")
+        }
+        menu_of = {
+            "Files": "&File",
+            "Read": "&Read",
+            "Landmarks": "&Landmarks",
+            "View": "&View",
+            "Help": "&Help",
+        }
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("mainToolBar")
+        on_toolbar = {
+            "open",
+            "import",
+            "undo",
+            "redo",
+            "fit",
+            "actual",
+            "rotate_cw",
+            "flip",
+            "invert",
+            "save",
+            "sign",
+            "help",
+        }
+        for shortcut in SHORTCUTS:
+            action = QAction(shortcut.text, self)
+            action.setObjectName(f"action_{shortcut.action}")
+            action.setShortcuts([QKeySequence(k) for k in shortcut.keys])
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.setToolTip(f"{shortcut.text} ({', '.join(shortcut.keys)})")
+            action.triggered.connect(handlers[shortcut.action])
+            menus[menu_of[shortcut.group]].addAction(action)
+            self.addAction(action)
+            self.actions_by_id[shortcut.action] = action
+            if shortcut.action in on_toolbar:
+                toolbar.addAction(action)
+        self.preset_menu = menus["&View"].addMenu("Window presets")
+        self.undo_stack.canUndoChanged.connect(self.actions_by_id["undo"].setEnabled)
+        self.undo_stack.canRedoChanged.connect(self.actions_by_id["redo"].setEnabled)
+        self.actions_by_id["undo"].setEnabled(False)
+        self.actions_by_id["redo"].setEnabled(False)
+        menus["&View"].addSeparator()
+        for dock in self.findChildren(QDockWidget):
+            menus["&View"].addAction(dock.toggleViewAction())
+
+    # -------------------------------------------------------------------------------------- settings
+    def _restore_settings(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1500, 950)
+        state = self.settings.value("window/state")
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+
+    def user_presets(self) -> list[tuple[str, float, float]]:
+        """Window presets the reader saved: (name, center, width)."""
+        raw = self.settings.value("display/presets", "[]")
+        try:
+            data = json.loads(str(raw))
+            return [(str(n), float(c), float(w)) for n, c, w in data]
+        except (ValueError, TypeError):
+            return []
+
+    def save_window_preset(self) -> None:
+        """Remember the current window under a name (kept in the settings)."""
+        name, ok = QInputDialog.getText(self, "Save window preset", "Name of this window:")
+        if ok and name.strip():
+            presets = [p for p in self.user_presets() if p[0] != name.strip()]
+            presets.append((name.strip(), self.view.voi.center, self.view.voi.width))
+            self.settings.setValue("display/presets", json.dumps(presets))
+            self._rebuild_presets()
+
+    def _all_presets(self) -> list[tuple[str, float, float]]:
+        presets: list[tuple[str, float, float]] = []
+        if self.film is not None:
+            for index, preset in enumerate(self.film.voi_presets, start=1):
+                presets.append((preset.explanation or f"File window {index}", preset.center, preset.width))
+        return presets + self.user_presets()
+
+    def _rebuild_presets(self) -> None:
+        self.preset_menu.clear()
+        for index, (name, center, width) in enumerate(self._all_presets()):
+            action = self.preset_menu.addAction(f"{name}  (L {center:g}, W {width:g})")
+            if index < 9:
+                action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
+            action.triggered.connect(lambda _checked=False, i=index: self.apply_preset(i))
+
+    def apply_preset(self, index: int) -> None:
+        """Apply the index-th window preset (file presets first, then the reader's)."""
+        presets = self._all_presets()
+        if 0 <= index < len(presets):
+            _name, center, width = presets[index]
+            self.view.set_window(center, width)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
+        """Save the draft and the window layout before closing."""
+        if self.autosave_timer.isActive() or self._dirty:
+            self.save_draft()
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.settings.sync()
+        super().closeEvent(event)
+
+    # ------------------------------------------------------------------------------------- opening
+    def open_dialog(self) -> None:
+        """Ask for a film file and open it."""
+        folder = str(self.settings.value("files/last_folder", str(Path.home())))
+        path, _filter = QFileDialog.getOpenFileName(
+            self, "Open film", folder, "DICOM files (*.dcm *.DCM *);;All files (*)"
+        )
+        if path:
+            self.open_film(path)
+
+    def open_film(self, path: str | Path, fractured_levels: tuple[str, ...] = ()) -> None:
+        """Decode a film in the background; the window stays responsive and shows progress."""
+        if self._dirty:
+            self.save_draft()
+        self.settings.setValue("files/last_folder", str(Path(path).parent))
+        self._pending_levels = fractured_levels
+        self.load_progress.show()
+        self.view.set_film(None)
+        self.view.set_message(f"Decoding {Path(path).name}\u2026")
+        self.statusBar().showMessage(f"Opening {Path(path).name}\u2026")
+        self.loader.load(path)
+
+    def _film_loaded(self, path: Path, film: FilmLike) -> None:
+        self.load_progress.hide()
+        self.film, self.film_path = film, path
+        try:
+            stored = self.store.load_read(film.sop_instance_uid, self.reader.login)
+        except KyphoangleError as exc:
+            self._error("The saved read cannot be loaded", str(exc))
+            stored = None
+        snapshot = stored or ReadSnapshot(
+            sop_instance_uid=film.sop_instance_uid,
+            reader=self.reader.login,
+            fractured_levels=getattr(self, "_pending_levels", ()),
+        )
+        self.undo_stack.clear()
+        self.armed_key = None
+        self.preview = None
+        self.view.set_film(film)
+        self.model.replace(snapshot)
+        self._dirty = False
+        self.last_saved = None
+        self._rebuild_presets()
+        self.statusBar().showMessage(
+            f"Opened {path.name}" + (" (signed read: locked)" if snapshot.signed else ""), 5000
+        )
+        self.refresh_browser()
+        self._refresh()
+
+    def _film_failed(self, path: Path, message: str) -> None:
+        self.load_progress.hide()
+        self.view.set_message(f"This film could not be opened.\n\n{message}")
+        self._error("The film cannot be opened", message)
+
+    def _image_activated(self, entry: ImageEntry) -> None:
+        self.open_film(entry.path, entry.fractured_levels)
+
+    # ---------------------------------------------------------------------------------------- import
+    def import_files(self) -> None:
+        """Import DICOM files or a whole folder into the study catalogue."""
+        folder = str(self.settings.value("files/last_import", str(Path.home())))
+        dialog = QFileDialog(self, "Import DICOM files or a folder", folder)
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
+        choice = QMessageBox.question(
+            self,
+            "Import",
+            "Import a whole folder (Yes) or chosen files (No)?",
+            QMessageBox.StandardButton.Yes
+            | QMessageBox.StandardButton.No
+            | QMessageBox.StandardButton.Cancel,
+        )
+        if choice == QMessageBox.StandardButton.Cancel:
+            return
+        if choice == QMessageBox.StandardButton.Yes:
+            chosen = QFileDialog.getExistingDirectory(self, "Import folder", folder)
+            paths = [chosen] if chosen else []
+        else:
+            paths, _filter = QFileDialog.getOpenFileNames(self, "Import files", folder)
+        if paths:
+            self.settings.setValue("files/last_import", str(Path(paths[0]).parent))
+            self.start_import(paths)
+
+    def import_dicomdir(self) -> None:
+        """Import the films a DICOMDIR references."""
+        folder = str(self.settings.value("files/last_import", str(Path.home())))
+        path, _filter = QFileDialog.getOpenFileName(
+            self, "Import DICOMDIR", folder, "DICOMDIR (DICOMDIR);;All files (*)"
+        )
+        if path:
+            self.start_import([path])
+
+    def start_import(self, paths: list[str]) -> None:
+        """Import in the background with a cancellable progress dialog."""
+        progress = QProgressDialog("Importing\u2026", "Cancel", 0, 0, self)
+        progress.setWindowTitle("Import")
+        progress.setWindowModality(Qt.WindowModality.WindowModal)
+        progress.setMinimumDuration(0)
+        progress.canceled.connect(self.importer.cancel)
+        self.import_progress = progress
+        progress.show()
+        self.importer.start(paths)
+
+    def _import_progressed(self, done: int, total: int, name: str) -> None:
+        dialog = self.import_progress  # setValue may run the event loop and finish the import
+        if dialog is not None:
+            dialog.setLabelText(f"Importing {done} of {total}: {name}")
+            dialog.setMaximum(max(total, 1))
+            dialog.setValue(min(done, max(total - 1, 0)))
+
+    def _import_finished(self, report: ImportReport) -> None:
+        if self.import_progress is not None:
+            self.import_progress.close()
+            self.import_progress = None
+        text = f"Imported {report.added} image(s); {report.skipped} already known"
+        if report.canceled:
+            text += " \u2014 canceled (what was imported is kept)"
+        if report.errors:
+            text += f"; {len(report.errors)} file(s) skipped"
+            QMessageBox.information(self, "Import", text + ":\n\n" + "\n".join(report.errors[:15]))
+        self.statusBar().showMessage(text, 8000)
+        self.refresh_browser()
+
+    def _import_failed(self, message: str) -> None:
+        if self.import_progress is not None:
+            self.import_progress.close()
+            self.import_progress = None
+        self._error("Import failed", message)
+
+    def refresh_browser(self) -> None:
+        """Reload the catalogue into the browser."""
+        try:
+            images = self.store.images()
+        except KyphoangleError as exc:
+            self.statusBar().showMessage(f"Study list unavailable: {exc}", 8000)
+            return
+        self.browser.show_images(images, self.reader.login, self.model.sop_instance_uid or None)
+
+    # ------------------------------------------------------------------------------------- editing
+    @property
+    def target_key(self) -> str | None:
+        """The landmark the next click places: the one chosen in the list, else the next missing one."""
+        if self.model.signed or self.film is None:
+            return None
+        if self.armed_key is not None:
+            return self.armed_key
+        step = next_step(self.steps, self.model.points)
+        return step.key if step else None
+
+    def _push(self, command: object) -> None:
+        try:
+            self.undo_stack.push(command)  # type: ignore[arg-type]
+        except ReadLockedError as exc:
+            self._error("This read is locked", str(exc))
+
+    def _tool_acted(self, action: Action) -> None:
+        if self.model.signed:
+            return
+        if isinstance(action, Placed):
+            if action.key == self.armed_key:
+                self.armed_key = None
+            self._push(PlaceLandmarkCommand(self.model, action.key, action.position, action.previous))
+        elif isinstance(action, Moved):
+            self._push(
+                MoveLandmarkCommand(self.model, action.key, action.old, action.new, nudge=action.nudge)
+            )
+        elif isinstance(action, Deleted):
+            self._push(DeleteLandmarkCommand(self.model, action.key, action.old))
+        elif isinstance(action, Selected):
+            if action.key:
+                self.statusBar().showMessage(
+                    f"Selected {describe_key(action.key)} \u2014 arrows nudge, Delete removes", 4000
+                )
+        elif isinstance(action, Canceled):
+            self.statusBar().showMessage("Canceled", 2000)
+        self._refresh()
+
+    def _preview_moved(self, preview: object) -> None:
+        self.preview = preview if isinstance(preview, tuple) else None
+        self._refresh_measurements()
+
+    def _levels_edited(self, levels: tuple[str, ...]) -> None:
+        self._push(SetFracturedLevelsCommand(self.model, levels))
+
+    def _not_evaluable_edited(self, level: str, value: NotEvaluable | None) -> None:
+        self._push(SetNotEvaluableCommand(self.model, level, value))
+
+    def _step_chosen(self, key: str) -> None:
+        if self.model.signed:
+            return
+        self.armed_key = key
+        if key in self.model.points:
+            self.view.tool.select(key)
+            self.statusBar().showMessage(
+                f"Click on the film to re-place {describe_key(key)} (Esc keeps it)", 6000
+            )
+        self._refresh()
+        self.view.setFocus()
+
+    def go_to_next_step(self) -> None:
+        """Forget a chosen landmark and go back to the next missing one."""
+        self.armed_key = None
+        self._refresh()
+
+    def toggle_labels(self) -> None:
+        """Show or hide the on-film labels."""
+        self.view.overlay.show_labels = not self.view.overlay.show_labels
+        self._refresh()
+
+    def _model_changed(self) -> None:
+        self._dirty = not self.model.signed
+        if self._dirty:
+            self.autosave_timer.start()
+        self._refresh()
+
+    # ------------------------------------------------------------------------------------- display
+    def _refresh(self) -> None:
+        self.steps = required_steps(
+            self.model.fractured_levels, self.model.endpoints, self.model.not_evaluable
+        )
+        if self.armed_key is not None and self.armed_key not in {s.key for s in self.steps}:
+            self.armed_key = None
+        target = self.target_key
+        self._refresh_measurements()
+        placed, total = sum(1 for s in self.steps if s.key in self.model.points), len(self.steps)
+        if self.film is None:
+            banner = ""
+        elif self.model.signed:
+            banner = "Signed \u2014 this read is locked"
+        elif target is not None:
+            banner = f"Click: {describe_key(target)}   ({placed} of {total} placed)"
+        else:
+            banner = f"All {total} landmarks placed \u2014 check them, then Sign (Ctrl+Shift+S)"
+        self.view.tool.enabled = not self.model.signed
+        self.view.set_overlay(
+            Overlay(
+                points=dict(self.model.points),
+                target=target,
+                banner=banner,
+                footer=spacing_text(self.film.spacing) if self.film is not None else "",
+                show_labels=self.view.overlay.show_labels,
+            )
+        )
+        self.guidance_panel.show_state(
+            levels=self.model.fractured_levels,
+            not_evaluable=self.model.not_evaluable,
+            steps=self.steps,
+            placed=self.model.points,
+            target=target,
+            anterior_left=self._anterior_on_left(),
+            locked=self.model.signed,
+        )
+        self.actions_by_id["sign"].setEnabled(self.film is not None and not self.model.signed)
+        self._update_status()
+
+    def _anterior_on_left(self) -> bool:
+        facing = self.result.facing if self.result is not None else None
+        left = facing is None or facing.value == "left"
+        geometry: ViewGeometry = self.view.view_geometry
+        if geometry.flipped:
+            left = not left
+        if geometry.rotation == 180:
+            left = not left
+        return left
+
+    def normal_table(self) -> NormalTable | None:
+        """The read's normal table (cached)."""
+        name = self.model.normal_table
+        if name not in self._table_cache:
+            try:
+                self._table_cache[name] = load_normal_table(name)
+            except KyphoangleError as exc:
+                self.statusBar().showMessage(str(exc), 8000)
+                return None
+        return self._table_cache[name]
+
+    def measurement_points(self) -> dict[str, tuple[float, float]]:
+        """The model's landmarks, with the point being dragged at its live position."""
+        points = dict(self.model.points)
+        if self.preview is not None and self.preview[0]:
+            points[self.preview[0]] = self.preview[1]
+        return points
+
+    def _refresh_measurements(self) -> None:
+        table = self.normal_table()
+        if self.film is None or table is None:
+            self.result = None
+            self.measurement_panel.show_measurements(None, spacing=None, table=table)
+            return
+        try:
+            self.result = compute_measurements(
+                self.measurement_points(),
+                spacing=self.film.spacing,
+                fractured_levels=self.model.fractured_levels,
+                normal_table=table,
+                endpoints=self.model.endpoints,
+                not_evaluable=self.model.not_evaluable,
+                pixel_aspect_ratio=self.film.pixel_aspect_ratio,
+            )
+        except KyphoangleError as exc:
+            self.result = None
+            self.statusBar().showMessage(str(exc), 8000)
+        self.measurement_panel.show_measurements(
+            self.result, spacing=self.film.spacing, table=table, levels=self.model.fractured_levels
+        )
+
+    def _update_status(self) -> None:
+        if self.film is None:
+            self.spacing_label.setText("")
+            self.view_label.setText("")
+        else:
+            self.spacing_label.setText(spacing_text(self.film.spacing))
+            g = self.view.view_geometry
+            extras = (f" rotated {g.rotation}\u00b0" if g.rotation else "") + (
+                " flipped" if g.flipped else ""
+            )
+            self.view_label.setText(
+                f"Zoom {g.zoom * 100:.0f}%{extras} | L {self.view.voi.center:.0f} W {self.view.voi.width:.0f}"
+                + (" | inverted" if self.view.inverted else "")
+            )
+        if self.model.signed:
+            self.save_label.setText("\U0001f512 Signed")
+        elif self._dirty:
+            self.save_label.setText("Saving\u2026")
+        elif self.last_saved is not None:
+            self.save_label.setText(f"Draft saved {self.last_saved:%H:%M:%S}")
+        else:
+            self.save_label.setText("")
+
+    # ---------------------------------------------------------------------------------- save / sign
+    def save_draft(self) -> bool:
+        """Save the draft now; on failure keep a local recovery copy and say so. Returns success."""
+        self.autosave_timer.stop()
+        if not self.model.sop_instance_uid or self.model.signed:
+            self._dirty = False
+            return True
+        snapshot = self.model.snapshot()
+        try:
+            self.store.save_draft(snapshot)
+        except KyphoangleError as exc:
+            where = self._write_recovery(snapshot)
+            self._error(
+                "The draft could not be saved",
+                f"{exc}\n\nYour landmarks are kept{' in ' + str(where) if where else ''}; "
+                "they will be saved with the next edit or Ctrl+S.",
+            )
+            return False
+        self._dirty = False
+        self.last_saved = dt.datetime.now()
+        self._update_status()
+        return True
+
+    def _write_recovery(self, snapshot: ReadSnapshot) -> Path | None:
+        if self.recovery_dir is None:
+            return None
+        path = self.recovery_dir / f"{snapshot.sop_instance_uid}__{snapshot.reader}.json"
+        try:
+            atomic_write_json(path, snapshot.to_landmark_file().to_document())
+        except OSError:
+            return None
+        return path
+
+    def sign_dialog(self) -> None:
+        """Ask for the password, then sign and lock the read."""
+        if self.film is None or self.model.signed:
+            return
+        missing = [s for s in self.steps if s.key not in self.model.points]
+        summary = f"{len(self.steps) - len(missing)} of {len(self.steps)} landmarks placed." + (
+            f" <b>{len(missing)} missing</b>: their values will be exported as not computed."
+            if missing
+            else ""
+        )
+        dialog = SignDialog(self.reader.login, summary, self)
+        if dialog.exec() != SignDialog.DialogCode.Accepted:
+            return
+        self.sign(dialog.password)
+
+    def sign(self, password: str) -> bool:
+        """Sign with a password (the dialog's, or a test's). Returns success."""
+        try:
+            self.store.sign(self.model.snapshot(), password)
+        except KyphoangleError as exc:
+            self._error("The read was not signed", str(exc))
+            return False
+        self.model.mark_signed()
+        self.undo_stack.clear()
+        self._dirty = False
+        self.statusBar().showMessage("Read signed and locked.", 8000)
+        self.refresh_browser()
+        self._refresh()
+        return True
+
+    # ----------------------------------------------------------------------------------------- misc
+    def show_help(self) -> None:
+        """The list of shortcuts."""
+        ShortcutsDialog(self).exec()
+
+    def _error(self, title: str, message: str) -> None:
+        self.statusBar().showMessage(message.splitlines()[0], 10000)
+        self.last_error = message
+        if QApplication.platformName() == "offscreen" and self.property("suppress_dialogs"):
+            return
+        QMessageBox.warning(self, title, message)

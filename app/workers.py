@@ -1,0 +1,126 @@
+"""Background work (decoding films, importing files) on the Qt thread pool, reported by signals."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from app.film import load_film
+from app.read_store import ImportReport, ReadStore
+from kyphoangle.errors import KyphoangleError
+
+
+class _Relay(QObject):
+    """Lives in the GUI thread; worker threads emit through it (queued to the GUI thread)."""
+
+    finished = Signal(int, object)
+    failed = Signal(int, str)
+    progressed = Signal(int, int, int, str)
+
+
+class _Task(QRunnable):
+    def __init__(
+        self, token: int, relay: _Relay, work: Callable[[], Any], describe: Callable[[Exception], str]
+    ):
+        super().__init__()
+        self.token, self.relay, self.work, self.describe = token, relay, work, describe
+
+    def run(self) -> None:
+        try:
+            result = self.work()
+        except KyphoangleError as exc:
+            self.relay.failed.emit(self.token, str(exc))
+        except Exception as exc:  # an unexpected failure must still reach the user, not kill the thread
+            self.relay.failed.emit(self.token, self.describe(exc))
+        else:
+            self.relay.finished.emit(self.token, result)
+
+
+class FilmLoader(QObject):
+    """Decodes films in a worker thread; only the latest request is reported."""
+
+    film_loaded = Signal(object, object)
+    """(path, film) when the latest requested film is decoded."""
+    load_failed = Signal(object, str)
+    """(path, message) when it cannot be read."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._relay = _Relay(self)
+        self._relay.finished.connect(self._finished)
+        self._relay.failed.connect(self._failed)
+        self._token = 0
+        self._paths: dict[int, Path] = {}
+        self.pool = QThreadPool.globalInstance()
+
+    def load(self, path: str | Path) -> None:
+        """Start decoding `path`; an earlier request still running is ignored when it ends."""
+        self._token += 1
+        target = Path(path)
+        self._paths = {self._token: target}
+        self.pool.start(
+            _Task(
+                self._token,
+                self._relay,
+                lambda: load_film(target),
+                lambda exc: f"{target.name}: cannot be opened ({exc.__class__.__name__}: {exc})",
+            )
+        )
+
+    @property
+    def busy(self) -> bool:
+        """Whether a requested film is still decoding."""
+        return self._token in self._paths
+
+    def _finished(self, token: int, film: object) -> None:
+        path = self._paths.pop(token, None)
+        if path is not None:
+            self.film_loaded.emit(path, film)
+
+    def _failed(self, token: int, message: str) -> None:
+        path = self._paths.pop(token, None)
+        if path is not None:
+            self.load_failed.emit(path, message)
+
+
+class ImportRunner(QObject):
+    """Runs `ReadStore.import_paths` in a worker thread with progress and cancel."""
+
+    progressed = Signal(int, int, str)
+    """(done, total, file name)."""
+    import_finished = Signal(object)
+    """The ImportReport."""
+    import_failed = Signal(str)
+    """A message when the import stopped on an error."""
+
+    def __init__(self, store: ReadStore, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self._cancel = threading.Event()
+        self._relay = _Relay(self)
+        self._relay.finished.connect(lambda _token, report: self.import_finished.emit(report))
+        self._relay.failed.connect(lambda _token, message: self.import_failed.emit(message))
+        self._relay.progressed.connect(
+            lambda _token, done, total, name: self.progressed.emit(done, total, name)
+        )
+
+    def start(self, paths: list[str]) -> None:
+        """Import in the background."""
+        self._cancel.clear()
+
+        def work() -> ImportReport:
+            return self.store.import_paths(
+                paths,
+                lambda done, total, name: self._relay.progressed.emit(0, done, total, name),
+                self._cancel.is_set,
+            )
+
+        QThreadPool.globalInstance().start(_Task(0, self._relay, work, lambda exc: f"Import stopped: {exc}"))
+
+    def cancel(self) -> None:
+        """Ask the import to stop after the current file (what was imported so far is kept)."""
+        self._cancel.set()

@@ -1,0 +1,45 @@
+"""Qt tests run offscreen with settings in a temporary folder; shared films and windows."""
+
+from __future__ import annotations
+
+import os
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before anything imports Qt
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from app.read_store import LocalReadStore, ReaderAccount
+from app.sample_film import SampleFilm, write_sample_film
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _temporary_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    folder = tmp_path_factory.mktemp("qsettings")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
+        QSettings.setPath(QSettings.Format.IniFormat, scope, str(folder))
+    yield
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> QSettings:
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> LocalReadStore:
+    return LocalReadStore(tmp_path / "data")
+
+
+@pytest.fixture
+def demo_reader() -> ReaderAccount:
+    return ReaderAccount("demo", "Demo reader")
+
+
+@pytest.fixture
+def sample_film(tmp_path: Path) -> SampleFilm:
+    return write_sample_film(tmp_path / "films" / "film.dcm", seed=1)
