@@ -296,7 +296,9 @@ class FilmView(QWidget):
                     painter.setPen(pen)
                     painter.drawLine(p - extension, a + extension)
             if labels:
-                placed_labels.extend(_endplate_label(painter, ref, corners, color, placed_labels, self.rect()))
+                placed_labels.extend(
+                    _endplate_label(painter, ref, corners, color, placed_labels, self.rect())
+                )
         for key, position in points.items():
             parsed = LandmarkKey.parse(key)
             x, y = geometry.to_widget(position)
@@ -527,9 +529,9 @@ def _endplate_label(
     anterior, posterior = corners.get(Corner.ANTERIOR), corners.get(Corner.POSTERIOR)
     ends: list[tuple[QPointF, QPointF]] = []
     if anterior is not None and posterior is not None:
-        first = (anterior, anterior - posterior) if ref.side is EndplateSide.SUPERIOR else (posterior, posterior - anterior)
-        second = (first[0], first[1]) if False else ((posterior, posterior - anterior) if first[0] is anterior else (anterior, anterior - posterior))
-        ends = [first, second]
+        past_anterior, past_posterior = (anterior, anterior - posterior), (posterior, posterior - anterior)
+        superior = ref.side is EndplateSide.SUPERIOR
+        ends = [past_anterior, past_posterior] if superior else [past_posterior, past_anterior]
     else:
         point = next(iter(corners.values()))
         ends = [(point, QPointF(1, 0)), (point, QPointF(-1, 0))]

@@ -45,6 +45,20 @@ from kyphoangle.errors import KyphoangleError
 from kyphoangle.normal_table import NormalTable, load_normal_table
 from kyphoangle.protocol import MeasurementSet, NotEvaluable, compute_measurements
 
+TOOLBAR_TEXT = {
+    "open": "Open",
+    "import": "Import",
+    "save": "Save",
+    "sign": "Sign\u2026",
+    "fit": "Fit",
+    "actual": "1:1",
+    "rotate_cw": "Rotate",
+    "flip": "Flip",
+    "invert": "Invert",
+    "help": "Help (F1)",
+}
+"""Short toolbar captions (menus keep the full text)."""
+
 AUTOSAVE_DELAY_MS = 300
 """Drafts are saved this long after the last edit (debounced)."""
 
@@ -120,6 +134,8 @@ class ReadingWindow(QMainWindow):
         self.browser.image_activated.connect(self._image_activated)
         self.browser.import_requested.connect(self.import_files)
         self.undo_stack.cleanChanged.connect(lambda _clean: self._update_status())
+        self.resizeDocks([guidance_dock, measurement_dock], [540, 420], Qt.Orientation.Vertical)
+        self.resizeDocks([guidance_dock, browser_dock], [470, 260], Qt.Orientation.Horizontal)
         self._restore_settings()
         self.refresh_browser()
         self._refresh()
@@ -212,6 +228,9 @@ class ReadingWindow(QMainWindow):
             self.actions_by_id[shortcut.action] = action
             if shortcut.action in on_toolbar:
                 toolbar.addAction(action)
+                button = toolbar.widgetForAction(action)
+                if button is not None:
+                    button.setProperty("text", TOOLBAR_TEXT.get(shortcut.action, shortcut.text))
         self.preset_menu = menus["&View"].addMenu("Window presets")
         self.undo_stack.canUndoChanged.connect(self.actions_by_id["undo"].setEnabled)
         self.undo_stack.canRedoChanged.connect(self.actions_by_id["redo"].setEnabled)
@@ -591,7 +610,13 @@ class ReadingWindow(QMainWindow):
             self.spacing_label.setText("")
             self.view_label.setText("")
         else:
-            self.spacing_label.setText(spacing_text(self.film.spacing))
+            spacing = self.film.spacing
+            self.spacing_label.setText(
+                f"{spacing.row_mm:.3f} x {spacing.col_mm:.3f} mm/px ({spacing.source})"
+                if spacing.row_mm is not None and spacing.col_mm is not None
+                else "No pixel spacing: heights in px"
+            )
+            self.spacing_label.setToolTip(spacing_text(spacing))
             g = self.view.view_geometry
             extras = (f" rotated {g.rotation}\u00b0" if g.rotation else "") + (
                 " flipped" if g.flipped else ""

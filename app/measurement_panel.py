@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtGui import QBrush, QColor, QFont
-from PySide6.QtWidgets import QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from app.film import spacing_text
 from app.guidance import short_label
@@ -22,6 +22,15 @@ from kyphoangle.spacing import PixelSpacing
 def format_value(measurement: Measurement) -> tuple[str, str]:
     """Value text and meaning, e.g. (`+12.3°`, `kyphosis`)."""
     value, unit = measurement.value, measurement.unit
+    if measurement.name is MeasurementName.TRAUMATIC_REGIONAL_ANGLE:
+        meaning = (
+            "more kyphotic than normal"
+            if value > 0.05
+            else "less kyphotic than normal"
+            if value < -0.05
+            else "normal"
+        )
+        return f"{value:+.1f}\u00b0", meaning
     if unit is Unit.DEG:
         meaning = "kyphosis" if value > 0.05 else "lordosis" if value < -0.05 else "straight"
         return f"{value:+.1f}\u00b0", meaning
@@ -56,8 +65,9 @@ class MeasurementPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         self.spacing_label = QLabel()
+        self.spacing_label.setObjectName("measurementSpacing")
         self.spacing_label.setWordWrap(True)
-        layout.addWidget(self.spacing_label)
+        self.spacing_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         self.tree = QTreeWidget()
         self.tree.setObjectName("measurementTree")
         self.tree.setColumnCount(3)
@@ -65,7 +75,9 @@ class MeasurementPanel(QWidget):
         self.tree.setRootIsDecorated(False)
         self.tree.setIndentation(10)
         self.tree.setAlternatingRowColors(True)
-        layout.addWidget(self.tree)
+        self.tree.setMinimumHeight(200)
+        layout.addWidget(self.tree, 1)
+        layout.addWidget(self.spacing_label)
         self.rows: dict[tuple[str, str | None], QTreeWidgetItem] = {}
 
     def show_measurements(

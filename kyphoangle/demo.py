@@ -16,6 +16,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
@@ -353,26 +354,27 @@ def generate_demo_films(
     truth_folder.mkdir()
     rng = np.random.default_rng(seed)
     patients = _patients(subjects, rng)
-    with tempfile.TemporaryDirectory(dir=root) as staging:
-        film_folder = Path(staging) if dicomdir else root
-        # Models are drawn from `rng` in a fixed order; films are then rendered and encoded in parallel.
-        plans = [
-            (patient, visit, _visit_model(patient, visit, rng))
-            for patient in patients
-            for visit in VISITS
-            if visit.label in patient.subject.visits
-        ]
+    # Models are drawn from `rng` in a fixed order; films are then rendered and encoded in parallel.
+    plans = [
+        (patient, visit, _visit_model(patient, visit, rng))
+        for patient in patients
+        for visit in VISITS
+        if visit.label in patient.subject.visits
+    ]
+    with ExitStack() as stack:
+        # A DICOMDIR file set is written from staged copies, in the PT/ST/SE/IM layout pydicom imposes.
+        staging = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=root))) if dicomdir else None
 
         def write(number: int) -> DemoFilm:
             patient, visit, model = plans[number]
-            return _write_film(patient, visit, model, number, film_folder, truth_folder, film_size, seed)
+            folder = staging or root
+            return _write_film(patient, visit, model, number, folder, truth_folder, film_size, seed)
 
         with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
             films = list(pool.map(write, range(len(plans))))
-        index = None
-        if dicomdir:
+        if staging is not None:
             films = _file_set(root, films)
-            index = root / "DICOMDIR"
+    index = root / "DICOMDIR" if dicomdir else None
     study = DemoStudy(root, tuple(p.subject for p in patients), tuple(films), film_size, index)
     (root / MANIFEST_NAME).write_text(json.dumps(study.to_document(), indent=2) + "\n", encoding="utf-8")
     return study

@@ -4,7 +4,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 export QT_QPA_PLATFORM=offscreen
-echo "== ruff" && .venv/bin/ruff check . && .venv/bin/ruff format --check .
-echo "== mypy (strict)" && .venv/bin/mypy
-echo "== import contracts" && .venv/bin/lint-imports
-echo "== pytest" && .venv/bin/python -m pytest "$@"
+echo "== ruff"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+echo "== mypy (strict)"
+.venv/bin/mypy
+echo "== import contracts"
+.venv/bin/lint-imports --no-cache
+echo "== pytest"
+.venv/bin/python -m pytest "$@"

@@ -121,9 +121,14 @@ def _read_dataset(path: Path, *, stop_before_pixels: bool) -> tuple[Dataset, boo
 
 def _parse(fp: BinaryIO, path: Path, *, stop_before_pixels: bool) -> Dataset:
     try:
-        return dcmread(fp, stop_before_pixels=stop_before_pixels)
+        ds = dcmread(fp, stop_before_pixels=stop_before_pixels)
+        if _meta_names_content(ds) or _plausible(ds):
+            return ds
+        raise NotDicomError(path, "the file starts like a DICOM file but its content is unreadable (damaged)")
     except InvalidDicomError:
         pass
+    except RadiographError:
+        raise
     except Exception as exc:
         raise NotDicomError(
             path, f"the file is damaged or truncated: it cannot be read ({_short(exc)})"
@@ -139,6 +144,16 @@ def _parse(fp: BinaryIO, path: Path, *, stop_before_pixels: bool) -> Dataset:
     if not plausible:
         raise NotDicomError(path, "this is not a DICOM file")
     return ds
+
+
+def _meta_names_content(ds: Dataset) -> bool:
+    meta = getattr(ds, "file_meta", None)
+    if meta is None:
+        return False
+    warnings: list[str] = []
+    return bool(
+        attr.text(meta, "TransferSyntaxUID", warnings) or attr.text(meta, "MediaStorageSOPClassUID", warnings)
+    )
 
 
 def _plausible(ds: Dataset) -> bool:

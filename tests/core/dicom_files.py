@@ -83,7 +83,7 @@ UNDECODABLE_BY_PYDICOM = {
     "ExplVR_LitEndNoMeta.dcm": "NoPixelDataError",
     "no_meta.dcm": "NotDicomError",
     "rtstruct.dcm": "NoPixelDataError",
-    "meta_missing_tsyntax.dcm": "NotAnImageError",  # pixel data but no Rows/Columns
+    "meta_missing_tsyntax.dcm": "NotDicomError",  # empty file meta, a private element and pixel data
     "nested_priv_SQ.dcm": "NotAnImageError",
     "UN_sequence.dcm": "NoPixelDataError",
     "empty_charset_LEI.dcm": "NoPixelDataError",

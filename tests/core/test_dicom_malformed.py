@@ -174,8 +174,8 @@ def _copy(source: Path, name: str) -> Callable[[Sources], Path]:
 
 def _deflate_damaged(sources: Sources) -> Path:
     data = bytearray(sources.deflated.read_bytes())
-    middle = len(data) * 2 // 3
-    data[middle : middle + 64] = _random(64)
+    start = data.index(b"1.2.840.10008.1.2.1.99") + 200  # past the file meta, into the deflated dataset
+    data[start : start + 64] = _random(64)
     path = sources.folder / "deflated_damaged.dcm"
     path.write_bytes(bytes(data))
     return path
@@ -189,6 +189,7 @@ def _folder(sources: Sources) -> Path:
 
 ROWS_US = b"\x28\x00\x10\x00US\x02\x00"
 PIXEL_OW = b"\xe0\x7f\x10\x00OW\x00\x00"
+PIXEL_BYTES = 128 * 96 * 2
 
 # (name, expected error class or None for any of ours, frame to load, how to make the input)
 CASES: list[tuple[str, str | None, int, Callable[[Sources], Path]]] = [
@@ -226,13 +227,13 @@ CASES: list[tuple[str, str | None, int, Callable[[Sources], Path]]] = [
         _patched("plain", ROWS_US, ROWS_US[:6] + b"\x00\x40", "rows_len.dcm"),
     ),
     (
-        "pixel data length beyond the file",
+        "pixel data length field halved",
         "CorruptPixelDataError",
         0,
         _patched(
             "plain",
-            PIXEL_OW + (128 * 96 * 2).to_bytes(4, "little"),
-            PIXEL_OW + b"\xf0\xff\xff\x7f",
+            PIXEL_OW + PIXEL_BYTES.to_bytes(4, "little"),
+            PIXEL_OW + (PIXEL_BYTES // 2).to_bytes(4, "little"),
             "px_len.dcm",
         ),
     ),
@@ -318,9 +319,7 @@ CASES: list[tuple[str, str | None, int, Callable[[Sources], Path]]] = [
         "compressed syntax, native pixels",
         "CorruptPixelDataError",
         0,
-        _dataset(
-            "native_as_j2k.dcm", lambda ds: setattr(ds.file_meta, "TransferSyntaxUID", uid.JPEG2000Lossless)
-        ),
+        _patched("plain", b"1.2.840.10008.1.2.1\x00", b"1.2.840.10008.1.2.5\x00", "native_as_rle.dcm"),
     ),
     (
         "native syntax, encapsulated pixels",

@@ -142,15 +142,15 @@ def test_two_editors_at_once_one_gets_concurrent_edit_error(
 
 
 def test_stale_row_at_flush_is_a_concurrent_edit(database: Database, staff: Staff, film: str) -> None:
+    if database.is_sqlite:
+        pytest.skip("SQLite write transactions start with BEGIN IMMEDIATE: no one can commit in between")
     read_id = _new_draft(database, staff, film)
-    with database.transaction() as session:
+    with pytest.raises(ConcurrentEditError), database.transaction() as session:
         read = get_read(session, read_id)
         # Someone else commits version 2 behind this session's back (as another program would).
         with database.engine.begin() as other:
             other.execute(Read.__table__.update().where(Read.__table__.c.id == read_id).values(version=2))
-        with pytest.raises(ConcurrentEditError):
-            update_draft(session, read, content=landmarks(film), expected_version=1)
-        session.rollback()
+        update_draft(session, read, content=landmarks(film), expected_version=1)
 
 
 def test_sign_needs_the_readers_password_then_locks(database: Database, staff: Staff, film: str) -> None:
