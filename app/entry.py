@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-GUI_OPTIONS = ("--data-dir",)
+GUI_OPTIONS = ("--data-dir", "--db")
 """Options that open the workstation rather than a CLI command."""
 
 
@@ -23,8 +23,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args and args[0] == "--self-check":
         return self_check()
     if not args or args[0] in GUI_OPTIONS:
-        data_dir = Path(args[1]) if len(args) >= 2 and args[0] == "--data-dir" else None
-        return run_gui(data_dir)
+        if len(args) == 1:
+            print(f"kyphoangle: error: {args[0]} needs a value", file=sys.stderr)
+            return 2
+        if args and args[0] == "--db":
+            return run_gui(database_url=args[1])
+        return run_gui(Path(args[1]) if args else None)
     from kyphoangle.cli import main as cli_main
 
     return cli_main(args)
@@ -37,20 +41,38 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("kyphoangle", appauthor=False)) / "workstation"
 
 
-def run_gui(data_dir: Path | None = None) -> int:
-    """Sign in, then show the reading window until it closes."""
+def run_gui(data_dir: Path | None = None, *, database_url: str | None = None) -> int:
+    """Sign in, then show the reading window until it closes.
+
+    With `database_url` the study database is used (`kyphoangle.storage`); otherwise the JSON store
+    under `data_dir` (default: the user data dir), which has the demo account demo/demo.
+    """
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
     from app.dialogs import LoginDialog
     from app.main_window import ReadingWindow
-    from app.read_store import LocalReadStore
+    from app.read_store import LocalReadStore, ReadStore
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     QApplication.setOrganizationName("kyphoangle")
     QApplication.setApplicationName("kyphoangle")
     folder = data_dir or default_data_dir()
-    store = LocalReadStore(folder)
+    store: ReadStore
+    if database_url is not None:
+        from app.database_store import DatabaseReadStore
+        from kyphoangle.errors import KyphoangleError
+        from kyphoangle.storage import open_database
+
+        try:
+            store = DatabaseReadStore(open_database(database_url))
+        except KyphoangleError as exc:
+            from PySide6.QtWidgets import QMessageBox
+
+            QMessageBox.critical(None, "kyphoangle", f"The study database cannot be opened:\n\n{exc}")
+            return 2
+    else:
+        store = LocalReadStore(folder)
     settings = QSettings()
     login = LoginDialog(store, last_user=str(settings.value("login/last_user", "")))
     if login.exec() != LoginDialog.DialogCode.Accepted or login.account is None:

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -70,18 +71,22 @@ class GuidancePanel(QWidget):
         layout.addWidget(self.evaluable_box)
 
         next_box = QGroupBox("2. Next landmark")
-        next_layout = QVBoxLayout(next_box)
+        next_layout = QHBoxLayout(next_box)
+        self.schematic = SchematicView()
+        next_layout.addWidget(self.schematic)
+        text_column = QVBoxLayout()
         self.next_label = QLabel()
+        self.next_label.setObjectName("nextLabel")
         self.next_label.setWordWrap(True)
+        self.next_label.setMinimumWidth(150)
         font = QFont(self.next_label.font())
         font.setPointSize(font.pointSize() + 2)
         font.setBold(True)
         self.next_label.setFont(font)
-        next_layout.addWidget(self.next_label)
-        self.schematic = SchematicView()
-        next_layout.addWidget(self.schematic)
+        text_column.addWidget(self.next_label, 1)
         self.progress_label = QLabel()
-        next_layout.addWidget(self.progress_label)
+        text_column.addWidget(self.progress_label)
+        next_layout.addLayout(text_column, 1)
         layout.addWidget(next_box)
 
         steps_box = QGroupBox("3. All landmarks (click one to place or re-place it)")
@@ -116,7 +121,7 @@ class GuidancePanel(QWidget):
         steps: Sequence[Step],
         placed: Mapping[str, object],
         target: str | None,
-        anterior_left: bool,
+        anterior_left: bool | None,
         locked: bool,
     ) -> None:
         """Show the model's state (signals blocked so nothing loops back)."""

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QProgressDialog,
+    QSizePolicy,
     QWidget,
 )
 
@@ -165,6 +166,8 @@ class ReadingWindow(QMainWindow):
         self.save_label.setObjectName("saveLabel")
         for widget in (self.load_progress, self.spacing_label, self.view_label, self.save_label):
             bar.addPermanentWidget(widget)
+        for label in (self.spacing_label, self.view_label, self.save_label):
+            label.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
 
     def _build_actions(self) -> None:
         handlers = {
@@ -227,10 +230,8 @@ class ReadingWindow(QMainWindow):
             self.addAction(action)
             self.actions_by_id[shortcut.action] = action
             if shortcut.action in on_toolbar:
+                action.setIconText(TOOLBAR_TEXT.get(shortcut.action, shortcut.text.rstrip("\u2026")))
                 toolbar.addAction(action)
-                button = toolbar.widgetForAction(action)
-                if button is not None:
-                    button.setProperty("text", TOOLBAR_TEXT.get(shortcut.action, shortcut.text))
         self.preset_menu = menus["&View"].addMenu("Window presets")
         self.undo_stack.canUndoChanged.connect(self.actions_by_id["undo"].setEnabled)
         self.undo_stack.canRedoChanged.connect(self.actions_by_id["redo"].setEnabled)
@@ -554,9 +555,21 @@ class ReadingWindow(QMainWindow):
         self.actions_by_id["sign"].setEnabled(self.film is not None and not self.model.signed)
         self._update_status()
 
-    def _anterior_on_left(self) -> bool:
+    def _anterior_on_left(self) -> bool | None:
+        """Whether the patient's anterior shows on the left of the screen; None when not known yet.
+
+        From the placed endplates once there are two, else from Patient Orientation (0020,0020),
+        whose first value names the direction of increasing columns (A: anterior is to the right).
+        """
         facing = self.result.facing if self.result is not None else None
-        left = facing is None or facing.value == "left"
+        if facing is not None:
+            left = facing.value == "left"
+        else:
+            orientation = tuple(getattr(self.film, "patient_orientation", ()) or ())
+            first = orientation[0][:1].upper() if orientation and orientation[0] else ""
+            if first not in ("A", "P"):
+                return None
+            left = first == "P"
         geometry: ViewGeometry = self.view.view_geometry
         if geometry.flipped:
             left = not left
@@ -605,34 +618,43 @@ class ReadingWindow(QMainWindow):
             self.result, spacing=self.film.spacing, table=table, levels=self.model.fractured_levels
         )
 
+    @staticmethod
+    def _set_label(label: QLabel, text: str) -> None:
+        """Set a status label's text and make it exactly wide enough (status bars squeeze labels)."""
+        if label.text() != text:
+            label.setText(text)
+            label.setFixedWidth(label.fontMetrics().horizontalAdvance(text) + 14 if text else 0)
+
     def _update_status(self) -> None:
         if self.film is None:
-            self.spacing_label.setText("")
-            self.view_label.setText("")
+            self._set_label(self.spacing_label, "")
+            self._set_label(self.view_label, "")
         else:
             spacing = self.film.spacing
-            self.spacing_label.setText(
+            self._set_label(
+                self.spacing_label,
                 f"{spacing.row_mm:.3f} x {spacing.col_mm:.3f} mm/px ({spacing.source})"
                 if spacing.row_mm is not None and spacing.col_mm is not None
-                else "No pixel spacing: heights in px"
+                else "No pixel spacing: heights in px",
             )
             self.spacing_label.setToolTip(spacing_text(spacing))
             g = self.view.view_geometry
             extras = (f" rotated {g.rotation}\u00b0" if g.rotation else "") + (
                 " flipped" if g.flipped else ""
             )
-            self.view_label.setText(
+            self._set_label(
+                self.view_label,
                 f"Zoom {g.zoom * 100:.0f}%{extras} | L {self.view.voi.center:.0f} W {self.view.voi.width:.0f}"
-                + (" | inverted" if self.view.inverted else "")
+                + (" | inverted" if self.view.inverted else ""),
             )
         if self.model.signed:
-            self.save_label.setText("\U0001f512 Signed")
+            self._set_label(self.save_label, "Signed (locked)")
         elif self._dirty:
-            self.save_label.setText("Saving\u2026")
+            self._set_label(self.save_label, "Saving\u2026")
         elif self.last_saved is not None:
-            self.save_label.setText(f"Draft saved {self.last_saved:%H:%M:%S}")
+            self._set_label(self.save_label, f"Draft saved {self.last_saved:%H:%M:%S}")
         else:
-            self.save_label.setText("")
+            self._set_label(self.save_label, "")
 
     # ---------------------------------------------------------------------------------- save / sign
     def save_draft(self) -> bool:
@@ -690,6 +712,7 @@ class ReadingWindow(QMainWindow):
             self._error("The read was not signed", str(exc))
             return False
         self.model.mark_signed()
+        self.view.tool.select(None)
         self.undo_stack.clear()
         self._dirty = False
         self.statusBar().showMessage("Read signed and locked.", 8000)

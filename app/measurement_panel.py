@@ -66,7 +66,6 @@ class MeasurementPanel(QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         self.spacing_label = QLabel()
         self.spacing_label.setObjectName("measurementSpacing")
-        self.spacing_label.setWordWrap(True)
         self.spacing_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         self.tree = QTreeWidget()
         self.tree.setObjectName("measurementTree")
@@ -91,10 +90,19 @@ class MeasurementPanel(QWidget):
         """Replace the shown values."""
         self.tree.clear()
         self.rows = {}
-        parts = [spacing_text(spacing)] if spacing is not None else []
+        parts, tips = [], []
+        if spacing is not None:
+            parts.append(
+                f"Spacing {spacing.row_mm:.3f} x {spacing.col_mm:.3f} mm/px ({spacing.source})"
+                if spacing.row_mm is not None and spacing.col_mm is not None
+                else "No pixel spacing: heights in pixels"
+            )
+            tips.append(spacing_text(spacing))
         if table is not None:
-            parts.append(f"Normal table for ART: {table.title} (v{table.version})")
+            parts.append(f"ART normal table: {table.name} v{table.version}")
+            tips.append(f"{table.title} (v{table.version}): {table.source}")
         self.spacing_label.setText("\n".join(parts))
+        self.spacing_label.setToolTip("\n".join(tips))
         if result is None:
             return
         groups: list[tuple[str, str | None]] = [("Global curves", None)]

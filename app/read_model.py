@@ -13,7 +13,7 @@ from types import MappingProxyType
 
 from app.events import Event
 from kyphoangle.anatomy import LandmarkKey
-from kyphoangle.errors import KyphoangleError
+from kyphoangle.errors import ReadLockedError as CoreReadLockedError
 from kyphoangle.landmark_file import LandmarkFile, ReadType
 from kyphoangle.normal_table import DEFAULT_NORMAL_TABLE
 from kyphoangle.protocol import GlobalEndpoints, NotEvaluable, validate_levels
@@ -21,8 +21,8 @@ from kyphoangle.protocol import GlobalEndpoints, NotEvaluable, validate_levels
 Position = tuple[float, float]
 
 
-class ReadLockedError(KyphoangleError):
-    """The read is signed and can no longer be changed."""
+class ReadLockedError(CoreReadLockedError):
+    """The read is signed and can no longer be changed (the core's error, with a reader's message)."""
 
     def __init__(self, what: str = "This read") -> None:
         super().__init__(f"{what} is signed and locked; it can no longer be changed.")

@@ -22,12 +22,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from app.read_model import ReadLockedError, ReadSnapshot
-from kyphoangle.errors import KyphoangleError
+
+__all__ = ["AuthenticationError", "LocalReadStore", "ReadStore", "ReaderAccount", "StoreUnavailableError"]
+from kyphoangle.errors import AuthenticationError, KyphoangleError
 from kyphoangle.landmark_file import parse_landmark_document
-
-
-class AuthenticationError(KyphoangleError):
-    """Wrong login name or password."""
 
 
 class StoreUnavailableError(KyphoangleError):

@@ -67,6 +67,7 @@ def write_sample_film(
     ds.PatientID = subject
     ds.StudyDate = dt.date.today().strftime("%Y%m%d")
     ds.ViewPosition = "LL"
+    ds.PatientOrientation = ["A", "F"] if model.facing.value == "right" else ["P", "F"]
     ds.ClinicalTrialSponsorName = "kyphoangle demo"
     ds.ClinicalTrialProtocolID = "DEMO"
     ds.ClinicalTrialSiteID = site

@@ -16,19 +16,22 @@ class SchematicView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("schematicView")
-        self.setMinimumSize(220, 150)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setMinimumSize(200, 140)
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.target: str | None = None
         self.placed: frozenset[str] = frozenset()
         self.anterior_left = True
+        self.facing_known = False
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt API)
         """Preferred size."""
-        return QSize(260, 160)
+        return QSize(210, 150)
 
-    def show_target(self, target: str | None, placed: frozenset[str], *, anterior_left: bool) -> None:
-        """Draw the vertebra of `target` with that corner highlighted."""
-        self.target, self.placed, self.anterior_left = target, placed, anterior_left
+    def show_target(self, target: str | None, placed: frozenset[str], *, anterior_left: bool | None) -> None:
+        """Draw the vertebra of `target` with that corner highlighted (None: facing not known yet)."""
+        self.target, self.placed = target, placed
+        self.facing_known = anterior_left is not None
+        self.anterior_left = True if anterior_left is None else anterior_left
         self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt API)
@@ -44,7 +47,8 @@ class SchematicView(QWidget):
         target = LandmarkKey.parse(self.target)
         vertebra = target.endplate.vertebra
         w, h = float(self.width()), float(self.height())
-        body = QRectF(w * 0.25, h * 0.2, w * 0.5, h * 0.6)
+        left_margin = 0.12 if self.anterior_left else 0.3
+        body = QRectF(w * left_margin, h * 0.1, w * 0.58, h * 0.62)
         # a body slightly taller posteriorly, as in a wedge fracture, so anterior and posterior differ
         left_drop = 0.10 * body.height() if self.anterior_left else 0.0
         right_drop = 0.0 if self.anterior_left else 0.10 * body.height()
@@ -63,6 +67,27 @@ class SchematicView(QWidget):
             pen_width = 4.0 if side is target.endplate.side else 2.0
             painter.setPen(QPen(style.side_color(side), pen_width))
             painter.drawLine(start, end)
+        # the pedicle and spinous process mark the posterior side whatever way the film faces
+        posterior_x = body.right() if self.anterior_left else body.left()
+        outward = 1.0 if self.anterior_left else -1.0
+        arch = QPainterPath(QPointF(posterior_x, body.top() + body.height() * 0.3))
+        arch.lineTo(QPointF(posterior_x + outward * w * 0.12, body.top() + body.height() * 0.4))
+        arch.lineTo(QPointF(posterior_x + outward * w * 0.2, body.top() + body.height() * 0.75))
+        arch.lineTo(QPointF(posterior_x + outward * w * 0.08, body.top() + body.height() * 0.7))
+        arch.lineTo(QPointF(posterior_x, body.top() + body.height() * 0.6))
+        painter.fillPath(arch, QColor("#3a3a3a"))
+        painter.setPen(QPen(QColor("#7a7a7a"), 1.0))
+        painter.drawPath(arch)
+        if not self.facing_known:
+            note = QFont(self.font())
+            note.setPointSize(8)
+            painter.setFont(note)
+            painter.setPen(QColor("#ffcc80"))
+            painter.drawText(
+                QRectF(0, h * 0.87, w, h * 0.13),
+                Qt.AlignmentFlag.AlignCenter,
+                "facing unknown: posterior = spinal canal side",
+            )
         font = QFont(self.font())
         font.setPointSize(16)
         font.setBold(True)
@@ -75,14 +100,9 @@ class SchematicView(QWidget):
         painter.setFont(small)
         painter.setPen(QColor("#bdbdbd"))
         left_text, right_text = ("ANTERIOR", "POSTERIOR") if self.anterior_left else ("POSTERIOR", "ANTERIOR")
-        painter.save()
-        for x, text in ((body.left() - 14, left_text), (body.right() + 14, right_text)):
-            painter.save()
-            painter.translate(x, body.center().y())
-            painter.rotate(-90)
-            painter.drawText(QRectF(-60, -8, 120, 16), Qt.AlignmentFlag.AlignCenter, text)
-            painter.restore()
-        painter.restore()
+        for x, text in ((body.left(), left_text), (body.right(), right_text)):
+            text_left = min(max(2.0, x - 45), w - 92)
+            painter.drawText(QRectF(text_left, body.bottom() + 6, 90, 16), Qt.AlignmentFlag.AlignCenter, text)
         for side, (left, right) in (
             (EndplateSide.SUPERIOR, (top_left, top_right)),
             (EndplateSide.INFERIOR, (bottom_left, bottom_right)),
@@ -111,14 +131,4 @@ class SchematicView(QWidget):
                     painter.setPen(QPen(QColor("#8a8a8a"), 1.5))
                     painter.setBrush(Qt.BrushStyle.NoBrush)
                     painter.drawEllipse(at, 4, 4)
-        painter.setPen(QColor("#e0e0e0"))
-        caption = QFont(self.font())
-        caption.setPointSize(10)
-        painter.setFont(caption)
-        what = "middle point" if target.corner is Corner.MIDDLE else f"{target.corner} corner"
-        painter.drawText(
-            QRectF(0, h * 0.82, w, h * 0.18),
-            Qt.AlignmentFlag.AlignCenter,
-            f"{target.endplate.side} endplate, {what}",
-        )
         painter.end()

@@ -28,7 +28,9 @@ from kyphoangle.anatomy import Corner, EndplateRef, EndplateSide, Vertebra
 from kyphoangle.geometry import Facing
 
 FloatArray = npt.NDArray[np.float64]
+"""Points and vectors in millimetres or pixels."""
 Image32 = npt.NDArray[np.float32]
+"""A layer being drawn: relative density, 0 (air) to about 1 (cement)."""
 
 BITS_STORED = 12
 """Bits stored of a rendered film (values 0 to MAX_PIXEL_VALUE in 16-bit words)."""
@@ -349,7 +351,6 @@ class _Layout:
     """The spine in the patient frame (mm, x anterior, y caudal, film centre at 0) and the film mapping."""
 
     bodies: tuple[_Body, ...]
-    design: _Design
     to_pixel: FloatArray
     """2x3 affine map from the patient frame to DICOM image-relative (column, row)."""
     rows: int
@@ -361,9 +362,6 @@ class _Layout:
         """Patient-frame points (N x 2) as (column, row) pixels."""
         array = np.asarray(points, dtype=np.float64).reshape(-1, 2)
         return np.asarray(array @ self.to_pixel[:, :2].T + self.to_pixel[:, 2], dtype=np.float64)
-
-    def body(self, vertebra: Vertebra) -> _Body:
-        return self.bodies[vertebra.order]
 
 
 def _check_film(rows: int, columns: int, spacing_mm: tuple[float, float]) -> tuple[float, float]:
@@ -377,8 +375,7 @@ def _check_film(rows: int, columns: int, spacing_mm: tuple[float, float]) -> tup
 
 def _layout(model: SpineModel, rows: int, columns: int, spacing_mm: tuple[float, float]) -> _Layout:
     row_mm, col_mm = _check_film(rows, columns, spacing_mm)
-    design = _design(model)
-    bodies = _chain(model, design)
+    bodies = _chain(model, _design(model))
     top = bodies[model.top.order]
     top_middle = (top.points["superior.posterior"] + top.points["superior.anterior"]) / 2.0
     axis = bodies[-1].points["superior.posterior"] - top_middle
@@ -392,7 +389,7 @@ def _layout(model: SpineModel, rows: int, columns: int, spacing_mm: tuple[float,
     film = _rotation(math.radians(model.rotation_deg)) @ mirror
     scale = np.diag([1.0 / col_mm, 1.0 / row_mm])
     to_pixel = np.hstack([scale @ film, np.array([[columns / 2.0], [rows / 2.0]])])
-    return _Layout(tuple(bodies), design, to_pixel, rows, columns, row_mm, col_mm)
+    return _Layout(tuple(bodies), to_pixel, rows, columns, row_mm, col_mm)
 
 
 def landmarks(
@@ -516,6 +513,18 @@ def _blur(image: Image32, sigma_mm: float, row_mm: float, col_mm: float) -> Imag
     return np.asarray(cv2.GaussianBlur(image, (0, 0), sigma_x, sigmaY=sigma_y), dtype=np.float32)
 
 
+def _wide_blur(image: Image32, sigma_mm: float, row_mm: float, col_mm: float) -> Image32:
+    """A Gaussian blur computed on a downsampled copy (texels of at most half of sigma), then upsampled."""
+    factor = max(1, int(sigma_mm / (2.0 * max(row_mm, col_mm))))
+    if factor == 1:
+        return _blur(image, sigma_mm, row_mm, col_mm)
+    shape = (-(-image.shape[0] // factor), -(-image.shape[1] // factor))
+    small = np.asarray(cv2.resize(image, shape[::-1], interpolation=cv2.INTER_AREA), dtype=np.float32)
+    return _resized(
+        _blur(small, sigma_mm, factor * row_mm, factor * col_mm), (image.shape[0], image.shape[1])
+    )
+
+
 def _resized(image: Image32, shape: tuple[int, int]) -> Image32:
     if image.shape == shape:
         return image
@@ -619,8 +628,9 @@ _ILIUM_MM = (
 """Outline of an iliac wing in lateral projection around the S1 body centre: crest on top."""
 
 
-def _pelvis_and_ribs(layout: _Layout, shape: tuple[int, int], factor: int) -> Image32:
-    """Faint broad bones around the spine: ribs (both sides, slightly apart) and the iliac wings."""
+def _pelvis_and_ribs(layout: _Layout, shape: tuple[int, int]) -> Image32:
+    """Faint broad bones around the spine, ribs (both sides, slightly apart) and iliac wings, at ~1 mm."""
+    factor = _factor(layout, 1.0)
     ribs = _Canvas(layout, factor)
     for body in layout.bodies[Vertebra.T2.order : Vertebra.L1.order]:
         flare = 1.0 - 0.3 * (body.vertebra.order - Vertebra.T2.order) / 10.0
@@ -639,7 +649,9 @@ def _pelvis_and_ribs(layout: _Layout, shape: tuple[int, int], factor: int) -> Im
     pelvis.line(_local(frame, _smooth(np.array(_ILIUM_MM[6:10]) + np.array([-8.0, -6.0]), 30, 1)), 0.05, 2.0)
     ribs_density = _blur(ribs.image, 1.0, factor * layout.row_mm, factor * layout.col_mm)
     pelvis_density = _blur(pelvis.image, 1.2, factor * layout.row_mm, factor * layout.col_mm)
-    return _resized(0.08 * ribs_density + pelvis_density, shape)
+    ribs_density *= 0.08
+    ribs_density += pelvis_density
+    return _resized(ribs_density, shape)
 
 
 def _posterior_elements(body: _Body, lumbar: bool) -> list[tuple[FloatArray, float]]:
@@ -733,6 +745,14 @@ def _cement_outline(body: _Body, rng: np.random.Generator) -> list[FloatArray]:
     return parts
 
 
+def _white_noise(rng: np.random.Generator, shape: tuple[int, int]) -> Image32:
+    """Zero-mean, unit-spread white noise; uniform rather than Gaussian because it is five times faster."""
+    noise = rng.random(shape, dtype=np.float32)
+    noise -= 0.5
+    noise *= math.sqrt(12.0)
+    return noise
+
+
 def _texture(layout: _Layout, rng: np.random.Generator) -> Image32:
     """Trabecular-looking network of about unit spread, streaked along the spine, at full resolution.
 
@@ -741,18 +761,22 @@ def _texture(layout: _Layout, rng: np.random.Generator) -> Image32:
     factor = max(1, round(0.25 / max(layout.row_mm, layout.col_mm)))
     row_mm, col_mm = factor * layout.row_mm, factor * layout.col_mm
     shape = _shape(layout, factor)
-    noise = rng.standard_normal(shape, dtype=np.float32)
+    noise = _white_noise(rng, shape)
     fine = np.asarray(
         cv2.GaussianBlur(noise, (0, 0), max(0.3, 0.25 / col_mm), sigmaY=max(0.3, 0.7 / row_mm)),
         dtype=np.float32,
     )
-    band = fine - _blur(fine, 1.2, row_mm, col_mm)
-    ridges = 1.0 - 1.6 * np.abs(band) / (float(np.abs(band[::7, ::7]).mean()) + 1e-6)
+    ridges = _wide_blur(fine, 1.2, row_mm, col_mm)
+    np.subtract(fine, ridges, out=ridges)
+    np.abs(ridges, out=ridges)
+    ridges *= -1.6 / (float(ridges[::7, ::7].mean()) + 1e-6)
+    ridges += 1.0
     coarse_factor = _factor(layout, 1.0)
-    coarse = rng.standard_normal(_shape(layout, coarse_factor), dtype=np.float32)
+    coarse = _white_noise(rng, _shape(layout, coarse_factor))
     coarse = _blur(coarse, 2.0, coarse_factor * layout.row_mm, coarse_factor * layout.col_mm)
     ridges += _resized(0.6 * coarse / (float(coarse.std()) + 1e-6), shape)
-    return _resized(np.asarray(np.clip(ridges, -2.0, 1.0), dtype=np.float32), (layout.rows, layout.columns))
+    np.clip(ridges, -2.0, 1.0, out=ridges)
+    return _resized(ridges, (layout.rows, layout.columns))
 
 
 def _spine(
@@ -806,12 +830,8 @@ def _spine(
 
 
 def _unsharp(layout: _Layout, density: Image32, sigma_mm: float, amount: float) -> Image32:
-    """Processed-film edge enhancement: add back the difference from a wide blur (computed at low res)."""
-    factor = _factor(layout, sigma_mm / 3.0)
-    small = np.asarray(
-        cv2.resize(density, _shape(layout, factor)[::-1], interpolation=cv2.INTER_AREA), dtype=np.float32
-    )
-    wide = _resized(_blur(small, sigma_mm, factor * layout.row_mm, factor * layout.col_mm), density.shape)
+    """Processed-film edge enhancement: add back the difference from a wide blur."""
+    wide = _wide_blur(density, sigma_mm, layout.row_mm, layout.col_mm)
     wide *= amount
     density *= 1.0 + amount
     density -= wide
@@ -907,14 +927,14 @@ def render(
     anatomy = np.random.default_rng(model.anatomy_seed)
     factor = _factor(layout, 0.5)
     shape = _shape(layout, factor)
-    background = _soft_tissue(layout, rng, anatomy, shape) + _pelvis_and_ribs(layout, shape, factor)
+    background = _soft_tissue(layout, rng, anatomy, shape) + _pelvis_and_ribs(layout, shape)
     density = _resized(background, (rows, columns))
     texture = _texture(layout, rng)
     bone, casts = _spine(layout, model, texture)
     density += bone
     density = _unsharp(layout, density, 5.0, 0.7)
     _apply_cement(layout, density, casts, texture)
-    noise = rng.standard_normal(density.shape, dtype=np.float32)
+    noise = _white_noise(rng, (rows, columns))
     noise *= 0.008
     density += noise
     field = _collimation(layout, rng)

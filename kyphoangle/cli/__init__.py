@@ -10,7 +10,18 @@ from collections.abc import Sequence
 from kyphoangle import __version__
 from kyphoangle.errors import KyphoangleError
 
-COMMAND_MODULES: tuple[str, ...] = ("kyphoangle.cli.measure",)
+COMMAND_MODULES: tuple[str, ...] = (
+    "kyphoangle.cli.measure",
+    "kyphoangle.cli.import_",
+    "kyphoangle.cli.users",
+    "kyphoangle.cli.subjects",
+    "kyphoangle.cli.images",
+    "kyphoangle.cli.visits",
+    "kyphoangle.cli.reads",
+    "kyphoangle.cli.export",
+    "kyphoangle.cli.recompute",
+    "kyphoangle.cli.audit",
+)
 """Modules adding sub-commands; each defines `register(subparsers)` and sets `run=function(args) -> int`."""
 
 EXIT_USAGE_OR_INPUT = 2

@@ -1,5 +1,6 @@
 """Reading radiographs from DICOM files, folders and DICOMDIRs; pixel and display transforms."""
 
+from kyphoangle.dicom.index import iter_dicom_files
 from kyphoangle.dicom.radiograph import (
     PatientIdentity,
     Radiograph,
@@ -17,6 +18,7 @@ __all__ = [
     "VoiFunction",
     "VoiLut",
     "VoiPreset",
+    "iter_dicom_files",
     "load_radiograph",
     "read_header",
 ]

@@ -86,7 +86,8 @@ def voi_to_grey(
     if function is VoiFunction.SIGMOID:
         if width <= 0:
             raise ValueError(f"a SIGMOID window needs a positive width, got {width}")
-        sigmoid: npt.NDArray[np.floating[Any]] = 255.0 / (1.0 + np.exp(-4.0 * (x - center) / width))
+        exponent = np.clip(-4.0 * (x - center) / width, -80.0, 80.0)  # beyond, exp overflows float32
+        sigmoid: npt.NDArray[np.floating[Any]] = 255.0 / (1.0 + np.exp(exponent))
         return sigmoid.astype(x.dtype)
     if function is VoiFunction.LINEAR:
         if width < 1:
@@ -159,10 +160,10 @@ def resample(
     """Crop `pixels` to `region` and resample to `output_shape(region, scale)`.
 
     Enlarging uses the nearest pixel (centre-exact). Shrinking by an exact integer factor is a box
-    average (``cv2.INTER_AREA``'s fast path). Any other shrink is a box average by the largest integer
-    factor k <= 1/scale followed by bilinear interpolation with an exact affine map from output pixel
-    centres to image pixel centres: about three times faster than a full ``INTER_AREA`` at
-    fit-to-window sizes, with the same geometry.
+    average (``cv2.INTER_AREA``'s fast path). Any other shrink is a box average by the largest power of
+    two k <= 1/scale (successive halvings, as a mipmap) followed by bilinear interpolation (a factor
+    below 2) with an exact affine map from output pixel centres to image pixel centres: two to three
+    times faster than a full ``INTER_AREA`` at fit-to-window sizes, with the same geometry.
     """
     if not (math.isfinite(scale) and scale > 0):
         raise ValueError(f"scale must be a positive number, got {scale}")
@@ -180,12 +181,13 @@ def resample(
     if height % rows == 0 and width % columns == 0 and height // rows == width // columns:
         return np.asarray(cv2.resize(view, (columns, rows), interpolation=cv2.INTER_AREA))
     step_rows, step_cols = height / rows, width / columns  # image pixels per output pixel
-    k = max(1, int(min(step_rows, step_cols)))
-    if k >= 2:
-        boxed_rows, boxed_cols = height // k, width // k
-        view = cv2.resize(
-            view[: boxed_rows * k, : boxed_cols * k], (boxed_cols, boxed_rows), interpolation=cv2.INTER_AREA
-        )
+    k = 1
+    while 2 * k <= min(step_rows, step_cols):
+        k *= 2
+    if k >= 2:  # halvings are OpenCV's fastest box average; crop to whole boxes first
+        view = view[: height // k * k, : width // k * k]
+        for _ in range(k.bit_length() - 1):
+            view = cv2.resize(view, (view.shape[1] // 2, view.shape[0] // 2), interpolation=cv2.INTER_AREA)
     # Output pixel i has its centre at image index (i + 0.5) * step - 0.5; a box of k pixels j has its
     # centre at image index (j + 0.5) * k - 0.5. Rows dropped to make whole boxes (< k) are replicated.
     matrix = np.array(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from kyphoangle.dicom.attributes import captured_warnings
 from kyphoangle.dicom.radiograph import RadiographHeader
@@ -67,24 +68,42 @@ def _visit(path: Path, seen: set[Path], *, explicit: bool, report_non_dicom: boo
 
 
 def _directory(dicomdir: Path, seen: set[Path], *, report_non_dicom: bool) -> Iterator[ScanResult]:
-    """Yield the files a DICOMDIR references (the folder walk then skips them)."""
+    """Yield the files a DICOMDIR references, in its order (a folder walk then skips them)."""
     from pydicom import dcmread
-    from pydicom.fileset import FileSet
 
     try:
-        with captured_warnings([]):  # pydicom's notes about the DICOMDIR's own encoding
-            referenced = sorted({Path(instance.path) for instance in FileSet(dcmread(dicomdir))})
+        with captured_warnings([]):
+            records = dcmread(dicomdir).DirectoryRecordSequence
+            referenced = [_referenced_path(dicomdir.parent, record) for record in records]
     except Exception as exc:
         reason = " ".join(str(exc).split())[:120] or exc.__class__.__name__
         yield dicomdir, NotDicomError(dicomdir, f"this DICOMDIR (disc index) is damaged ({reason})")
         return
     for path in referenced:
+        if path is None:
+            continue
         if not path.exists():
             if _key(path) not in seen:
                 seen.add(_key(path))
                 yield path, RadiographError(path, f"listed in {dicomdir} but missing from the disc")
             continue
         yield from _visit(path, seen, explicit=True, report_non_dicom=report_non_dicom)
+
+
+def _referenced_path(root: Path, record: Any) -> Path | None:
+    """The file a directory record points to, matching case-insensitively (discs are often mounted
+    with lower-case names while the DICOMDIR holds upper-case IDs)."""
+    file_id = record.get("ReferencedFileID")
+    if not file_id:
+        return None
+    parts = [file_id] if isinstance(file_id, str) else [str(part) for part in file_id]
+    path = root
+    for part in parts:
+        exact = path / part
+        if not exact.exists() and path.is_dir():
+            exact = next((child for child in path.iterdir() if child.name.upper() == part.upper()), exact)
+        path = exact
+    return path
 
 
 def _key(path: Path) -> Path:

@@ -230,7 +230,8 @@ def decode_frame(ds: Dataset, path: Path, layout: ImageLayout, frame: int) -> np
     if arr.shape != expected:
         raise NotAnImageError(path, f"the decoded image is {arr.shape}, not the {expected} its header states")
     if not arr.dtype.isnative:
-        arr = arr.byteswap().view(arr.dtype.newbyteorder("="))
+        swapped = arr.byteswap(inplace=arr.flags.writeable)  # in place when the decoder's array is ours
+        arr = swapped.view(arr.dtype.newbyteorder("="))
     return arr
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import zlib
+from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -52,7 +54,8 @@ def read_header(path: str | os.PathLike[str]) -> RadiographHeader:
     warnings: list[str] = []
     with attr.captured_warnings(warnings):
         ds, pixels_present = _read_dataset(file, stop_before_pixels=True)
-        return _header(ds, file, warnings, has_pixels=pixels_present, frame=0)
+        header = _header(ds, file, warnings, has_pixels=pixels_present, frame=0)
+    return replace(header, warnings=tuple(warnings))  # with pydicom's, recorded when the capture ends
 
 
 def load_radiograph(path: str | os.PathLike[str], *, frame: int = 0) -> Radiograph:
@@ -129,6 +132,10 @@ def _parse(fp: BinaryIO, path: Path, *, stop_before_pixels: bool) -> Dataset:
         pass
     except RadiographError:
         raise
+    except zlib.error:
+        raise NotDicomError(
+            path, "the file is damaged or truncated: its compressed content cannot be unpacked"
+        ) from None
     except Exception as exc:
         raise NotDicomError(
             path, f"the file is damaged or truncated: it cannot be read ({_short(exc)})"
@@ -204,7 +211,7 @@ def _what_it_is(ds: Dataset) -> str:
     if modality == "SR":
         return "a structured report"
     if "Image Storage" in name:
-        return f"a {name.removesuffix(' Storage')} whose pixel data is missing"
+        return f"a {name.replace(' Storage', '')} whose pixel data is missing (the file may be truncated)"
     if name and name != sop_class:
         return f"a '{name}' object"
     return "a DICOM object without pixel data"

@@ -20,7 +20,7 @@ VOI_LUT_FUNCTION = 0x00281056
 DEFAULT_PERCENTILES = (0.5, 99.5)
 """The computed window spans these percentiles of the pixel values."""
 
-_SAMPLE_PIXELS = 1 << 20
+_SAMPLE_PIXELS = 1 << 18
 """Percentiles of a film are taken on a regular subsample of about this many pixels (fast, and the
 0.5-99.5 range of a radiograph is stable under subsampling)."""
 

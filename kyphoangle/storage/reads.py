@@ -168,11 +168,12 @@ def _check_editable(read: Read, expected_version: int | None) -> None:
 
 
 def _flush(session: Session, read: Read) -> None:
+    read_id = read.id if read.id is not None else "(new)"
     try:
         session.flush()
     except StaleDataError:
         raise ConcurrentEditError(
-            f"read {read.id} was changed by someone else while it was being saved; "
+            f"read {read_id} was changed by someone else while it was being saved; "
             "reopen it and redo the change"
         ) from None
 

@@ -1,4 +1,4 @@
-"""Screenshots of the main states, for review: `KYPHOANGLE_SCREENSHOTS=screenshots xvfb-run pytest -k screenshots`.
+"""Screenshots of the main states for review (`KYPHOANGLE_SCREENSHOTS=screenshots xvfb-run pytest -k shots`).
 
 Without the variable the states are still rendered (to a temporary folder), so the test guards against
 painting errors.
@@ -11,12 +11,19 @@ from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from app.commands import PlaceLandmarkCommand, SetFracturedLevelsCommand
 from app.main_window import ReadingWindow
 from app.read_store import LocalReadStore, ReaderAccount
 from app.sample_film import write_sample_film
+
+
+def shot(qtbot: QtBot, widget: QWidget, path: Path) -> None:
+    """Let pending layouts settle, then save the widget as PNG."""
+    qtbot.wait(60)
+    assert widget.grab().save(str(path))
 
 
 def test_screenshots(qtbot: QtBot, tmp_path: Path, settings: QSettings) -> None:
@@ -41,17 +48,17 @@ def test_screenshots(qtbot: QtBot, tmp_path: Path, settings: QSettings) -> None:
     qtbot.waitExposed(window)
     with qtbot.waitSignal(window.importer.import_finished, timeout=30000):
         window.start_import([str(folder)])
-    window.grab().save(str(target / "1-browser.png"))
+    shot(qtbot, window, target / "1-browser.png")
 
     with qtbot.waitSignal(window.loader.film_loaded, timeout=30000):
         window.open_film(film.path)
     window.undo_stack.push(SetFracturedLevelsCommand(window.model, ("L1",)))
-    window.grab().save(str(target / "2-film-opened.png"))
+    shot(qtbot, window, target / "2-film-opened.png")
 
     steps = window.steps
     for step in steps[: len(steps) // 2]:
         window.undo_stack.push(PlaceLandmarkCommand(window.model, step.key, film.truth[step.key]))
-    window.grab().save(str(target / "3-half-placed.png"))
+    shot(qtbot, window, target / "3-half-placed.png")
 
     # the loupe while the next landmark is being placed, zoomed on the fractured vertebra
     view = window.view
@@ -60,16 +67,16 @@ def test_screenshots(qtbot: QtBot, tmp_path: Path, settings: QSettings) -> None:
     view.set_geometry(replace(view.view_geometry, zoom=1.2, center=film.truth[nxt]))
     at = view.widget_point(film.truth[nxt])
     qtbot.mousePress(view, Qt.MouseButton.LeftButton, pos=QPoint(round(at.x()), round(at.y())))
-    window.grab().save(str(target / "4-loupe.png"))
+    shot(qtbot, window, target / "4-loupe.png")
     qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, pos=QPoint(round(at.x()), round(at.y())))
 
     for step in window.steps:
         if step.key not in window.model.points:
             window.undo_stack.push(PlaceLandmarkCommand(window.model, step.key, film.truth[step.key]))
     view.fit()
-    window.grab().save(str(target / "5-all-placed.png"))
-    window.measurement_panel.grab().save(str(target / "6-measurements.png"))
+    shot(qtbot, window, target / "5-all-placed.png")
+    shot(qtbot, window.measurement_panel, target / "6-measurements.png")
     assert window.sign("demo")
     window.refresh_browser()
-    window.grab().save(str(target / "7-signed.png"))
+    shot(qtbot, window, target / "7-signed.png")
     assert len(list(target.glob("*.png"))) >= 7

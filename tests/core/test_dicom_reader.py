@@ -468,6 +468,8 @@ def test_header_of_a_report_says_it_has_no_pixels() -> None:
 def test_pydicom_warnings_are_recorded() -> None:
     radiograph = load_radiograph(files.PYDICOM_TEST_FILES / "MR_small_padded.dcm")
     assert any("excess padding" in warning for warning in radiograph.warnings)
+    header = read_header(files.PYDICOM_TEST_FILES / "badVR.dcm")
+    assert any("Invalid value for VR IS: '1A'" in warning for warning in header.warnings)
 
 
 # --- decoders ------------------------------------------------------------------------------------

@@ -1,0 +1,123 @@
+"""What the study-database commands share: `--db`, `--user`, passwords, tables on stdout.
+
+Every database command takes `--db URL` (or a file path; default `KYPHOANGLE_DB`, else the SQLite file
+in the user's data directory) and `--user LOGIN` (default `KYPHOANGLE_USER`). The password is read from
+`KYPHOANGLE_PASSWORD` when set (for scripts), else asked for without echo. A command writes as that
+user; the audit trail names them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from typing import TypeAlias
+
+from sqlalchemy.orm import Session
+
+from kyphoangle.errors import AuthenticationError
+from kyphoangle.storage import Database, open_database
+from kyphoangle.storage.engine import ENV_DATABASE
+from kyphoangle.storage.models import User
+from kyphoangle.storage.users import authenticate
+
+ENV_USER = "KYPHOANGLE_USER"
+ENV_PASSWORD = "KYPHOANGLE_PASSWORD"
+"""The password of `--user`, for scripts (never of anyone else)."""
+ENV_NEW_PASSWORD = "KYPHOANGLE_NEW_PASSWORD"
+"""The password given to a user created or changed by `kyphoangle users`, for scripts."""
+
+SubParsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+def database_options() -> argparse.ArgumentParser:
+    """A parent parser holding `--db` and `--user`, added to every database command."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument(
+        "--db",
+        metavar="URL",
+        help=f"database: an SQLite file path or a URL such as postgresql://user@host/kyphoangle "
+        f"(default: ${ENV_DATABASE}, else kyphoangle.sqlite3 in your data folder)",
+    )
+    parent.add_argument("--user", metavar="LOGIN", help=f"who is acting (default: ${ENV_USER})")
+    return parent
+
+
+def add_group(subparsers: SubParsers, name: str, help_text: str) -> SubParsers:
+    """A command group (`kyphoangle users ...`) whose sub-commands are added to the returned object."""
+    group = subparsers.add_parser(name, help=help_text, description=help_text)
+    group.set_defaults(run=lambda args: _group_help(group))
+    return group.add_subparsers(dest=f"{name}_command", metavar="ACTION")
+
+
+def _group_help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+def add_command(
+    subparsers: SubParsers, name: str, help_text: str, description: str | None = None
+) -> argparse.ArgumentParser:
+    """A database command with `--db` and `--user`."""
+    return subparsers.add_parser(
+        name, help=help_text, description=description or help_text, parents=[database_options()]
+    )
+
+
+def open_db(args: argparse.Namespace) -> Database:
+    """Open (and migrate) the database named by `--db`."""
+    return open_database(args.db)
+
+
+def login_name(args: argparse.Namespace) -> str:
+    """The acting user's login: `--user`, else KYPHOANGLE_USER."""
+    login = args.user or os.environ.get(ENV_USER)
+    if not login:
+        raise AuthenticationError(f"say who you are with --user LOGIN (or set {ENV_USER})")
+    return str(login)
+
+
+def ask_password(prompt: str, *, environment: str = ENV_PASSWORD) -> str:
+    """A password from the environment variable, else typed without echo."""
+    value = os.environ.get(environment)
+    if value is not None:
+        return value
+    if not sys.stdin.isatty():
+        raise AuthenticationError(f"no terminal to ask for the password: set {environment}")
+    return getpass.getpass(prompt)
+
+
+def ask_new_password(login: str) -> str:
+    """A new user's password: KYPHOANGLE_NEW_PASSWORD, else typed twice."""
+    value = os.environ.get(ENV_NEW_PASSWORD)
+    if value is not None:
+        return value
+    if not sys.stdin.isatty():
+        raise AuthenticationError(f"no terminal to ask for {login}'s password: set {ENV_NEW_PASSWORD}")
+    first = getpass.getpass(f"New password for {login}: ")
+    if getpass.getpass("Again: ") != first:
+        raise AuthenticationError("the two passwords differ")
+    return first
+
+
+def login(args: argparse.Namespace, session: Session) -> tuple[User, str]:
+    """Authenticate `--user` (password from KYPHOANGLE_PASSWORD or a prompt); returns (user, password)."""
+    name = login_name(args)
+    password = ask_password(f"Password for {name}: ")
+    return authenticate(session, name, password), password
+
+
+def print_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """Aligned columns on stdout (tab-separated when stdout is not a terminal, for scripts)."""
+    cells = [["" if value is None else str(value) for value in row] for row in rows]
+    if not sys.stdout.isatty():
+        print("\t".join(headers))
+        for row in cells:
+            print("\t".join(row))
+        return
+    widths = [max([len(h), *(len(row[n]) for row in cells)]) for n, h in enumerate(headers)]
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
+    for row in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())

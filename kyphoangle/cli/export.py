@@ -1,0 +1,58 @@
+"""`kyphoangle export csv OUT.csv [--wide]`: measurements for the statisticians, with a data dictionary.
+
+No patient name, DICOM patient ID or date is written; see `kyphoangle.export` for the columns, which
+reads are included, and how change from baseline is computed. `OUT.dictionary.csv` describes every
+column.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from kyphoangle.cli.db_common import SubParsers, add_command, add_group, login, open_db
+from kyphoangle.export import export_csv
+from kyphoangle.normal_table import available_normal_tables
+
+
+def register(subparsers: SubParsers) -> None:
+    """Add the `export` command group."""
+    group = add_group(subparsers, "export", "export data for analysis")
+    command = add_command(
+        group,
+        "csv",
+        "write every measurement to a CSV file (long: one row per value; --wide: one row per read)",
+        "Current reads (drafts and signed; superseded reads only with --include-superseded). "
+        "OUT.dictionary.csv describes every column.",
+    )
+    command.add_argument("out", metavar="OUT.csv")
+    command.add_argument("--wide", action="store_true", help="one row per subject/visit/reader read")
+    command.add_argument("--signed-only", action="store_true", help="signed reads only")
+    command.add_argument(
+        "--include-superseded", action="store_true", help="also reads replaced by amendments"
+    )
+    command.add_argument(
+        "--normal-table", choices=available_normal_tables(), help="ART values of this table only"
+    )
+    command.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Write the CSV and its dictionary."""
+    database = open_db(args)
+    try:
+        with database.reading() as session:
+            user, _ = login(args, session)
+            summary = export_csv(
+                session,
+                args.out,
+                actor=user,
+                wide=args.wide,
+                signed_only=args.signed_only,
+                include_superseded=args.include_superseded,
+                normal_table=args.normal_table,
+            )
+    finally:
+        database.dispose()
+    print(f"{summary.rows} rows from {summary.reads} reads written to {summary.path}")
+    print(f"column descriptions: {summary.dictionary_path}")
+    return 0
