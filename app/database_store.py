@@ -17,6 +17,8 @@ from kyphoangle.storage import Database
 from kyphoangle.storage import reads as read_repo
 from kyphoangle.storage import users as user_repo
 from kyphoangle.storage.images import get_image, list_images
+from kyphoangle.storage.study import list_visits
+from kyphoangle.storage.subjects import list_subjects
 
 
 class DatabaseReadStore:
@@ -109,24 +111,30 @@ class DatabaseReadStore:
         )
 
     def images(self) -> list[ImageEntry]:
-        """Every film with each reader's status (site grouping comes from the subject code)."""
+        """Every film with its subject's site and levels, the visit's label and each reader's status."""
 
         def run() -> list[ImageEntry]:
             with self.database.reading() as session:
                 statuses: dict[str, dict[str, str]] = {}
                 for summary in read_repo.list_reads(session, include_superseded=False):
                     statuses.setdefault(summary.sop_instance_uid, {})[summary.reader] = summary.display_status
-                return [
-                    ImageEntry(
-                        path=image.file_path,
-                        sop_instance_uid=image.sop_instance_uid,
-                        site="Study",
-                        subject=image.subject,
-                        visit=image.visit,
-                        statuses=statuses.get(image.sop_instance_uid, {}),
+                subjects = {subject.code: subject for subject in list_subjects(session)}
+                labels = {visit.code: visit.label for visit in list_visits(session)}
+                entries = []
+                for image in list_images(session):
+                    subject = subjects.get(image.subject)
+                    entries.append(
+                        ImageEntry(
+                            path=image.file_path,
+                            sop_instance_uid=image.sop_instance_uid,
+                            site=(subject.site if subject and subject.site else "No site yet"),
+                            subject=image.subject,
+                            visit=labels.get(image.visit, image.visit),
+                            fractured_levels=subject.treated_levels if subject else (),
+                            statuses=statuses.get(image.sop_instance_uid, {}),
+                        )
                     )
-                    for image in list_images(session)
-                ]
+                return entries
 
         result: list[ImageEntry] = self._guard(run)
         return result

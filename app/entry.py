@@ -26,12 +26,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if len(args) == 1:
             print(f"kyphoangle: error: {args[0]} needs a value", file=sys.stderr)
             return 2
-        if args and args[0] == "--db":
-            return run_gui(database_url=args[1])
-        return run_gui(Path(args[1]) if args else None)
+        if args and args[0] == "--data-dir":
+            return run_gui(Path(args[1]))
+        return run_gui(database_url=args[1] if args else default_database_url())
     from kyphoangle.cli import main as cli_main
 
     return cli_main(args)
+
+
+def default_database_url() -> str:
+    """The study database the workstation opens by default: $KYPHOANGLE_DB, else the user's SQLite file."""
+    from kyphoangle.storage.engine import ENV_DATABASE, default_database_path
+
+    return os.environ.get(ENV_DATABASE) or str(default_database_path())
 
 
 def default_data_dir() -> Path:
@@ -44,8 +51,8 @@ def default_data_dir() -> Path:
 def run_gui(data_dir: Path | None = None, *, database_url: str | None = None) -> int:
     """Sign in, then show the reading window until it closes.
 
-    With `database_url` the study database is used (`kyphoangle.storage`); otherwise the JSON store
-    under `data_dir` (default: the user data dir), which has the demo account demo/demo.
+    With `database_url` the study database is used (`kyphoangle.storage`, what `kyphoangle` opens by
+    default); with `data_dir` a local JSON store, which has the demo account demo/demo.
     """
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication

@@ -341,6 +341,8 @@ class ReadingWindow(QMainWindow):
         self.preview = None
         self.view.set_film(film)
         self.model.replace(snapshot)
+        # Opening a film is not an edit: no draft is stored until the reader changes something.
+        self.autosave_timer.stop()
         self._dirty = False
         self.last_saved = None
         self._rebuild_presets()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -12,6 +13,7 @@ from kyphoangle.errors import KyphoangleError
 
 COMMAND_MODULES: tuple[str, ...] = (
     "kyphoangle.cli.measure",
+    "kyphoangle.cli.demo",
     "kyphoangle.cli.import_",
     "kyphoangle.cli.users",
     "kyphoangle.cli.subjects",
@@ -53,6 +55,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KyphoangleError as exc:
         print(f"kyphoangle: error: {exc}", file=sys.stderr)
         return EXIT_USAGE_OR_INPUT
+    except BrokenPipeError:
+        # The reader of our output (e.g. `head`) closed early: not an error of ours.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the interpreter's final flush quiet
+        return 0
     except KeyboardInterrupt:
         print("kyphoangle: interrupted", file=sys.stderr)
         return 130

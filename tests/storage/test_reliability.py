@@ -89,7 +89,7 @@ def test_two_processes_saving_at_once_lose_nothing(database: Database, staff: St
     with database.transaction() as session:
         admin = session.get_one(User, staff.admin)
         create_user(session, login="second_reader", role=UserRole.SITE_READER, password="x" * 10, actor=admin)
-    per_child = 25
+    per_child = 60
     children = [_child(db_url, uid, login, per_child) for login in ("site_reader", "second_reader")]
     outputs = [child.communicate(timeout=120) for child in children]
     for child, (_, err) in zip(children, outputs, strict=True):
