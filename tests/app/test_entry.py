@@ -17,6 +17,7 @@ def test_arguments_go_to_the_command_line(monkeypatch: pytest.MonkeyPatch) -> No
 
 def test_no_arguments_open_the_workstation(monkeypatch: pytest.MonkeyPatch) -> None:
     opened: list[object] = []
+    monkeypatch.setenv("KYPHOANGLE_DB", "sqlite:///default.sqlite")
     monkeypatch.setattr(
         entry,
         "run_gui",
@@ -26,7 +27,7 @@ def test_no_arguments_open_the_workstation(monkeypatch: pytest.MonkeyPatch) -> N
     assert entry.main(["--data-dir", "/tmp/somewhere"]) == 0
     assert entry.main(["--db", "sqlite:///x.sqlite"]) == 0
     assert entry.main(["--db"]) == 2
-    assert [str(o) for o in opened] == ["None", "/tmp/somewhere", "sqlite:///x.sqlite"]
+    assert [str(o) for o in opened] == ["sqlite:///default.sqlite", "/tmp/somewhere", "sqlite:///x.sqlite"]
 
 
 def test_self_check_passes(capsys: pytest.CaptureFixture[str]) -> None:

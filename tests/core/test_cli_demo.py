@@ -1,0 +1,41 @@
+"""`kyphoangle demo install`: the demo study lands in a database once, with accounts, films and reads."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from kyphoangle.cli import main
+from kyphoangle.storage import open_database
+from kyphoangle.storage.reads import list_reads
+from kyphoangle.storage.subjects import list_subjects
+from kyphoangle.storage.users import authenticate, list_users
+
+
+def test_demo_install_is_complete_and_runs_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "demo.sqlite3"
+    argv = ["demo", "install", "--db", str(db), "--folder", str(tmp_path / "films"), "--subjects", "2"]
+    assert main(argv) == 0
+    database = open_database(str(db))
+    with database.reading() as session:
+        assert {u.login for u in list_users(session)} >= {"admin", "demo", "site.reader", "central1"}
+        assert authenticate(session, "demo", "demo-reader").login == "demo"
+        subjects = list_subjects(session)
+        assert len(subjects) == 2
+        assert all(s.procedure_date and s.treated_levels and s.site for s in subjects)
+        reads = list_reads(session)
+        assert len(reads) == 2 and {r.display_status for r in reads} == {"signed"}
+    assert main(argv) == 0  # already installed: nothing happens
+    with database.reading() as session:
+        assert len(list_reads(session)) == 2
+
+    monkeypatch.setenv("KYPHOANGLE_PASSWORD", "demo-admin")
+    out = tmp_path / "export.csv"
+    assert main(["export", "csv", str(out), "--db", str(db), "--user", "admin"]) == 0
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    art = [r for r in rows if r["measurement"] == "traumatic_regional_angle"]
+    assert art and all(r["visit"] == "baseline" and r["reader"] == "site.reader" for r in art)
+    text = out.read_text(encoding="utf-8")
+    assert "DEMO" not in text  # no patient name or DICOM patient ID
