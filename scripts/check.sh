@@ -13,3 +13,6 @@ echo "== import contracts"
 .venv/bin/lint-imports --no-cache
 echo "== pytest"
 .venv/bin/python -m pytest "$@"
+echo "== installer (PyInstaller one-folder build and the frozen program's self-check)"
+.venv/bin/pyinstaller --noconfirm --log-level WARN --distpath build/dist --workpath build/work build_installer.spec
+QT_QPA_PLATFORM=offscreen build/dist/kyphoangle/kyphoangle --self-check

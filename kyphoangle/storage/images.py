@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Integer, cast, func, select
 from sqlalchemy.orm import Session
 
 from kyphoangle.errors import NotFoundError, ReasonRequiredError
@@ -82,6 +82,17 @@ def patient_position_from_dicom(patient_position: str, view_position: str = "") 
     if code in {"HFS", "FFS", "LFS", "RFS", "SUPINE"}:
         return PatientPosition.SUPINE
     return PatientPosition.UNKNOWN
+
+
+def study_day_sql(session: Session) -> ColumnElement[int]:
+    """SQL for the film's study day (study date minus the subject's D0; NULL when either is unknown).
+
+    Needs `image` and `subject` in the query. Computed by the database, so long lists need no date
+    conversion in Python.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        return cast(func.julianday(Image.study_date) - func.julianday(Subject.procedure_date), Integer)
+    return cast(Image.study_date - Subject.procedure_date, Integer)
 
 
 def image_spacing(image: Image) -> PixelSpacing:

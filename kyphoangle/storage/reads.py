@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -49,7 +48,7 @@ from kyphoangle.protocol import (
 )
 from kyphoangle.spacing import PixelSpacing, SpacingSource
 from kyphoangle.storage.audit import AuditAction, AuditEntity, changes, record
-from kyphoangle.storage.images import image_aspect_ratio, image_spacing
+from kyphoangle.storage.images import image_aspect_ratio, image_spacing, study_day_sql
 from kyphoangle.storage.models import (
     Image,
     Landmark,
@@ -63,7 +62,7 @@ from kyphoangle.storage.models import (
     VisitAssignment,
     utc_now,
 )
-from kyphoangle.storage.schedule import UNSCHEDULED, study_day
+from kyphoangle.storage.schedule import UNSCHEDULED
 from kyphoangle.storage.study import get_study
 from kyphoangle.storage.users import (
     READ_TYPES_BY_ROLE,
@@ -74,9 +73,11 @@ from kyphoangle.storage.users import (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class ReadSummary:
-    """One read as listed: who, which film, which visit, its status (no identity, no dates of films)."""
+class ReadSummary(NamedTuple):
+    """One read as listed: who, which film, which visit, its status (no identity, no dates of films).
+
+    A named tuple, so that listing tens of thousands of reads stays fast.
+    """
 
     read_id: int
     subject: str
@@ -563,21 +564,18 @@ def list_reads(
     include_superseded: bool = True,
 ) -> list[ReadSummary]:
     """Reads by subject, study day and id (one Core query; no ORM objects are built)."""
-    from kyphoangle.storage.models import User as UserModel
-
-    reader = aliased(UserModel)
+    reader = aliased(User)
     query = (
         select(
             Read.id,
             Subject.code,
             Visit.code,
-            Image.visit_assignment,
-            Image.study_date,
-            Subject.procedure_date,
+            type_coerce(Image.visit_assignment, String),
+            study_day_sql(session),
             Image.sop_instance_uid,
             reader.login,
-            Read.read_type,
-            Read.status,
+            type_coerce(Read.read_type, String),
+            type_coerce(Read.status, String),
             Read.superseded_by_id,
             Read.amends_read_id,
             Read.version,
@@ -601,23 +599,40 @@ def list_reads(
     if not include_superseded:
         query = query.where(Read.superseded_by_id.is_(None))
     pending = VisitAssignment.PENDING.value
+    read_types = {member.value: member for member in ReadType}
+    statuses = {member.value: member for member in ReadStatus}
     return [
         ReadSummary(
-            read_id=row[0],
-            subject=row[1],
-            visit=row[2] if row[2] is not None else ("pending" if row[3] == pending else UNSCHEDULED),
-            study_day=study_day(row[4], row[5]),
-            sop_instance_uid=row[6],
-            reader=row[7],
-            read_type=row[8],
-            status=row[9],
-            superseded_by_id=row[10],
-            amends_read_id=row[11],
-            version=row[12],
-            updated_at=row[13],
-            signed_at=row[14],
+            read_id,
+            subject,
+            visit if visit is not None else ("pending" if assignment == pending else UNSCHEDULED),
+            day,
+            uid,
+            login,
+            read_types[read_type],
+            statuses[read_status],
+            superseded_by,
+            amends,
+            version,
+            updated_at,
+            signed_at,
         )
-        for row in session.execute(query)
+        for (
+            read_id,
+            subject,
+            visit,
+            assignment,
+            day,
+            uid,
+            login,
+            read_type,
+            read_status,
+            superseded_by,
+            amends,
+            version,
+            updated_at,
+            signed_at,
+        ) in session.connection().execute(query).all()
     ]
 
 
