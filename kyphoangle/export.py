@@ -29,13 +29,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, select
+from sqlalchemy import Select, String, and_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from kyphoangle.anatomy import FRACTURE_LEVELS
 from kyphoangle.normal_table import load_normal_table
 from kyphoangle.protocol import MEASUREMENT_DEFINITIONS, MeasurementName
 from kyphoangle.resources import resource_path
+from kyphoangle.storage.engine import bulk_results
+from kyphoangle.storage.images import study_day_sql
 from kyphoangle.storage.models import (
     Image,
     MeasurementRow,
@@ -115,16 +117,20 @@ def _read_filters(query: _SelectT, *, signed_only: bool, include_superseded: boo
 
 def _baselines(session: Session) -> tuple[dict[tuple[int, int, str], int], dict[tuple[Any, ...], float]]:
     """Baseline read per (subject, reader, read type), and its values by measurement key."""
-    candidates = session.execute(
-        select(Image.subject_id, Read.reader_id, Read.read_type, Read.id, Read.signed_at)
-        .join(Image, Image.id == Read.image_id)
-        .join(Visit, Visit.id == Image.visit_id)
-        .where(
-            Visit.is_baseline.is_(True),
-            Read.status == ReadStatus.SIGNED,
-            Read.superseded_by_id.is_(None),
+    candidates = (
+        session.connection()
+        .execute(
+            select(Image.subject_id, Read.reader_id, Read.read_type, Read.id, Read.signed_at)
+            .join(Image, Image.id == Read.image_id)
+            .join(Visit, Visit.id == Image.visit_id)
+            .where(
+                Visit.is_baseline.is_(True),
+                Read.status == ReadStatus.SIGNED,
+                Read.superseded_by_id.is_(None),
+            )
         )
-    ).all()
+        .all()
+    )
     chosen: dict[tuple[int, int, str], tuple[Any, int]] = {}
     for subject_id, reader_id, read_type, read_id, signed_at in candidates:
         key = (subject_id, reader_id, str(read_type))
@@ -135,10 +141,10 @@ def _baselines(session: Session) -> tuple[dict[tuple[int, int, str], int], dict[
     values: dict[tuple[Any, ...], float] = {}
     if not wanted:
         return baseline_reads, values
-    rows = session.execute(
+    rows = session.connection().execute(
         select(
             MeasurementRow.read_id,
-            MeasurementRow.name,
+            _text(MeasurementRow.name),
             MeasurementRow.level,
             MeasurementRow.endpoints,
             MeasurementRow.normal_table_name,
@@ -168,14 +174,16 @@ def _status(status: str, superseded_by: int | None) -> str:
     return "superseded" if superseded_by is not None else str(status)
 
 
-def _visit_day(study_date: Any, procedure_date: Any) -> str:
-    if study_date is None or procedure_date is None:
-        return ""
-    return str((study_date - procedure_date).days)
+def _text(column: Any) -> Any:
+    """The column as plain text (no Enum conversion per row: exports stream 100,000s of rows)."""
+    return type_coerce(column, String)
 
 
 def _treated(session: Session) -> set[tuple[int, str]]:
-    return {(s, level) for s, level in session.execute(select(TreatedLevel.subject_id, TreatedLevel.level))}
+    return {
+        (s, level)
+        for s, level in session.connection().execute(select(TreatedLevel.subject_id, TreatedLevel.level))
+    }
 
 
 def iter_long_rows(
@@ -193,27 +201,26 @@ def iter_long_rows(
             Subject.id,
             Subject.code,
             Site.code,
-            Subject.diagnosis,
+            _text(Subject.diagnosis),
             Visit.code,
-            Image.visit_assignment,
-            Image.study_date,
-            Subject.procedure_date,
+            _text(Image.visit_assignment),
+            study_day_sql(session),
             User.id,
             User.login,
-            Read.read_type,
+            _text(Read.read_type),
             Read.id,
-            Read.status,
+            _text(Read.status),
             Read.superseded_by_id,
             MeasurementRow.level,
-            MeasurementRow.name,
+            _text(MeasurementRow.name),
             MeasurementRow.value,
-            MeasurementRow.unit,
-            MeasurementRow.spacing_source,
+            _text(MeasurementRow.unit),
+            _text(MeasurementRow.spacing_source),
             MeasurementRow.normal_table_name,
             MeasurementRow.normal_table_version,
             MeasurementRow.endpoints,
-            Image.patient_position,
-            ReadLevel.not_evaluable_reason,
+            _text(Image.patient_position),
+            _text(ReadLevel.not_evaluable_reason),
             MeasurementRow.not_computed_reason,
             MeasurementRow.missing_landmarks,
             Image.sop_instance_uid,
@@ -237,7 +244,7 @@ def iter_long_rows(
             (MeasurementRow.name != MeasurementName.TRAUMATIC_REGIONAL_ANGLE)
             | (MeasurementRow.normal_table_name == normal_table)
         )
-    result = session.execute(query.execution_options(yield_per=5000))
+    result = session.connection().execute(query.execution_options(yield_per=5000))
     for (
         subject_id,
         subject,
@@ -245,8 +252,7 @@ def iter_long_rows(
         diagnosis,
         visit,
         assignment,
-        study_date,
-        procedure_date,
+        day,
         reader_id,
         reader,
         read_type,
@@ -284,7 +290,7 @@ def iter_long_rows(
             site or "",
             str(diagnosis) if diagnosis is not None else "",
             _visit_label(visit, str(assignment)),
-            _visit_day(study_date, procedure_date),
+            "" if day is None else str(day),
             reader,
             str(read_type),
             str(read_id),
@@ -329,18 +335,17 @@ def iter_wide_rows(
             Read.id,
             Subject.code,
             Site.code,
-            Subject.diagnosis,
+            _text(Subject.diagnosis),
             Visit.code,
-            Image.visit_assignment,
-            Image.study_date,
-            Subject.procedure_date,
+            _text(Image.visit_assignment),
+            study_day_sql(session),
             User.login,
-            Read.read_type,
-            Read.status,
+            _text(Read.read_type),
+            _text(Read.status),
             Read.superseded_by_id,
-            Image.patient_position,
+            _text(Image.patient_position),
             Read.calibration_row_mm,
-            Image.spacing_source,
+            _text(Image.spacing_source),
             Read.normal_table_name,
             Read.normal_table_version,
             Read.kyphosis_endpoints,
@@ -357,7 +362,7 @@ def iter_wide_rows(
     values_query = (
         select(
             MeasurementRow.read_id,
-            MeasurementRow.name,
+            _text(MeasurementRow.name),
             MeasurementRow.level,
             MeasurementRow.value,
             MeasurementRow.normal_table_name,
@@ -376,11 +381,17 @@ def iter_wide_rows(
     )
     filters = {"signed_only": signed_only, "include_superseded": include_superseded}
     skipped: dict[int, list[tuple[str, str]]] = {}
-    for level_read_id, level_name, level_reason in session.execute(_read_filters(levels_query, **filters)):
+    for level_read_id, level_name, level_reason in session.connection().execute(
+        _read_filters(levels_query, **filters)
+    ):
         skipped.setdefault(level_read_id, []).append((level_name, str(level_reason)))
-    values = iter(session.execute(_read_filters(values_query, **filters).execution_options(yield_per=5000)))
+    values = iter(
+        session.connection().execute(_read_filters(values_query, **filters).execution_options(yield_per=5000))
+    )
     pending = next(values, None)
-    reads = session.execute(_read_filters(reads_query, **filters).execution_options(yield_per=2000))
+    reads = session.connection().execute(
+        _read_filters(reads_query, **filters).execution_options(yield_per=2000)
+    )
     for (
         read_id,
         subject,
@@ -388,8 +399,7 @@ def iter_wide_rows(
         diagnosis,
         visit,
         assignment,
-        study_date,
-        procedure_date,
+        day,
         reader,
         read_type,
         status,
@@ -420,7 +430,7 @@ def iter_wide_rows(
             site or "",
             str(diagnosis) if diagnosis is not None else "",
             _visit_label(visit, str(assignment)),
-            _visit_day(study_date, procedure_date),
+            "" if day is None else str(day),
             reader,
             str(read_type),
             str(read_id),
@@ -468,7 +478,7 @@ def export_csv(
     reads: set[str] = set()
     read_column = header.index("read_id")
     try:
-        with open(temporary, "w", encoding="utf-8", newline="") as stream:
+        with bulk_results(), open(temporary, "w", encoding="utf-8", newline="") as stream:
             writer = csv.writer(stream, lineterminator="\n")
             writer.writerow(header)
             for row in rows:

@@ -23,6 +23,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kyphoangle.cli.export",
     "kyphoangle.cli.recompute",
     "kyphoangle.cli.audit",
+    "kyphoangle.cli.campaign",
+    "kyphoangle.cli.agreement",
 )
 """Modules adding sub-commands; each defines `register(subparsers)` and sets `run=function(args) -> int`."""
 

@@ -13,7 +13,8 @@ Who may do what:
 - `reads export DIR` writes every read (data managers and admins), one file per read
   (`read-000042.json`); importing them into another database with the same films and users
   reproduces the same measurements.
-- `reads list` shows everybody's reads to data managers and admins, and readers their own.
+- `reads list` shows everybody's reads to data managers and admins, and readers their own (central,
+  repeat and adjudication reads without subject, visit or day: central reading is blinded).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from kyphoangle.cli.db_common import SubParsers, add_command, add_group, login, open_db, print_table
 from kyphoangle.errors import KyphoangleError, LandmarkFileError, PermissionDeniedError
-from kyphoangle.landmark_file import LandmarkFile, read_landmark_file, write_landmark_file
+from kyphoangle.landmark_file import LandmarkFile, ReadType, read_landmark_file, write_landmark_file
 from kyphoangle.protocol import GlobalEndpoints
 from kyphoangle.storage.images import get_image
 from kyphoangle.storage.models import Image, Read, ReadStatus, User
@@ -42,6 +43,10 @@ from kyphoangle.storage.reads import (
 )
 from kyphoangle.storage.study import get_study
 from kyphoangle.storage.users import Permission, get_user, has_permission, require_permission
+
+BLINDED = "(blinded)"
+BLINDED_READ_TYPES = frozenset({ReadType.CENTRAL, ReadType.REPEAT, ReadType.ADJUDICATION})
+"""Read types made blinded: readers listing their own reads do not see the subject or visit."""
 
 
 def register(subparsers: SubParsers) -> None:
@@ -163,6 +168,14 @@ def run_list(args: argparse.Namespace) -> int:
             summaries = list_reads(
                 session, subject_code=args.subject, reader_login=reader, status=args.status
             )
+            if not has_permission(user, Permission.EXPORT):
+                # Central reading is blinded: no subject, visit or study day, even of one's own reads.
+                summaries = [
+                    s._replace(subject=BLINDED, visit=BLINDED, study_day=None)
+                    if s.read_type in BLINDED_READ_TYPES
+                    else s
+                    for s in summaries
+                ]
             print_table(
                 (
                     "read_id",

@@ -52,6 +52,7 @@ class AuditAction(enum.StrEnum):
     SUPERSEDE = "supersede"
     ASSIGN = "assign"
     RECOMPUTE = "recompute"
+    EXPORT = "export"
 
 
 class AuditEntity(enum.StrEnum):
@@ -67,6 +68,9 @@ class AuditEntity(enum.StrEnum):
     LANDMARKS = "landmarks"
     MEASUREMENTS = "measurements"
     USER = "user"
+    CAMPAIGN = "campaign"
+    WORKLIST = "worklist"
+    ADJUDICATION = "adjudication"
 
 
 def _json_default(value: object) -> object:

@@ -19,6 +19,7 @@ Sessions belong to the caller, one per user action::
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,7 +32,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import URL, Engine, create_engine, event, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -42,6 +43,8 @@ ENV_DATABASE = "KYPHOANGLE_DB"
 
 DEFAULT_DATABASE_FILENAME = "kyphoangle.sqlite3"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_CACHE_KIB = 65_536
+"""Page cache per connection (64 MiB): long lists and exports read from memory."""
 _BEGIN_OPTION = "kyphoangle_sqlite_begin"
 _MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -82,6 +85,8 @@ def _sqlite_on_connect(dbapi_connection: Any, record: ConnectionPoolEntry) -> No
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = FULL")
         cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+        cursor.execute("PRAGMA temp_store = MEMORY")
     finally:
         cursor.close()
 
@@ -150,6 +155,22 @@ def upgrade_database(engine: Engine, revision: str = "head") -> None:
                 raw.execute("PRAGMA foreign_keys = ON")
 
 
+@contextmanager
+def bulk_results() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while tens of thousands of result rows are built.
+
+    Rows and tuples hold no reference cycles (reference counting frees them), but allocating so many
+    tracked objects triggers repeated full collections that can double the time of a long listing.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 class Database:
     """An open study database: its URL, engine and the sessions callers open on it."""
 
@@ -176,9 +197,24 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A session inside one write transaction: committed on success, rolled back on any error."""
-        with self._writer() as session, session.begin():
-            yield session
+        """A session inside one write transaction: committed on success, rolled back on any error.
+
+        Database failures (busy for longer than the timeout, connection lost, a constraint refusing a
+        change made at the same time elsewhere) become a `StorageError`; nothing is half-saved.
+        """
+        try:
+            with self._writer() as session, session.begin():
+                yield session
+        except IntegrityError as exc:
+            raise StorageError(
+                f"the database refused the change, probably because the same record was saved at the same "
+                f"time elsewhere; nothing was saved ({exc.orig})"
+            ) from exc
+        except OperationalError as exc:
+            raise StorageError(
+                f"the database {self.display_name} could not complete the change; "
+                f"nothing was saved ({exc.orig})"
+            ) from exc
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
@@ -216,10 +252,13 @@ def open_database(value: str | URL | None = None, *, upgrade: bool = True, seed:
         if upgrade and current != head:
             upgrade_database(engine)
         if seed and upgrade:
-            from kyphoangle.storage.study import ensure_study
+            from kyphoangle.storage.study import ensure_study, has_study
 
-            with database.transaction() as session:
-                ensure_study(session)
+            with database.reading() as session:
+                seeded = has_study(session)
+            if not seeded:
+                with database.transaction() as session:
+                    ensure_study(session)
     except (OperationalError, DBAPIError) as exc:
         engine.dispose()
         raise StorageError(f"cannot open the database {database.display_name}: {exc.orig}") from None

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -129,6 +131,22 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
     def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
         """Attach UTC to the stored naive value."""
         return None if value is None else value.replace(tzinfo=dt.UTC)
+
+    def result_processor(
+        self, dialect: Dialect, coltype: object
+    ) -> Callable[[Any], dt.datetime | None] | None:
+        """On SQLite, parse the stored ISO text with `datetime.fromisoformat` (several times faster)."""
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+
+        def process(value: Any) -> dt.datetime | None:
+            if value is None:
+                return None
+            if isinstance(value, str):
+                return dt.datetime.fromisoformat(value + "+00:00")
+            return value.replace(tzinfo=dt.UTC) if isinstance(value, dt.datetime) else None
+
+        return process
 
 
 def _enum(cls: type[enum.StrEnum], length: int = 32) -> SqlEnum:

@@ -48,6 +48,7 @@ from kyphoangle.protocol import (
 )
 from kyphoangle.spacing import PixelSpacing, SpacingSource
 from kyphoangle.storage.audit import AuditAction, AuditEntity, changes, record
+from kyphoangle.storage.engine import bulk_results
 from kyphoangle.storage.images import image_aspect_ratio, image_spacing, study_day_sql
 from kyphoangle.storage.models import (
     Image,
@@ -598,9 +599,16 @@ def list_reads(
         query = query.where(Read.status == ReadStatus(status))
     if not include_superseded:
         query = query.where(Read.superseded_by_id.is_(None))
-    pending = VisitAssignment.PENDING.value
     read_types = {member.value: member for member in ReadType}
     statuses = {member.value: member for member in ReadStatus}
+    with bulk_results():
+        return _read_summaries(session, query, read_types, statuses)
+
+
+def _read_summaries(
+    session: Session, query: Any, read_types: dict[str, ReadType], statuses: dict[str, ReadStatus]
+) -> list[ReadSummary]:
+    pending = VisitAssignment.PENDING.value
     return [
         ReadSummary(
             read_id,

@@ -6,13 +6,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kyphoangle.errors import NotFoundError, StorageError
-from kyphoangle.storage.audit import AuditAction, AuditEntity, record
+from kyphoangle.storage.audit import AuditAction, AuditEntity, lock_trail, record
 from kyphoangle.storage.models import Study, Visit, utc_now
 from kyphoangle.storage.schedule import UNSCHEDULED, VisitSchedule, VisitWindow, load_visit_schedule
 
 
+def has_study(session: Session) -> bool:
+    """Whether the database's study has been set up."""
+    return session.scalar(select(Study.id).limit(1)) is not None
+
+
 def ensure_study(session: Session, schedule: VisitSchedule | None = None) -> Study:
-    """The database's study; created with its visits from `schedule` (default: the shipped file)."""
+    """The database's study; created with its visits from `schedule` (default: the shipped file).
+
+    Takes the audit lock first, so two programs opening a new database at once create one study.
+    """
+    lock_trail(session)
     study = session.scalar(select(Study).order_by(Study.id).limit(1))
     if study is not None:
         return study

@@ -5,7 +5,7 @@ Roles and their permissions (`ROLE_PERMISSIONS`):
 - `site_reader`: measure films as site reads; `central_reader`: central and repeat reads;
   `adjudicator`: adjudication reads (and central/repeat reads);
 - `data_manager`: import images, edit subjects, assign visits, import reads for readers, export,
-  recompute, read the audit trail;
+  recompute, read the audit trail, set up and follow central reading campaigns;
 - `admin`: everything a data manager does, plus managing users. Admins and data managers do not
   author reads.
 
@@ -47,6 +47,7 @@ class Permission(enum.StrEnum):
     VIEW_AUDIT = "read the audit trail"
     VIEW_IDENTITY = "see patient identity"
     MEASURE = "measure films"
+    MANAGE_CAMPAIGNS = "manage central reading campaigns"
 
 
 _MANAGER = frozenset(
@@ -59,6 +60,7 @@ _MANAGER = frozenset(
         Permission.RECOMPUTE,
         Permission.VIEW_AUDIT,
         Permission.VIEW_IDENTITY,
+        Permission.MANAGE_CAMPAIGNS,
     }
 )
 

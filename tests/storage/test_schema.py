@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,7 +23,7 @@ from kyphoangle.storage.engine import (
     head_revision,
     upgrade_database,
 )
-from kyphoangle.storage.models import Base, Subject, SubjectStatus
+from kyphoangle.storage.models import Base, Study, Subject, SubjectStatus
 from kyphoangle.storage.study import list_visits
 
 
@@ -136,3 +138,23 @@ def test_database_from_newer_program_is_refused(db_url: str) -> None:
 def test_unreachable_database_is_a_storage_error(tmp_path: Path) -> None:
     with pytest.raises(StorageError, match="cannot open"):
         open_database("postgresql+psycopg2://nobody@127.0.0.1:1/none")
+
+
+def test_programs_opening_a_new_database_at_once_migrate_it_once(empty_db_url: str) -> None:
+    code = "import sys; from kyphoangle.storage import open_database; open_database(sys.argv[1]).dispose()"
+    children = [
+        subprocess.Popen([sys.executable, "-c", code, empty_db_url], stderr=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    for child in children:
+        _, err = child.communicate(timeout=120)
+        assert child.returncode == 0, err
+    database = open_database(empty_db_url)
+    try:
+        with database.reading() as session:
+            assert session.query(Study).count() == 1
+            assert len(list_visits(session)) == 6
+            assert verify_trail(session).intact
+        assert database_revision(database.engine) == head_revision()
+    finally:
+        database.dispose()

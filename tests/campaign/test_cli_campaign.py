@@ -1,0 +1,127 @@
+"""`kyphoangle campaign ...` and `kyphoangle agreement` end to end, including who may see what."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from campaign_helpers import FILMS, content_for, make_people, make_study, run_campaign
+from conftest import Staff
+from storage_helpers import PASSWORD
+
+from kyphoangle.cli import main
+from kyphoangle.landmark_file import write_landmark_file
+from kyphoangle.storage import Database
+
+
+class Cli:
+    """Runs `kyphoangle` in-process against the test database as a given user (password PASSWORD)."""
+
+    def __init__(self, db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+        self.db, self.capsys = db, capsys
+        monkeypatch.delenv("KYPHOANGLE_DB", raising=False)
+        monkeypatch.setenv("KYPHOANGLE_PASSWORD", PASSWORD)
+
+    def __call__(self, *argv: str, user: str) -> tuple[int, str, str]:
+        code = main([*argv, "--db", self.db, "--user", user])
+        out, err = self.capsys.readouterr()
+        return code, out, err
+
+
+@pytest.fixture
+def cli(db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
+    return Cli(db_url, monkeypatch, capsys)
+
+
+def test_create_worklist_read_status(database: Database, staff: Staff, cli: Cli, tmp_path: Path) -> None:
+    make_study(database, staff.manager)
+    make_people(database, staff.admin, staff.manager)
+    code, out, err = cli(
+        "campaign", "create", "CLI1", "--readers", "central1,central2", "--adjudicator", "adjudicator2",
+        "--repeat-fraction", "0.25", "--min-gap", "3", "--seed", "77", "--threshold-deg", "5",
+        user="manager",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "seed 77" in out
+    code, _, err = cli("campaign", "create", "CLI2", "--readers", "central1,central2", "--adjudicator",
+                       "adjudicator2", user="central1")  # fmt: skip
+    assert code == 2 and "not allowed" in err
+
+    code, out, _ = cli("campaign", "worklist", "CLI1", user="central1")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split("\t") == ["position", "case_code", "done"]
+    assert len(lines) == 1 + FILMS + 2 + 1
+    assert "PID" not in out and "1.2.826" not in out and "L1" not in out
+
+    code, out, _ = cli("campaign", "next", "CLI1", user="central1")
+    assert code == 0
+    header, row = out.splitlines()
+    assert header.split("\t") == [
+        "case_code",
+        "position",
+        "sop_instance_uid",
+        "file",
+        "fractured_levels",
+        "draft_read",
+    ]
+    uid = row.split("\t")[2]
+    landmarks = tmp_path / "read.json"
+    write_landmark_file(landmarks, content_for(uid, 0.0))
+    code, out, err = cli("campaign", "read", "CLI1", str(landmarks), "--sign", user="central1")
+    assert code == 0, err
+    assert "central, signed" in out
+
+    code, out, _ = cli("campaign", "status", "CLI1", user="manager")
+    assert code == 0
+    assert "central1\treader_1\t1\t9" in out and "central2\treader_2\t0\t10" in out
+    code, out, _ = cli("campaign", "status", "CLI1", user="central2")
+    assert "central1" not in out
+
+    # A central reader cannot reach reads or identities through the campaign commands.
+    for argv in (
+        ("campaign", "export", "CLI1", str(tmp_path / "x.csv")),
+        ("campaign", "export", "CLI1", str(tmp_path / "x.csv"), "--key", str(tmp_path / "k.csv")),
+        ("agreement", "--campaign", "CLI1"),
+    ):
+        code, _, err = cli(*argv, user="central2")
+        assert code == 2 and "not allowed" in err
+    code, out, _ = cli("reads", "list", user="central1")
+    assert code == 0 and "(blinded)" in out and "S0" not in out and "PID" not in out
+    code, _, err = cli("reads", "list", "--reader", "central2", user="central1")
+    assert code == 2 and "only their own" in err
+    code, _, err = cli("campaign", "worklist", "CLI1", user="site_reader")
+    assert code == 2 and "no part" in err
+    assert not (tmp_path / "k.csv").exists()
+
+
+def test_export_and_agreement_commands(database: Database, staff: Staff, cli: Cli, tmp_path: Path) -> None:
+    make_study(database, staff.manager)
+    people = make_people(database, staff.admin, staff.manager)
+    readings = run_campaign(database, people)
+
+    code, out, _ = cli("campaign", "worklist", "CR1", user="adjudicator2")
+    assert code == 0 and readings.forced in out
+
+    code, out, _ = cli("campaign", "status", "CR1", user="manager")
+    assert "1 awaiting adjudication" in out
+
+    out_csv, key = tmp_path / "c.csv", tmp_path / "key.csv"
+    code, out, err = cli("campaign", "export", "CR1", str(out_csv), "--key", str(key), user="manager")
+    assert code == 0, err
+    assert "audit trail" in out and key.exists()
+    code, out, _ = cli("audit", "list", user="manager")
+    assert "export" in out
+
+    code, out, err = cli("agreement", "--campaign", "CR1", user="manager")
+    assert code == 0, err
+    assert "inter-reader" in out and "ICC" in out
+    report = str(tmp_path / "r.html")
+    code, out, _ = cli(
+        "agreement", "--campaign", "CR1", "--format", "csv", "--report", report, user="manager"
+    )
+    assert code == 0
+    rows = list(csv.DictReader(out.splitlines()))
+    assert {row["scope"] for row in rows} == {"inter", "intra"}
+    assert (tmp_path / "r.html").exists() and (tmp_path / "r.csv").exists()
