@@ -12,6 +12,13 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QSettings
+
+    from app.main_window import ReadingWindow
+    from app.read_store import ReaderAccount, ReadStore
 
 GUI_OPTIONS = ("--data-dir", "--db")
 """Options that open the workstation rather than a CLI command."""
@@ -59,7 +66,7 @@ def run_gui(data_dir: Path | None = None, *, database_url: str | None = None) ->
 
     from app.dialogs import LoginDialog
     from app.main_window import ReadingWindow
-    from app.read_store import LocalReadStore, ReadStore
+    from app.read_store import LocalReadStore
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     QApplication.setOrganizationName("kyphoangle")
@@ -85,9 +92,38 @@ def run_gui(data_dir: Path | None = None, *, database_url: str | None = None) ->
     if login.exec() != LoginDialog.DialogCode.Accepted or login.account is None:
         return 1
     settings.setValue("login/last_user", login.account.login)
-    window = ReadingWindow(store, login.account, settings, recovery_dir=folder / "recovery")
+    window: ReadingWindow
+    if login.account.role == "central_reader":
+        blinded = blinded_window_for(store, login.account, settings, folder / "recovery")
+        if blinded is None:
+            from PySide6.QtWidgets import QMessageBox
+
+            QMessageBox.information(
+                None, "kyphoangle", "No reading campaign is open for you. Please ask the data manager."
+            )
+            return 0
+        window = blinded
+    else:
+        window = ReadingWindow(store, login.account, settings, recovery_dir=folder / "recovery")
     window.show()
     return int(app.exec())
+
+
+def blinded_window_for(
+    store: ReadStore, account: ReaderAccount, settings: QSettings, recovery_dir: Path
+) -> ReadingWindow | None:
+    """The blinded window of a central reader's open campaign (database only), else None."""
+    from app.blinded_window import BlindedReadingWindow
+    from app.campaign_store import CampaignReadStore, open_campaign_for
+    from app.database_store import DatabaseReadStore
+
+    if not isinstance(store, DatabaseReadStore):
+        return None
+    code = open_campaign_for(store.database, account.login)
+    if code is None:
+        return None
+    campaign_store = CampaignReadStore(store.database, code)
+    return BlindedReadingWindow(campaign_store, account, settings, recovery_dir=recovery_dir)
 
 
 def self_check() -> int:

@@ -347,10 +347,14 @@ class ReadingWindow(QMainWindow):
         self.last_saved = None
         self._rebuild_presets()
         self.statusBar().showMessage(
-            f"Opened {path.name}" + (" (signed read: locked)" if snapshot.signed else ""), 5000
+            f"Opened {self.film_label(path)}" + (" (signed read: locked)" if snapshot.signed else ""), 5000
         )
         self.refresh_browser()
         self._refresh()
+
+    def film_label(self, path: Path) -> str:
+        """How a film is named in messages (its file name; the blinded window names the case)."""
+        return path.name
 
     def _film_failed(self, path: Path, message: str) -> None:
         self.load_progress.hide()

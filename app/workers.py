@@ -124,3 +124,56 @@ class ImportRunner(QObject):
     def cancel(self) -> None:
         """Ask the import to stop after the current file (what was imported so far is kept)."""
         self._cancel.set()
+
+
+class FilmPrefetcher(QObject):
+    """Decodes the films to read next in worker threads and keeps them until asked for (a small cache)."""
+
+    prefetched = Signal(object)
+    """The path of a film now decoded and waiting."""
+
+    def __init__(self, capacity: int = 3, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.capacity = capacity
+        self._relay = _Relay(self)
+        self._relay.finished.connect(self._finished)
+        self._relay.failed.connect(self._failed)
+        self._token = 0
+        self._running: dict[int, Path] = {}
+        self._ready: dict[Path, object] = {}
+
+    def prefetch(self, paths: list[str | Path]) -> None:
+        """Decode these films (the next ones first) unless they are ready or decoding; forget others."""
+        wanted = [Path(p) for p in paths][: self.capacity]
+        self._ready = {p: film for p, film in self._ready.items() if p in wanted}
+        for path in wanted:
+            if path in self._ready or path in self._running.values():
+                continue
+            self._token += 1
+            self._running[self._token] = path
+            self.pool_start(self._token, path)
+
+    def pool_start(self, token: int, path: Path) -> None:
+        """Queue one decode on the global thread pool."""
+        QThreadPool.globalInstance().start(
+            _Task(token, self._relay, lambda: load_film(path), lambda exc: f"{exc.__class__.__name__}")
+        )
+
+    def take(self, path: str | Path) -> object | None:
+        """The decoded film of `path` (removed from the cache), or None when it is not ready."""
+        return self._ready.pop(Path(path), None)
+
+    @property
+    def busy(self) -> bool:
+        """Whether a film is still decoding."""
+        return bool(self._running)
+
+    def _finished(self, token: int, film: object) -> None:
+        path = self._running.pop(token, None)
+        if path is not None:
+            self._ready[path] = film
+            self.prefetched.emit(path)
+
+    def _failed(self, token: int, _message: str) -> None:
+        # A film that cannot be decoded is opened normally later, which reports the error then.
+        self._running.pop(token, None)

@@ -1,0 +1,180 @@
+"""The blinded reading window of a central reader: one case at a time, by case code only.
+
+The reading window without its study browser and without Open/Import; films are named by their case
+code in every message, file windows by number, and no path is written to the settings. After a case
+is signed the next one opens at once: the next films of the worklist are decoded in the background
+(`FilmPrefetcher`) while the reader works.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QDockWidget, QWidget
+
+from app.campaign_store import CampaignReadStore, CaseView
+from app.main_window import ReadingWindow
+from app.read_model import ReadSnapshot
+from app.read_store import ReaderAccount
+from app.workers import FilmPrefetcher
+from kyphoangle.errors import KyphoangleError
+
+PREFETCH_COUNT = 2
+"""How many of the next cases' films are decoded ahead."""
+
+REMOVED_ACTIONS = ("open", "import", "import_dicomdir")
+"""Actions a blinded reader never has."""
+
+
+class BlindedReadingWindow(ReadingWindow):
+    """A central reader's worklist, case after case, with nothing that identifies the patient."""
+
+    def __init__(
+        self,
+        store: CampaignReadStore,
+        reader: ReaderAccount,
+        settings: QSettings,
+        *,
+        recovery_dir: Path | None = None,
+        prefetch_count: int = PREFETCH_COUNT,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(store, reader, settings, recovery_dir=recovery_dir, parent=parent)
+        self.setObjectName("blindedReadingWindow")
+        self.campaign_store = store
+        store.use_account(reader)
+        self.case: CaseView | None = None
+        self.prefetch_count = prefetch_count
+        self.prefetcher = FilmPrefetcher(capacity=max(prefetch_count, 1), parent=self)
+        browser_dock = self.findChild(QDockWidget, "browserDock")
+        if browser_dock is not None:
+            self.removeDockWidget(browser_dock)
+            browser_dock.deleteLater()  # its View-menu toggle goes with it
+        for action_id in REMOVED_ACTIONS:
+            action = self.actions_by_id.pop(action_id, None)
+            if action is None:
+                continue
+            for owner in action.associatedObjects():
+                if isinstance(owner, QWidget):
+                    owner.removeAction(action)
+            action.deleteLater()
+        self.advance()
+
+    # -------------------------------------------------------------------------------------- cases
+    def advance(self) -> None:
+        """Open the reader's current case (the next unsigned one), or say the worklist is done."""
+        try:
+            case = self.campaign_store.current_case()
+        except KyphoangleError as exc:
+            self._error("The worklist cannot be loaded", str(exc))
+            return
+        self.open_case(case)
+
+    def open_case(self, case: CaseView | None) -> None:
+        """Show a case: from the prefetched films when ready, else decoded now in the background."""
+        self.case = case
+        self._update_title()
+        if case is None:
+            self._show_done()
+            return
+        path = Path(case.file_path)
+        film = self.prefetcher.take(path)
+        if film is not None:
+            if self._dirty:
+                self.save_draft()
+            self._pending_levels = case.fractured_levels
+            self._film_loaded(path, film)  # type: ignore[arg-type]
+        else:
+            self.open_film(path, case.fractured_levels)
+        QTimer.singleShot(0, self._prefetch_next)
+
+    def _prefetch_next(self) -> None:
+        try:
+            paths = self.campaign_store.upcoming_paths(self.prefetch_count)
+        except KyphoangleError:
+            return  # prefetching is only a speed-up; the case opens normally later
+        self.prefetcher.prefetch(list(paths))
+
+    def _show_done(self) -> None:
+        self.film, self.film_path = None, None
+        self.undo_stack.clear()
+        self.view.set_film(None)
+        self.model.replace(ReadSnapshot(sop_instance_uid="", reader=self.reader.login))
+        self.autosave_timer.stop()
+        self._dirty = False
+        self.view.set_message("Your worklist is complete: every case is signed.\n\nThank you.")
+        self.statusBar().showMessage("Worklist complete.", 10000)
+        self._refresh()
+
+    def _update_title(self) -> None:
+        where = (
+            f"case {self.case.case_code} ({self.case.position} of {self.case.total})"
+            if self.case is not None
+            else "worklist complete"
+        )
+        name = self.reader.display_name
+        self.setWindowTitle(f"kyphoangle \u2014 blinded reading \u2014 {name} \u2014 {where}")
+
+    def film_label(self, path: Path) -> str:
+        """Films are named by their case code only."""
+        return f"case {self.case.case_code}" if self.case is not None else "the case"
+
+    # ------------------------------------------------------------------------ overrides that blind
+    def open_film(self, path: str | Path, fractured_levels: tuple[str, ...] = ()) -> None:
+        """Decode the case's film in the background (no file name shown, no folder remembered)."""
+        if self._dirty:
+            self.save_draft()
+        self._pending_levels = fractured_levels
+        self.load_progress.show()
+        self.view.set_film(None)
+        label = self.film_label(Path(path))
+        self.view.set_message(f"Loading {label}\u2026")
+        self.statusBar().showMessage(f"Loading {label}\u2026")
+        self.loader.load(path)
+
+    def _film_failed(self, path: Path, message: str) -> None:
+        self.load_progress.hide()
+        text = (
+            f"The film of {self.film_label(path)} cannot be opened. "
+            "Please tell the data manager, quoting the case code."
+        )
+        self.view.set_message(text)
+        self._error("The film cannot be opened", text)
+
+    def open_dialog(self) -> None:
+        """Not offered: cases come from the worklist only."""
+
+    def import_files(self) -> None:
+        """Not offered: central readers do not import."""
+
+    def import_dicomdir(self) -> None:
+        """Not offered: central readers do not import."""
+
+    def refresh_browser(self) -> None:
+        """There is no study browser in blinded reading."""
+
+    def _all_presets(self) -> list[tuple[str, float, float]]:
+        # The file's own window names are DICOM text: shown by number only.
+        presets: list[tuple[str, float, float]] = []
+        if self.film is not None:
+            for index, preset in enumerate(self.film.voi_presets, start=1):
+                presets.append((f"File window {index}", preset.center, preset.width))
+        return presets + self.user_presets()
+
+    def _levels_edited(self, levels: tuple[str, ...]) -> None:
+        self._refresh()  # the fractured levels are set by the campaign, not by the reader
+
+    def _refresh(self) -> None:
+        super()._refresh()
+        for box in self.guidance_panel.level_boxes.values():
+            box.setEnabled(False)
+
+    def sign(self, password: str) -> bool:
+        """Sign the case; on success the next case of the worklist opens at once."""
+        if not super().sign(password):
+            return False
+        signed = self.case.case_code if self.case is not None else ""
+        self.advance()
+        self.statusBar().showMessage(f"Case {signed} signed and closed.", 8000)
+        return True

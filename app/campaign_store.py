@@ -1,0 +1,199 @@
+"""`ReadStore` over one blinded reading campaign (`kyphoangle.campaign`): a central reader's worklist.
+
+The reader sees only their current case (`next_case`): its code, its film and the fractured levels.
+Reads are saved and signed through `save_case_read` and `sign_case_read`; loading goes through the
+access-controlled `case_reads`, so any film other than the current case is refused. The catalogue is
+empty and nothing can be imported: a central reader never browses the study.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from app.read_model import ReadLockedError, ReadSnapshot
+from app.read_store import ImageEntry, ImportReport, ProgressCallback, ReaderAccount, StoreUnavailableError
+from kyphoangle import campaign as campaigns
+from kyphoangle.errors import KyphoangleError, PermissionDeniedError
+from kyphoangle.storage import Database
+from kyphoangle.storage import reads as read_repo
+from kyphoangle.storage import users as user_repo
+from kyphoangle.storage.models import CampaignStatus, Image, ReadStatus
+
+CaseView = campaigns.CaseView
+
+
+def open_campaign_for(database: Database, login: str) -> str | None:
+    """The code of the first open campaign in which `login` is a central reader, else None."""
+    with database.reading() as session:
+        for campaign in campaigns.list_campaigns(session):
+            if campaign.status != CampaignStatus.OPEN:
+                continue
+            members = campaigns.members_of(session, campaign)
+            for role in campaigns.READER_ROLES:
+                if role in members and members[role][1].login == login:
+                    return campaign.code
+    return None
+
+
+class CampaignReadStore:
+    """A central reader's cases of one campaign, behind the `ReadStore` protocol."""
+
+    def __init__(self, database: Database, campaign_code: str) -> None:
+        self.database = database
+        self.campaign_code = campaign_code
+        self._account: ReaderAccount | None = None
+
+    def _guard(self, action: Callable[[], Any]) -> Any:
+        try:
+            return action()
+        except KyphoangleError:
+            raise
+        except Exception as exc:  # driver errors: the database went away
+            raise StoreUnavailableError(
+                f"The study database cannot be reached ({exc.__class__.__name__}); your landmarks are kept."
+            ) from None
+
+    @property
+    def login(self) -> str:
+        """The signed-in reader's login."""
+        if self._account is None:
+            raise PermissionDeniedError("Sign in before reading.")
+        return self._account.login
+
+    def authenticate(self, login: str, password: str) -> ReaderAccount:
+        """Check a password against the users table."""
+
+        def run() -> ReaderAccount:
+            with self.database.reading() as session:
+                user = user_repo.authenticate(session, login, password)
+                return ReaderAccount(user.login, user.full_name or user.login, str(user.role))
+
+        account: ReaderAccount = self._guard(run)
+        self._account = account
+        return account
+
+    def use_account(self, account: ReaderAccount) -> None:
+        """Act for an account already authenticated (the sign-in dialog's)."""
+        self._account = account
+
+    # ------------------------------------------------------------------------------------ worklist
+    def current_case(self) -> CaseView | None:
+        """The reader's case to read now (blinded), or None when the worklist is done."""
+
+        def run() -> CaseView | None:
+            with self.database.reading() as session:
+                campaign = campaigns.get_campaign(session, self.campaign_code)
+                reader = user_repo.get_user(session, self.login)
+                return campaigns.next_case(session, campaign, reader)
+
+        result: CaseView | None = self._guard(run)
+        return result
+
+    def upcoming_paths(self, count: int) -> list[str]:
+        """Film paths of the next `count` unread cases after the current one (for prefetching)."""
+
+        def run() -> list[str]:
+            with self.database.reading() as session:
+                campaign = campaigns.get_campaign(session, self.campaign_code)
+                reader = user_repo.get_user(session, self.login)
+                current = campaigns.next_case(session, campaign, reader)
+                if current is None:
+                    return []
+                paths: list[str] = []
+                for entry in campaigns.worklist(session, campaign, reader):
+                    if entry.done or entry.position <= current.position:
+                        continue
+                    case = campaigns.get_case(session, campaign, entry.case_code)
+                    path = session.get_one(Image, case.image_id).file_path
+                    if path != current.file_path and path not in paths:
+                        paths.append(path)
+                    if len(paths) >= count:
+                        break
+                return paths
+
+        result: list[str] = self._guard(run)
+        return result
+
+    def progress_text(self) -> str:
+        """'n of m cases signed' for the reader's own worklist."""
+
+        def run() -> str:
+            with self.database.reading() as session:
+                campaign = campaigns.get_campaign(session, self.campaign_code)
+                reader = user_repo.get_user(session, self.login)
+                entries = campaigns.worklist(session, campaign, reader)
+                return f"{sum(e.done for e in entries)} of {len(entries)} cases signed"
+
+        result: str = self._guard(run)
+        return result
+
+    def _require_current(self, sop_instance_uid: str) -> CaseView:
+        case = self.current_case()
+        if case is None or case.sop_instance_uid != sop_instance_uid:
+            raise ReadLockedError("This case")
+        return case
+
+    # ---------------------------------------------------------------------------------------- reads
+    def load_read(self, sop_instance_uid: str, reader: str) -> ReadSnapshot | None:
+        """The reader's own read of their current case, or None; any other film is refused."""
+        if reader != self.login:
+            raise PermissionDeniedError("Only your own reads can be opened.")
+        case = self.current_case()
+        if case is None or case.sop_instance_uid != sop_instance_uid:
+            raise PermissionDeniedError("Only the case you are reading now can be opened.")
+
+        def run() -> ReadSnapshot | None:
+            with self.database.reading() as session:
+                campaign = campaigns.get_campaign(session, self.campaign_code)
+                user = user_repo.get_user(session, reader)
+                found = campaigns.case_reads(session, campaign, case.case_code, user)
+                if not found:
+                    return None
+                read = found[-1]
+                return ReadSnapshot.from_landmark_file(
+                    read_repo.read_content(read), reader=reader, signed=read.status == ReadStatus.SIGNED
+                )
+
+        result: ReadSnapshot | None = self._guard(run)
+        return result
+
+    def save_draft(self, snapshot: ReadSnapshot) -> None:
+        """Save the draft of the current case (refused once the case is signed)."""
+        self._require_current(snapshot.sop_instance_uid)
+
+        def run() -> None:
+            with self.database.transaction() as session:
+                campaign = campaigns.get_campaign(session, self.campaign_code)
+                user = user_repo.get_user(session, self.login)
+                campaigns.save_case_read(session, campaign, user, snapshot.to_landmark_file())
+
+        self._guard(run)
+
+    def sign(self, snapshot: ReadSnapshot, password: str) -> ReadSnapshot:
+        """Save and sign the current case with the reader's password (one transaction)."""
+        self._require_current(snapshot.sop_instance_uid)
+
+        def run() -> None:
+            with self.database.transaction() as session:
+                campaign = campaigns.get_campaign(session, self.campaign_code)
+                user = user_repo.get_user(session, self.login)
+                campaigns.save_case_read(session, campaign, user, snapshot.to_landmark_file())
+                session.flush()
+                campaigns.sign_case_read(session, campaign, user, password)
+
+        self._guard(run)
+        return ReadSnapshot.from_landmark_file(
+            snapshot.to_landmark_file(), reader=snapshot.reader, signed=True
+        )
+
+    def images(self) -> Sequence[ImageEntry]:
+        """No catalogue: a blinded reader never browses the study."""
+        return []
+
+    def import_paths(
+        self, paths: Iterable[str | Path], progress: ProgressCallback, canceled: Callable[[], bool]
+    ) -> ImportReport:
+        """Refused: a central reader cannot import films."""
+        raise PermissionDeniedError("Central readers cannot import films.")
