@@ -23,13 +23,20 @@ from kyphoangle.errors import KyphoangleError
 class LoginDialog(QDialog):
     """Asks for a user name and password and checks them against the store."""
 
-    def __init__(self, store: ReadStore, *, last_user: str = "", parent: QWidget | None = None) -> None:
+    def __init__(
+        self, store: ReadStore, *, last_user: str = "", hint: str = "", parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("kyphoangle \u2014 sign in")
         self.store = store
         self.account: ReaderAccount | None = None
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Sign in with your reader account."))
+        if hint:
+            hint_label = QLabel(hint)
+            hint_label.setObjectName("loginHint")
+            hint_label.setStyleSheet("color: #1565c0; font-weight: bold;")
+            layout.addWidget(hint_label)
         form = QFormLayout()
         self.user_edit = QLineEdit(last_user)
         self.user_edit.setObjectName("loginUser")

@@ -88,7 +88,10 @@ def run_gui(data_dir: Path | None = None, *, database_url: str | None = None) ->
     else:
         store = LocalReadStore(folder)
     settings = QSettings()
-    login = LoginDialog(store, last_user=str(settings.value("login/last_user", "")))
+    demo = os.environ.get("KYPHOANGLE_DEMO") == "1"
+    last_user = str(settings.value("login/last_user", "")) or ("demo" if demo else "")
+    hint = "Demo study: sign in as demo, password demo-reader." if demo else ""
+    login = LoginDialog(store, last_user=last_user, hint=hint)
     if login.exec() != LoginDialog.DialogCode.Accepted or login.account is None:
         return 1
     settings.setValue("login/last_user", login.account.login)

@@ -4,4 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 .venv/bin/kyphoangle demo install "$@"
-exec .venv/bin/kyphoangle
+KYPHOANGLE_DEMO=1 exec .venv/bin/kyphoangle

@@ -6,8 +6,13 @@ import os
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before anything imports Qt
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+
+# Helper modules of these tests (campaign_study, blinded_helpers) are imported by their plain names.
+if str(Path(__file__).parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).parent))
 
 import pytest
 from PySide6.QtCore import QSettings

@@ -1,0 +1,93 @@
+"""No identifying value of the films reaches any screen of the blinded window (main window, dialogs, errors,
+settings), while a central reader reads, signs, asks for help and meets a case closed elsewhere."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from blinded_helpers import leaks, make_blinded_window, place_all_landmarks, visible_texts, when_modal
+from campaign_study import CAMPAIGN, PASSWORDS, build_campaign_study
+from PySide6.QtWidgets import QDialog, QDockWidget, QLineEdit, QMessageBox, QWidget
+from pytestqt.qtbot import QtBot
+
+from app.dialogs import ShortcutsDialog, SignDialog
+from kyphoangle.campaign import get_campaign, next_case, save_case_read, sign_case_read
+from kyphoangle.storage.users import get_user
+
+
+def test_nothing_identifying_is_shown_anywhere(qtbot: QtBot, tmp_path: Path) -> None:
+    study = build_campaign_study(tmp_path)
+    forbidden = study.forbidden()
+    screens: dict[str, list[str]] = {}
+    window = make_blinded_window(qtbot, study, "central1", tmp_path, suppress_dialogs=False)
+    assert window.case is not None and window.film is not None
+
+    # what the reader has and has not
+    assert window.findChild(QDockWidget, "browserDock") is None
+    assert not {"open", "import", "import_dicomdir"} & set(window.actions_by_id)
+    action_texts = {a.text() for a in window.findChildren(type(window.actions_by_id["sign"]))}
+    assert not any(t.startswith(("Open", "Import")) for t in action_texts)
+    assert window.case.case_code in window.windowTitle()
+    assert all(not box.isEnabled() for box in window.guidance_panel.level_boxes.values())
+    assert window.model.fractured_levels == ("L1",)
+    screens["opened"] = visible_texts()
+
+    place_all_landmarks(qtbot, window, study)
+    qtbot.waitUntil(lambda: not window._dirty, timeout=5000)
+    screens["placed"] = visible_texts()
+
+    def read_help(dialog: QWidget) -> None:
+        assert isinstance(dialog, ShortcutsDialog)
+        screens["help"] = visible_texts()
+        dialog.close()
+
+    when_modal(qtbot, read_help)
+    window.actions_by_id["help"].trigger()
+
+    def sign(dialog: QWidget) -> None:
+        assert isinstance(dialog, SignDialog)
+        screens["sign dialog"] = visible_texts()
+        edit = dialog.findChild(QLineEdit, "signPassword")
+        assert edit is not None
+        qtbot.keyClicks(edit, PASSWORDS["central1"])
+        dialog.accept()
+
+    first = window.case.case_code
+    when_modal(qtbot, sign)
+    window.actions_by_id["sign"].trigger()
+    assert window.case is not None and window.case.case_code != first
+    assert window.film is not None and window.film.sop_instance_uid == window.case.sop_instance_uid
+    screens["next case"] = visible_texts()
+
+    # The second case is signed elsewhere (the same reader, another workstation): saving here is refused.
+    place_all_landmarks(qtbot, window, study)
+    window.autosave_timer.stop()
+    with study.database.transaction() as session:
+        campaign, reader = get_campaign(session, CAMPAIGN), get_user(session, "central1")
+        case = next_case(session, campaign, reader)
+        assert case is not None
+        save_case_read(session, campaign, reader, window.model.snapshot().to_landmark_file())
+        sign_case_read(session, campaign, reader, PASSWORDS["central1"])
+
+    def read_error(dialog: QWidget) -> None:
+        assert isinstance(dialog, QMessageBox)
+        screens["error"] = visible_texts() + [dialog.text(), dialog.informativeText(), dialog.detailedText()]
+        dialog.done(QDialog.DialogCode.Accepted)
+
+    when_modal(qtbot, read_error)
+    assert not window.save_draft()
+    assert "locked" in window.last_error
+    screens["after error"] = visible_texts()
+
+    window.close()
+    settings_text = Path(window.settings.fileName()).read_text(encoding="latin-1")
+    screens["settings"] = [settings_text]
+    assert "last_folder" not in settings_text
+
+    assert set(screens) == {
+        "opened", "placed", "help", "sign dialog", "next case", "error", "after error", "settings"
+    }  # fmt: skip
+    for name, texts in screens.items():
+        assert texts, name
+        assert leaks(texts, forbidden) == [], f"identifying text on the {name} screen"
+    assert any(first in text for text in screens["sign dialog"] + screens["next case"])

@@ -1,0 +1,35 @@
+"""Sign-in: the demo hint, a wrong password that keeps the dialog open, then a good one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox, QLabel
+from pytestqt.qtbot import QtBot
+
+from app.dialogs import LoginDialog
+from app.read_store import LocalReadStore
+
+
+def test_demo_hint_and_sign_in(qtbot: QtBot, tmp_path: Path) -> None:
+    store = LocalReadStore(tmp_path)
+    dialog = LoginDialog(store, last_user="demo", hint="Demo study: sign in as demo, password demo.")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    hint = dialog.findChild(QLabel, "loginHint")
+    assert hint is not None and "sign in as demo" in hint.text()
+    sign_in = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
+    qtbot.keyClicks(dialog.password_edit, "wrong")
+    qtbot.mouseClick(sign_in, Qt.MouseButton.LeftButton)
+    assert dialog.account is None and dialog.isVisible() and dialog.error_label.text()
+    dialog.password_edit.clear()
+    qtbot.keyClicks(dialog.password_edit, "demo")
+    qtbot.mouseClick(sign_in, Qt.MouseButton.LeftButton)
+    assert dialog.account is not None and dialog.account.login == "demo"
+
+
+def test_no_hint_by_default(qtbot: QtBot, tmp_path: Path) -> None:
+    dialog = LoginDialog(LocalReadStore(tmp_path))
+    qtbot.addWidget(dialog)
+    assert dialog.findChild(QLabel, "loginHint") is None
