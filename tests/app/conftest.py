@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 
-os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before anything imports Qt
+# Before anything imports Qt. The check script re-runs the screenshot test on a real X server (Xvfb)
+# by setting KYPHOANGLE_TEST_QT_PLATFORM=xcb.
+os.environ["QT_QPA_PLATFORM"] = os.environ.get("KYPHOANGLE_TEST_QT_PLATFORM", "offscreen")
 
 import sys
 from collections.abc import Iterator
