@@ -11,9 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QTimer
-from PySide6.QtWidgets import QDockWidget, QWidget
+from PySide6.QtWidgets import QDockWidget, QLabel, QWidget
 
 from app.campaign_store import CampaignReadStore, CaseView
+from app.dialogs import ShortcutsDialog
 from app.main_window import ReadingWindow
 from app.read_model import ReadSnapshot
 from app.read_store import ReaderAccount
@@ -47,6 +48,12 @@ class BlindedReadingWindow(ReadingWindow):
         self.case: CaseView | None = None
         self.prefetch_count = prefetch_count
         self.prefetcher = FilmPrefetcher(capacity=max(prefetch_count, 1), parent=self)
+        self.case_label = QLabel()
+        self.case_label.setObjectName("caseLabel")
+        bold = self.case_label.font()
+        bold.setBold(True)
+        self.case_label.setFont(bold)  # a font, not a style sheet, so the label's width fits the text
+        self.statusBar().insertPermanentWidget(0, self.case_label)
         browser_dock = self.findChild(QDockWidget, "browserDock")
         if browser_dock is not None:
             self.removeDockWidget(browser_dock)
@@ -114,6 +121,7 @@ class BlindedReadingWindow(ReadingWindow):
             else "worklist complete"
         )
         name = self.reader.display_name
+        self._set_label(self.case_label, where[:1].upper() + where[1:])
         self.setWindowTitle(f"kyphoangle \u2014 blinded reading \u2014 {name} \u2014 {where}")
 
     def film_label(self, path: Path) -> str:
@@ -142,6 +150,10 @@ class BlindedReadingWindow(ReadingWindow):
         self.view.set_message(text)
         self._error("The film cannot be opened", text)
 
+    def show_help(self) -> None:
+        """The list of shortcuts, without the actions a blinded reader does not have."""
+        ShortcutsDialog(self, hidden=REMOVED_ACTIONS).exec()
+
     def open_dialog(self) -> None:
         """Not offered: cases come from the worklist only."""
 
@@ -169,6 +181,19 @@ class BlindedReadingWindow(ReadingWindow):
         super()._refresh()
         for box in self.guidance_panel.level_boxes.values():
             box.setEnabled(False)
+
+    def save_draft(self) -> bool:
+        """Save the draft; when the case was closed meanwhile (signed elsewhere), move on to the next one."""
+        if super().save_draft():
+            return True
+        try:
+            current = self.campaign_store.current_case()
+        except KyphoangleError:
+            return False  # the database is away: keep the edits and retry with the next edit
+        if current is None or current.sop_instance_uid != self.model.sop_instance_uid:
+            self._dirty = False  # the landmarks are in the recovery folder; the case is no longer ours
+            QTimer.singleShot(0, self.advance)
+        return False
 
     def sign(self, password: str) -> bool:
         """Sign the case; on success the next case of the worklist opens at once."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
@@ -104,12 +106,12 @@ class SignDialog(QDialog):
 class ShortcutsDialog(QDialog):
     """Lists every keyboard shortcut and mouse gesture (F1)."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, hidden: Collection[str] = ()) -> None:
         super().__init__(parent)
         self.setWindowTitle("Keyboard shortcuts and mouse")
         self.resize(640, 640)
         layout = QVBoxLayout(self)
-        rows = [(s.group, s.text, ", ".join(s.keys)) for s in SHORTCUTS]
+        rows = [(s.group, s.text, ", ".join(s.keys)) for s in SHORTCUTS if s.action not in hidden]
         rows += [("Film view", text, keys) for keys, text in VIEW_KEYS]
         self.table = QTableWidget(len(rows), 3)
         self.table.setObjectName("shortcutTable")

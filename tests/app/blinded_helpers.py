@@ -52,8 +52,10 @@ def make_blinded_window(
 def wait_for_case(qtbot: QtBot, window: BlindedReadingWindow) -> None:
     """Wait until the window shows its current case's film (or the end of the worklist)."""
     qtbot.waitUntil(
-        lambda: window.case is None
-        or (window.film is not None and window.film.sop_instance_uid == window.case.sop_instance_uid),
+        lambda: (
+            window.case is None
+            or (window.film is not None and window.film.sop_instance_uid == window.case.sop_instance_uid)
+        ),
         timeout=20000,
     )
 

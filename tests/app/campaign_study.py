@@ -121,7 +121,9 @@ def build_campaign_study(folder: Path, films: int = 3, *, cheap_hashing: bool = 
     study = CampaignStudy(database, folder / "films")
     with database.transaction() as session:
         admin = create_user(session, login="admin", role=UserRole.ADMIN, password="admin-pass", actor=None)
-        create_user(session, login="manager", role=UserRole.DATA_MANAGER, password="manager-pass", actor=admin)
+        create_user(
+            session, login="manager", role=UserRole.DATA_MANAGER, password="manager-pass", actor=admin
+        )
         for login, role, name in (
             ("central1", UserRole.CENTRAL_READER, "Central Reader One"),
             ("central2", UserRole.CENTRAL_READER, "Central Reader Two"),

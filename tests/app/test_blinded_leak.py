@@ -31,6 +31,8 @@ def test_nothing_identifying_is_shown_anywhere(qtbot: QtBot, tmp_path: Path) -> 
     assert all(not box.isEnabled() for box in window.guidance_panel.level_boxes.values())
     assert window.model.fractured_levels == ("L1",)
     screens["opened"] = visible_texts()
+    # the control: the film's own path names the patient, so the check below can see a leak
+    assert window.film_path is not None and leaks([str(window.film_path)], forbidden)
 
     place_all_landmarks(qtbot, window, study)
     qtbot.waitUntil(lambda: not window._dirty, timeout=5000)
@@ -38,6 +40,8 @@ def test_nothing_identifying_is_shown_anywhere(qtbot: QtBot, tmp_path: Path) -> 
 
     def read_help(dialog: QWidget) -> None:
         assert isinstance(dialog, ShortcutsDialog)
+        shown = [dialog.table.item(r, 1).text() for r in range(dialog.table.rowCount())]
+        assert shown and not any(text.startswith(("Open", "Import")) for text in shown)
         screens["help"] = visible_texts()
         dialog.close()
 
@@ -71,12 +75,13 @@ def test_nothing_identifying_is_shown_anywhere(qtbot: QtBot, tmp_path: Path) -> 
 
     def read_error(dialog: QWidget) -> None:
         assert isinstance(dialog, QMessageBox)
-        screens["error"] = visible_texts() + [dialog.text(), dialog.informativeText(), dialog.detailedText()]
+        screens["error"] = [*visible_texts(), dialog.text(), dialog.informativeText(), dialog.detailedText()]
         dialog.done(QDialog.DialogCode.Accepted)
 
     when_modal(qtbot, read_error)
     assert not window.save_draft()
     assert "locked" in window.last_error
+    qtbot.waitUntil(lambda: window.case is not None and window.case.position == 3)
     screens["after error"] = visible_texts()
 
     window.close()

@@ -1,0 +1,22 @@
+"""Screenshots of the blinded window under offscreen rendering (to `$KYPHOANGLE_SCREENSHOTS` when set)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from blinded_helpers import make_blinded_window, place_all_landmarks
+from campaign_study import build_campaign_study
+from pytestqt.qtbot import QtBot
+
+
+def test_blinded_screenshots(qtbot: QtBot, tmp_path: Path) -> None:
+    target = Path(os.environ.get("KYPHOANGLE_SCREENSHOTS") or tmp_path / "screenshots")
+    target.mkdir(parents=True, exist_ok=True)
+    study = build_campaign_study(tmp_path, films=3)
+    window = make_blinded_window(qtbot, study, "central1", tmp_path)
+    qtbot.wait(60)
+    assert window.grab().save(str(target / "blinded-1-case.png"))
+    place_all_landmarks(qtbot, window, study)
+    qtbot.wait(60)
+    assert window.grab().save(str(target / "blinded-2-placed.png"))
