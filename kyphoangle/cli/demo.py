@@ -3,7 +3,8 @@
 Writes the synthetic films (`kyphoangle.demo`), creates the demo accounts, imports the films, fills in
 each subject's site, diagnosis, procedure date and treated levels (which assigns the visits), and stores
 the ground truth of the baseline films as signed site reads by `site.reader`, so the browser, the CSV
-export and the change-from-baseline column have something to show from the start.
+export and the change-from-baseline column have something to show from the start. A blinded central
+reading campaign over every film (central1, central2, adjudicator) is opened too.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import platformdirs
 
+from kyphoangle.campaign import create_campaign
 from kyphoangle.cli.db_common import SubParsers, add_group, database_options, open_db
 from kyphoangle.demo import DemoFolderError, DemoStudy, generate_demo_films
 from kyphoangle.importer import import_radiographs
@@ -37,6 +39,8 @@ DEMO_ACCOUNTS: tuple[tuple[str, str, str, str], ...] = (
 """Login, role, password and name of the demo accounts (the README lists them)."""
 
 BASELINE_VISIT = "D-5"
+DEMO_CAMPAIGN = "DEMO-CENTRAL"
+DEMO_SEED = 20261125
 
 
 def default_demo_folder() -> Path:
@@ -121,3 +125,15 @@ def install_demo(database: Database, study: DemoStudy) -> None:
                 session, image=get_image(session, film.sop_instance_uid), reader=reader, content=content
             )
             sign_read(session, read, password=site_password)
+    with database.transaction() as session:
+        create_campaign(
+            session,
+            actor=get_user(session, "admin"),
+            code=DEMO_CAMPAIGN,
+            title="Demo blinded central reading",
+            readers=[get_user(session, "central1"), get_user(session, "central2")],
+            adjudicator=get_user(session, "adjudicator"),
+            repeat_fraction=0.1,
+            min_gap=min(5, max(len(study.films) - 2, 0)),
+            seed=DEMO_SEED,
+        )

@@ -38,4 +38,8 @@ def test_demo_install_is_complete_and_runs_once(tmp_path: Path, monkeypatch: pyt
     art = [r for r in rows if r["measurement"] == "traumatic_regional_angle"]
     assert art and all(r["visit"] == "baseline" and r["reader"] == "site.reader" for r in art)
     text = out.read_text(encoding="utf-8")
-    assert "DEMO" not in text  # no patient name or DICOM patient ID
+    assert "DEMO-0" not in text and "DEMO^" not in text  # no DICOM patient ID or name
+
+    # The demo's blinded central reading campaign is open for the two central readers.
+    monkeypatch.setenv("KYPHOANGLE_PASSWORD", "central-1!")
+    assert main(["campaign", "worklist", "DEMO-CENTRAL", "--db", str(db), "--user", "central1"]) == 0
