@@ -81,6 +81,8 @@ class StudyBrowserPanel(QWidget):
                         if entry.sop_instance_uid == current_uid:
                             self.tree.setCurrentItem(item)
         self.tree.expandAll()
+        for column in range(self.tree.columnCount()):
+            self.tree.resizeColumnToContents(column)
         for column in range(3):
             self.tree.resizeColumnToContents(column)
 

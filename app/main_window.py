@@ -136,7 +136,7 @@ class ReadingWindow(QMainWindow):
         self.browser.import_requested.connect(self.import_files)
         self.undo_stack.cleanChanged.connect(lambda _clean: self._update_status())
         self.resizeDocks([guidance_dock, measurement_dock], [540, 420], Qt.Orientation.Vertical)
-        self.resizeDocks([guidance_dock, browser_dock], [470, 260], Qt.Orientation.Horizontal)
+        self.resizeDocks([guidance_dock, browser_dock], [470, 340], Qt.Orientation.Horizontal)
         self._restore_settings()
         self.refresh_browser()
         self._refresh()
