@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
 
+from app.database_store import DatabaseStoreBase
 from app.read_model import ReadLockedError, ReadSnapshot
-from app.read_store import ImageEntry, ImportReport, ProgressCallback, ReaderAccount, StoreUnavailableError
+from app.read_store import ImageEntry, ImportReport, ProgressCallback, ReaderAccount
 from kyphoangle import campaign as campaigns
-from kyphoangle.errors import KyphoangleError, PermissionDeniedError
+from kyphoangle.errors import PermissionDeniedError
 from kyphoangle.storage import Database
 from kyphoangle.storage import reads as read_repo
 from kyphoangle.storage import users as user_repo
@@ -37,23 +37,14 @@ def open_campaign_for(database: Database, login: str) -> str | None:
     return None
 
 
-class CampaignReadStore:
+class CampaignReadStore(DatabaseStoreBase):
     """A central reader's cases of one campaign, behind the `ReadStore` protocol."""
 
-    def __init__(self, database: Database, campaign_code: str) -> None:
-        self.database = database
-        self.campaign_code = campaign_code
-        self._account: ReaderAccount | None = None
+    name_database_in_errors = False
 
-    def _guard(self, action: Callable[[], Any]) -> Any:
-        try:
-            return action()
-        except KyphoangleError:
-            raise
-        except Exception as exc:  # driver errors: the database went away
-            raise StoreUnavailableError(
-                f"The study database cannot be reached ({exc.__class__.__name__}); your landmarks are kept."
-            ) from None
+    def __init__(self, database: Database, campaign_code: str) -> None:
+        super().__init__(database)
+        self.campaign_code = campaign_code
 
     @property
     def login(self) -> str:
@@ -61,18 +52,6 @@ class CampaignReadStore:
         if self._account is None:
             raise PermissionDeniedError("Sign in before reading.")
         return self._account.login
-
-    def authenticate(self, login: str, password: str) -> ReaderAccount:
-        """Check a password against the users table."""
-
-        def run() -> ReaderAccount:
-            with self.database.reading() as session:
-                user = user_repo.authenticate(session, login, password)
-                return ReaderAccount(user.login, user.full_name or user.login, str(user.role))
-
-        account: ReaderAccount = self._guard(run)
-        self._account = account
-        return account
 
     def use_account(self, account: ReaderAccount) -> None:
         """Act for an account already authenticated (the sign-in dialog's)."""

@@ -21,12 +21,14 @@ from kyphoangle.storage.study import list_visits
 from kyphoangle.storage.subjects import list_subjects
 
 
-class DatabaseReadStore:
-    """Reads, readers and films from the study database."""
+class DatabaseStoreBase:
+    """What every store over the study database shares: the connection guard and sign-in."""
+
+    name_database_in_errors = True
+    """Whether an unreachable database is named in the message (blinded stores say less)."""
 
     def __init__(self, database: Database) -> None:
         self.database = database
-        self._opened: dict[tuple[str, str], tuple[int, int]] = {}
         self._account: ReaderAccount | None = None
 
     def _guard(self, action: Callable[[], Any]) -> Any:
@@ -35,9 +37,10 @@ class DatabaseReadStore:
         except KyphoangleError:
             raise
         except Exception as exc:  # driver errors: the database went away
+            where = f" ({self.database.display_name})" if self.name_database_in_errors else ""
             raise StoreUnavailableError(
-                f"The study database ({self.database.display_name}) cannot be reached "
-                f"({exc.__class__.__name__}); your landmarks are kept."
+                f"The study database{where} cannot be reached ({exc.__class__.__name__}); "
+                "your landmarks are kept."
             ) from None
 
     def authenticate(self, login: str, password: str) -> ReaderAccount:
@@ -51,6 +54,14 @@ class DatabaseReadStore:
         account: ReaderAccount = self._guard(run)
         self._account = account
         return account
+
+
+class DatabaseReadStore(DatabaseStoreBase):
+    """Reads, readers and films from the study database."""
+
+    def __init__(self, database: Database) -> None:
+        super().__init__(database)
+        self._opened: dict[tuple[str, str], tuple[int, int]] = {}
 
     def load_read(self, sop_instance_uid: str, reader: str) -> ReadSnapshot | None:
         """The reader's current (not superseded) read of the image, or None."""

@@ -174,6 +174,33 @@ def _status(status: str, superseded_by: int | None) -> str:
     return "superseded" if superseded_by is not None else str(status)
 
 
+def _read_cells(
+    subject: str,
+    site: str | None,
+    diagnosis: Any,
+    visit: str | None,
+    assignment: Any,
+    day: int | None,
+    reader: str,
+    read_type: Any,
+    read_id: int,
+    status: Any,
+    superseded_by: int | None,
+) -> list[str]:
+    """The leading columns shared by long and wide rows: subject, site, diagnosis, visit, day, read."""
+    return [
+        subject,
+        site or "",
+        str(diagnosis) if diagnosis is not None else "",
+        _visit_label(visit, str(assignment)),
+        "" if day is None else str(day),
+        reader,
+        str(read_type),
+        str(read_id),
+        _status(str(status), superseded_by),
+    ]
+
+
 def _text(column: Any) -> Any:
     """The column as plain text (no Enum conversion per row: exports stream 100,000s of rows)."""
     return type_coerce(column, String)
@@ -286,15 +313,19 @@ def iter_long_rows(
         else:
             not_computed_text = ""
         yield [
-            subject,
-            site or "",
-            str(diagnosis) if diagnosis is not None else "",
-            _visit_label(visit, str(assignment)),
-            "" if day is None else str(day),
-            reader,
-            str(read_type),
-            str(read_id),
-            _status(str(status), superseded_by),
+            *_read_cells(
+                subject,
+                site,
+                diagnosis,
+                visit,
+                assignment,
+                day,
+                reader,
+                read_type,
+                read_id,
+                status,
+                superseded_by,
+            ),
             level or "",
             ("yes" if (subject_id, level) in treated else "no") if level else "",
             str(name),
@@ -426,15 +457,19 @@ def iter_wide_rows(
         for skipped_level, skipped_reason in skipped.get(read_id, ()):
             cells[index[f"not_evaluable_{skipped_level}"]] = skipped_reason
         yield [
-            subject,
-            site or "",
-            str(diagnosis) if diagnosis is not None else "",
-            _visit_label(visit, str(assignment)),
-            "" if day is None else str(day),
-            reader,
-            str(read_type),
-            str(read_id),
-            _status(str(status), superseded_by),
+            *_read_cells(
+                subject,
+                site,
+                diagnosis,
+                visit,
+                assignment,
+                day,
+                reader,
+                read_type,
+                read_id,
+                status,
+                superseded_by,
+            ),
             str(position),
             "manual" if calibration_row_mm is not None else str(spacing_source),
             wanted_table[0] or "",
