@@ -13,7 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QDockWidget, QLabel, QWidget
 
-from app.campaign_store import CampaignReadStore, CaseView
+from app.campaign_store import BlindedCase, CampaignReadStore
 from app.dialogs import ShortcutsDialog
 from app.main_window import ReadingWindow
 from app.read_model import ReadSnapshot
@@ -45,7 +45,7 @@ class BlindedReadingWindow(ReadingWindow):
         self.setObjectName("blindedReadingWindow")
         self.campaign_store = store
         store.use_account(reader)
-        self.case: CaseView | None = None
+        self.case: BlindedCase | None = None
         self.prefetch_count = prefetch_count
         self.prefetcher = FilmPrefetcher(capacity=max(prefetch_count, 1), parent=self)
         self.case_label = QLabel()
@@ -78,7 +78,7 @@ class BlindedReadingWindow(ReadingWindow):
             return
         self.open_case(case)
 
-    def open_case(self, case: CaseView | None) -> None:
+    def open_case(self, case: BlindedCase | None) -> None:
         """Show a case: from the prefetched films when ready, else decoded now in the background."""
         self.case = case
         self._update_title()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Protocol
 
 from app.database_store import DatabaseStoreBase
 from app.read_model import ReadLockedError, ReadSnapshot
@@ -22,6 +23,34 @@ from kyphoangle.storage import users as user_repo
 from kyphoangle.storage.models import CampaignStatus, Image, ReadStatus
 
 CaseView = campaigns.CaseView
+
+
+class BlindedCase(Protocol):
+    """What the blinded windows show of a case: its code, its film, its levels and its place."""
+
+    @property
+    def case_code(self) -> str:
+        """The random case code."""
+
+    @property
+    def sop_instance_uid(self) -> str:
+        """The film's SOP Instance UID (never shown)."""
+
+    @property
+    def file_path(self) -> str:
+        """Where the film is read from (never shown)."""
+
+    @property
+    def fractured_levels(self) -> tuple[str, ...]:
+        """The levels to measure."""
+
+    @property
+    def position(self) -> int:
+        """1-based place in the worklist."""
+
+    @property
+    def total(self) -> int:
+        """Length of the worklist."""
 
 
 def open_campaign_for(database: Database, login: str) -> str | None:
@@ -58,7 +87,7 @@ class CampaignReadStore(DatabaseStoreBase):
         self._account = account
 
     # ------------------------------------------------------------------------------------ worklist
-    def current_case(self) -> CaseView | None:
+    def current_case(self) -> BlindedCase | None:
         """The reader's case to read now (blinded), or None when the worklist is done."""
 
         def run() -> CaseView | None:
@@ -108,7 +137,7 @@ class CampaignReadStore(DatabaseStoreBase):
         result: str = self._guard(run)
         return result
 
-    def _require_current(self, sop_instance_uid: str) -> CaseView:
+    def _require_current(self, sop_instance_uid: str) -> BlindedCase:
         case = self.current_case()
         if case is None or case.sop_instance_uid != sop_instance_uid:
             raise ReadLockedError("This case")

@@ -106,6 +106,16 @@ def run_gui(data_dir: Path | None = None, *, database_url: str | None = None) ->
             )
             return 0
         window = blinded
+    elif login.account.role == "adjudicator":
+        adjudication = adjudication_window_for(store, login.account, settings, folder / "recovery")
+        if adjudication is None:
+            from PySide6.QtWidgets import QMessageBox
+
+            QMessageBox.information(
+                None, "kyphoangle", "You adjudicate no open reading campaign. Please ask the data manager."
+            )
+            return 0
+        window = adjudication
     else:
         window = ReadingWindow(store, login.account, settings, recovery_dir=folder / "recovery")
     window.show()
@@ -127,6 +137,24 @@ def blinded_window_for(
         return None
     campaign_store = CampaignReadStore(store.database, code)
     return BlindedReadingWindow(campaign_store, account, settings, recovery_dir=recovery_dir)
+
+
+def adjudication_window_for(
+    store: ReadStore, account: ReaderAccount, settings: QSettings, recovery_dir: Path
+) -> ReadingWindow | None:
+    """The adjudicator's window of their open campaign (database only), else None."""
+    from app.adjudication_store import AdjudicationStore, open_adjudication_for
+    from app.adjudication_window import AdjudicationWindow
+    from app.database_store import DatabaseReadStore
+
+    if not isinstance(store, DatabaseReadStore):
+        return None
+    code = open_adjudication_for(store.database, account.login)
+    if code is None:
+        return None
+    return AdjudicationWindow(
+        AdjudicationStore(store.database, code), account, settings, recovery_dir=recovery_dir
+    )
 
 
 def self_check() -> int:

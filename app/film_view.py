@@ -53,6 +53,16 @@ class VoiWindow:
     width: float
 
 
+@dataclass(frozen=True, slots=True)
+class ReferenceMarks:
+    """Another read's landmarks shown for comparison (the adjudicator's view): one fixed colour, no edits."""
+
+    label: str
+    color: str
+    """A colour name Qt understands, e.g. "#7cff4f"."""
+    points: Mapping[str, tuple[float, float]]
+
+
 @dataclass(slots=True)
 class Overlay:
     """What the view draws over the film; set by the window from the model."""
@@ -62,6 +72,8 @@ class Overlay:
     banner: str = ""
     footer: str = ""
     show_labels: bool = True
+    references: tuple[ReferenceMarks, ...] = ()
+    """Reads drawn under the editable landmarks, each in its colour, with a legend."""
 
 
 class FilmView(QWidget):
@@ -254,6 +266,8 @@ class FilmView(QWidget):
         image, region = rendered
         self._draw_film(painter, self.view_geometry, image, region)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        for reference in self.overlay.references:
+            self._draw_reference(painter, self.view_geometry, reference)
         self._draw_landmarks(painter, self.view_geometry, labels=self.overlay.show_labels)
         if self.tool.state is not ToolState.IDLE and self.tool.position is not None:
             self._draw_loupe(painter, self.tool.position)
@@ -275,6 +289,53 @@ class FilmView(QWidget):
         if self.tool.state is not ToolState.IDLE and self.tool.active and self.tool.position:
             points[self.tool.active] = self.tool.position
         return points
+
+    @staticmethod
+    def _draw_reference(painter: QPainter, geometry: ViewGeometry, reference: ReferenceMarks) -> None:
+        """Endplate lines and crosses of another read, in its colour over a dark halo."""
+        color = QColor(reference.color)
+        endplates: dict[EndplateRef, dict[Corner, QPointF]] = {}
+        for key, position in reference.points.items():
+            parsed = LandmarkKey.parse(key)
+            x, y = geometry.to_widget(position)
+            endplates.setdefault(parsed.endplate, {})[parsed.corner] = QPointF(x, y)
+        size = style.POINT_RADIUS_PX
+        for corners in endplates.values():
+            if Corner.POSTERIOR in corners and Corner.ANTERIOR in corners:
+                p, a = corners[Corner.POSTERIOR], corners[Corner.ANTERIOR]
+                extension = (a - p) * 0.25
+                for pen in (
+                    QPen(style.HALO_COLOR, 3.5),
+                    QPen(color, 1.5, Qt.PenStyle.DashLine, Qt.PenCapStyle.FlatCap),
+                ):
+                    painter.setPen(pen)
+                    painter.drawLine(p - extension, a + extension)
+            for at in corners.values():
+                for pen in (QPen(style.HALO_COLOR, 3.5), QPen(color, 1.8)):
+                    painter.setPen(pen)
+                    painter.drawLine(at + QPointF(-size, -size), at + QPointF(size, size))
+                    painter.drawLine(at + QPointF(-size, size), at + QPointF(size, -size))
+
+    def _draw_legend(self, painter: QPainter) -> None:
+        """The reference reads' names in their colours, top right under the banner."""
+        font = QFont(painter.font())
+        font.setPointSize(11)
+        font.setBold(True)
+        painter.setFont(font)
+        metrics = painter.fontMetrics()
+        line = metrics.height() + 6
+        width = max(metrics.horizontalAdvance(r.label) for r in self.overlay.references) + 44
+        top = metrics.height() + 24 if self.overlay.banner else 10
+        box = QRectF(self.width() - width - 10, top, width, line * len(self.overlay.references) + 8)
+        painter.fillRect(box, QColor(0, 0, 0, 170))
+        for index, reference in enumerate(self.overlay.references):
+            y = box.top() + 4 + index * line
+            painter.setPen(QPen(QColor(reference.color), 2.0, Qt.PenStyle.DashLine))
+            painter.drawLine(QPointF(box.left() + 8, y + line / 2), QPointF(box.left() + 30, y + line / 2))
+            painter.setPen(QColor(reference.color))
+            painter.drawText(
+                QRectF(box.left() + 36, y, width - 40, line), Qt.AlignmentFlag.AlignVCenter, reference.label
+            )
 
     def _draw_landmarks(self, painter: QPainter, geometry: ViewGeometry, *, labels: bool) -> None:
         points = self._display_points()
@@ -371,6 +432,8 @@ class FilmView(QWidget):
         painter.restore()
 
     def _draw_texts(self, painter: QPainter) -> None:
+        if self.overlay.references:
+            self._draw_legend(painter)
         if self.overlay.banner:
             font = QFont(painter.font())
             font.setPointSize(13)

@@ -16,6 +16,9 @@ SELECTED_COLOR = QColor("#ffffff")
 """Ring around the selected landmark."""
 HALO_COLOR = QColor(0, 0, 0, 200)
 """Dark outline behind every mark and label, so they read on white bone and black air alike."""
+READER_COLORS: tuple[str, ...] = ("#76ff03", "#e040fb", "#ff6e40", "#82b1ff", "#ffff00", "#ffffff")
+"""Fixed colours of reader 1, 2, 3, ... when reads are compared (green, violet, orange, blue, yellow,
+white): none is the cyan, amber or pink of the reader's own landmarks."""
 POINT_RADIUS_PX = 5.0
 """Drawn radius of a landmark on screen."""
 PICK_RADIUS_PX = 7.0

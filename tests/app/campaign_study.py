@@ -113,7 +113,14 @@ def _write(folder: Path, n: int) -> tuple[SampleFilm, Identity]:
     return film, identity
 
 
-def build_campaign_study(folder: Path, films: int = 3, *, cheap_hashing: bool = True) -> CampaignStudy:
+def build_campaign_study(
+    folder: Path,
+    films: int = 3,
+    *,
+    cheap_hashing: bool = True,
+    repeat_fraction: float = 0.0,
+    min_gap: int = 20,
+) -> CampaignStudy:
     """Users (central1, central2, adjud, a manager), `films` patients treated at L1, one open campaign."""
     if cheap_hashing:
         set_password_hasher(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
@@ -162,7 +169,8 @@ def build_campaign_study(folder: Path, films: int = 3, *, cheap_hashing: bool = 
             code=CAMPAIGN,
             readers=[get_user(session, "central1"), get_user(session, "central2")],
             adjudicator=session.get_one(User, get_user(session, "adjud").id),
-            repeat_fraction=0.0,
+            repeat_fraction=repeat_fraction,
+            min_gap=min_gap,
             seed=11,
         )
     return study

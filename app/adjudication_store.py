@@ -1,0 +1,159 @@
+"""`ReadStore` for the adjudicator of a blinded campaign: cases awaiting adjudication, one at a time.
+
+The adjudicator sees a case by its code with every reader's signed first read (as "Reader 1",
+"Reader 2", ...; no patient, date, visit, site or reader login) and either chooses one of them as final
+with a reason, or makes a third read and signs it as final. Both decisions take the adjudicator's
+password and are audited by the core (`kyphoangle.campaign`).
+"""
+
+from __future__ import annotations
+
+from app.campaign_store import BlindedCase, CampaignReadStore
+from app.read_model import ReadLockedError, ReadSnapshot
+from kyphoangle import campaign as campaigns
+from kyphoangle.errors import PermissionDeniedError
+from kyphoangle.storage import Database
+from kyphoangle.storage import reads as read_repo
+from kyphoangle.storage import users as user_repo
+from kyphoangle.storage.models import CampaignRole, CampaignStatus, Image, ReadStatus
+
+AdjudicationCase = campaigns.AdjudicationCase
+
+
+def open_adjudication_for(database: Database, login: str) -> str | None:
+    """The open campaign `login` adjudicates with the most cases waiting (the first by name on a tie)."""
+    best: tuple[int, str] | None = None
+    with database.reading() as session:
+        for campaign in campaigns.list_campaigns(session):
+            if campaign.status != CampaignStatus.OPEN:
+                continue
+            member = campaigns.members_of(session, campaign).get(CampaignRole.ADJUDICATOR)
+            if member is None or member[1].login != login:
+                continue
+            waiting = len(campaigns.adjudication_worklist(session, campaign, member[1]))
+            if best is None or waiting > best[0]:
+                best = (waiting, campaign.code)
+    return best[1] if best is not None else None
+
+
+class AdjudicationStore(CampaignReadStore):
+    """The adjudicator's cases of one campaign, behind the `ReadStore` protocol (their own third reads)."""
+
+    def current_case(self) -> AdjudicationCase | None:
+        """The first case awaiting adjudication, or None when there is none."""
+
+        def run() -> AdjudicationCase | None:
+            with self.database.reading() as session:
+                campaign = campaigns.get_campaign(session, self.campaign_code)
+                user = user_repo.get_user(session, self.login)
+                return campaigns.adjudication_case(session, campaign, user)
+
+        result: AdjudicationCase | None = self._guard(run)
+        return result
+
+    def upcoming_paths(self, count: int) -> list[str]:
+        """Film paths of the next cases awaiting adjudication after the current one."""
+
+        def run() -> list[str]:
+            with self.database.reading() as session:
+                campaign = campaigns.get_campaign(session, self.campaign_code)
+                user = user_repo.get_user(session, self.login)
+                paths: list[str] = []
+                for code in campaigns.adjudication_worklist(session, campaign, user)[1 : count + 1]:
+                    case = campaigns.get_case(session, campaign, code)
+                    paths.append(session.get_one(Image, case.image_id).file_path)
+                return paths
+
+        result: list[str] = self._guard(run)
+        return result
+
+    def progress_text(self) -> str:
+        """How many cases wait for the adjudicator."""
+
+        def run() -> str:
+            with self.database.reading() as session:
+                campaign = campaigns.get_campaign(session, self.campaign_code)
+                user = user_repo.get_user(session, self.login)
+                count = len(campaigns.adjudication_worklist(session, campaign, user))
+                return f"{count} case{'s' if count != 1 else ''} awaiting adjudication"
+
+        result: str = self._guard(run)
+        return result
+
+    def _require_current(self, sop_instance_uid: str) -> BlindedCase:
+        case = self.current_case()
+        if case is None or case.sop_instance_uid != sop_instance_uid:
+            raise ReadLockedError("This case")
+        return case
+
+    # ---------------------------------------------------------------------------------------- reads
+    def load_read(self, sop_instance_uid: str, reader: str) -> ReadSnapshot | None:
+        """The adjudicator's own third read of the current case, or None."""
+        if reader != self.login:
+            raise PermissionDeniedError("Only your own reads can be opened.")
+        case = self._require_current(sop_instance_uid)
+
+        def run() -> ReadSnapshot | None:
+            with self.database.reading() as session:
+                campaign = campaigns.get_campaign(session, self.campaign_code)
+                user = user_repo.get_user(session, reader)
+                for read in campaigns.case_reads(session, campaign, case.case_code, user):
+                    if read.reader_id == user.id:
+                        return ReadSnapshot.from_landmark_file(
+                            read_repo.read_content(read),
+                            reader=reader,
+                            signed=read.status == ReadStatus.SIGNED,
+                        )
+                return None
+
+        result: ReadSnapshot | None = self._guard(run)
+        return result
+
+    def save_draft(self, snapshot: ReadSnapshot) -> None:
+        """Save the adjudicator's third read of the current case as a draft."""
+        case = self._require_current(snapshot.sop_instance_uid)
+
+        def run() -> None:
+            with self.database.transaction() as session:
+                campaign = campaigns.get_campaign(session, self.campaign_code)
+                user = user_repo.get_user(session, self.login)
+                campaigns.save_adjudication_read(
+                    session, campaign, user, case.case_code, snapshot.to_landmark_file()
+                )
+
+        self._guard(run)
+
+    def sign(self, snapshot: ReadSnapshot, password: str) -> ReadSnapshot:
+        """Refused: a third read is signed with a reason (`sign_third_read`)."""
+        raise PermissionDeniedError("A third read is signed as final with a reason.")
+
+    def sign_third_read(self, snapshot: ReadSnapshot, password: str, reason: str) -> None:
+        """Save and sign the third read and select it as the case's final read (one transaction)."""
+        case = self._require_current(snapshot.sop_instance_uid)
+
+        def run() -> None:
+            with self.database.transaction() as session:
+                campaign = campaigns.get_campaign(session, self.campaign_code)
+                user = user_repo.get_user(session, self.login)
+                campaigns.save_adjudication_read(
+                    session, campaign, user, case.case_code, snapshot.to_landmark_file()
+                )
+                session.flush()
+                campaigns.sign_adjudication_read(
+                    session, campaign, user, case.case_code, password=password, reason=reason
+                )
+
+        self._guard(run)
+
+    def choose_read(self, case_code: str, role: CampaignRole, password: str, reason: str) -> None:
+        """Select a reader's read as the case's final read."""
+
+        def run() -> None:
+            with self.database.transaction() as session:
+                campaign = campaigns.get_campaign(session, self.campaign_code)
+                user = user_repo.get_user(session, self.login)
+                campaigns.choose_reader_read(
+                    session, campaign, user, case_code, role=role, reason=reason, password=password
+                )
+
+        self._guard(run)
