@@ -54,7 +54,9 @@ class BlindedCase(Protocol):
 
 
 def open_campaign_for(database: Database, login: str) -> str | None:
-    """The code of the first open campaign in which `login` is a central reader, else None."""
+    """The open campaign `login` reads as a central reader: the first by name with a case left to read,
+    else the first by name (its worklist is then complete); None when they read in none."""
+    member_of: list[str] = []
     with database.reading() as session:
         for campaign in campaigns.list_campaigns(session):
             if campaign.status != CampaignStatus.OPEN:
@@ -62,8 +64,10 @@ def open_campaign_for(database: Database, login: str) -> str | None:
             members = campaigns.members_of(session, campaign)
             for role in campaigns.READER_ROLES:
                 if role in members and members[role][1].login == login:
-                    return campaign.code
-    return None
+                    member_of.append(campaign.code)
+                    if campaigns.next_case(session, campaign, members[role][1]) is not None:
+                        return campaign.code
+    return member_of[0] if member_of else None
 
 
 class CampaignReadStore(DatabaseStoreBase):

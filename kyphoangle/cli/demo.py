@@ -3,8 +3,11 @@
 Writes the synthetic films (`kyphoangle.demo`), creates the demo accounts, imports the films, fills in
 each subject's site, diagnosis, procedure date and treated levels (which assigns the visits), and stores
 the ground truth of the baseline films as signed site reads by `site.reader`, so the browser, the CSV
-export and the change-from-baseline column have something to show from the start. A blinded central
-reading campaign over every film (central1, central2, adjudicator) is opened too.
+export and the change-from-baseline column have something to show from the start. Two blinded central
+reading campaigns (central1, central2, adjudicator) are opened too: `DEMO-CENTRAL` over every film, not
+yet read, and `DEMO-PILOT` over the baseline and D90 films, already read by both central readers (the
+ground truth with a reader's hand tremor of about 0.3 mm, and reader 2 misplacing an endplate corner on two
+films), so the adjudicator has cases waiting and the agreement report has figures.
 """
 
 from __future__ import annotations
@@ -14,13 +17,17 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import platformdirs
 
-from kyphoangle.campaign import create_campaign
+from kyphoangle.anatomy import Vertebra
+from kyphoangle.campaign import create_campaign, get_campaign, next_case, save_case_read, sign_case_read
 from kyphoangle.cli.db_common import SubParsers, add_group, database_options, open_db
 from kyphoangle.demo import DemoFolderError, DemoStudy, generate_demo_films
+from kyphoangle.dicom import read_header
 from kyphoangle.importer import import_radiographs
-from kyphoangle.landmark_file import ReadType, read_landmark_file
+from kyphoangle.landmark_file import LandmarkFile, ReadType, read_landmark_file
+from kyphoangle.protocol import regional_endplates
 from kyphoangle.storage import Database
 from kyphoangle.storage.images import get_image
 from kyphoangle.storage.reads import create_read, sign_read
@@ -41,6 +48,13 @@ DEMO_ACCOUNTS: tuple[tuple[str, str, str, str], ...] = (
 BASELINE_VISIT = "D-5"
 DEMO_CAMPAIGN = "DEMO-CENTRAL"
 DEMO_SEED = 20261125
+PILOT_CAMPAIGN = "DEMO-PILOT"
+PILOT_VISITS = {BASELINE_VISIT: "baseline", "D90": "D90"}
+"""The films of the pilot reading: demo visit label -> the study's visit code."""
+PILOT_TREMOR_MM = 0.3
+"""Standard deviation of the simulated central readers' landmark placement, per coordinate."""
+PILOT_DISAGREEMENTS = 2
+"""Cases on which the simulated reader 2 misplaces the upper endplate of the regional angle."""
 
 
 def default_demo_folder() -> Path:
@@ -137,3 +151,64 @@ def install_demo(database: Database, study: DemoStudy) -> None:
             min_gap=min(5, max(len(study.films) - 2, 0)),
             seed=DEMO_SEED,
         )
+    read_pilot_campaign(database, study)
+
+
+def _simulated_read(
+    truth: LandmarkFile, spacing_mm: float, rng: np.random.Generator, *, misplace: bool
+) -> LandmarkFile:
+    """The truth as a reader places it: a tremor on every point, and optionally one corner misplaced."""
+    sd_px = PILOT_TREMOR_MM / spacing_mm
+    points = {
+        key: (float(x + rng.normal(0.0, sd_px)), float(y + rng.normal(0.0, sd_px)))
+        for key, (x, y) in truth.points.items()
+    }
+    if misplace and truth.fractured_levels:
+        upper, _ = regional_endplates(Vertebra(truth.fractured_levels[0]))
+        corner = f"{upper}.anterior"
+        posterior = points[f"{upper}.posterior"]
+        x, y = points[corner]
+        width = float(np.hypot(x - posterior[0], y - posterior[1]))
+        points[corner] = (x, y + 0.2 * width)  # about 11 deg more tilt on one endplate
+    return replace(truth, points=points)
+
+
+def read_pilot_campaign(database: Database, study: DemoStudy) -> None:
+    """Create `DEMO-PILOT` and read it as the two simulated central readers (signed, in their order)."""
+    films = [film for film in study.films if film.visit in PILOT_VISITS]
+    with database.transaction() as session:
+        create_campaign(
+            session,
+            actor=get_user(session, "admin"),
+            code=PILOT_CAMPAIGN,
+            title="Demo pilot reading (already read)",
+            readers=[get_user(session, "central1"), get_user(session, "central2")],
+            adjudicator=get_user(session, "adjudicator"),
+            visits=list(PILOT_VISITS.values()),
+            repeat_fraction=0.25,
+            min_gap=2,
+            seed=DEMO_SEED + 1,
+        )
+    truths = {film.sop_instance_uid: read_landmark_file(film.truth_path) for film in films}
+    spacing = {film.sop_instance_uid: read_header(film.path).spacing.row_mm or 0.15 for film in films}
+    passwords = {login: password for login, _, password, _ in DEMO_ACCOUNTS}
+    for number, login in enumerate(("central1", "central2"), start=1):
+        rng = np.random.default_rng(DEMO_SEED + number)
+        misplaced = 0
+        seen: set[str] = set()
+        while True:
+            with database.transaction() as session:
+                campaign, reader = get_campaign(session, PILOT_CAMPAIGN), get_user(session, login)
+                case = next_case(session, campaign, reader)
+                if case is None:
+                    break
+                first_reading = case.case_code not in seen
+                seen.add(case.case_code)
+                misplace = number == 2 and first_reading and misplaced < PILOT_DISAGREEMENTS
+                misplaced += misplace
+                content = _simulated_read(
+                    truths[case.sop_instance_uid], spacing[case.sop_instance_uid], rng, misplace=misplace
+                )
+                save_case_read(session, campaign, reader, content)
+                session.flush()
+                sign_case_read(session, campaign, reader, passwords[login])
