@@ -182,7 +182,7 @@ class AdjudicationPanel(QWidget):
     def _clear_reader_rows(self) -> None:
         for widget in (*self.show_boxes.values(), *self.choose_buttons.values()):
             self.reader_grid.removeWidget(widget)
-            widget.setParent(None)  # type: ignore[call-overload]
+            widget.setParent(None)
             widget.deleteLater()
         self.show_boxes.clear()
         self.choose_buttons.clear()
@@ -224,7 +224,18 @@ class AdjudicationPanel(QWidget):
                     item.setForeground(QColor(reader_color(column)).darker(160))
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, column, item)
-            spread = QTableWidgetItem(f"{max(readers) - min(readers):.1f}" if len(readers) > 1 else "")
+            spread_value = max(readers) - min(readers) if len(readers) > 1 else None
+            spread = QTableWidgetItem(f"{spread_value:.1f}" if spread_value is not None else "")
+            if (
+                spread_value is not None
+                and measurement_name == case.rule.measurement
+                and spread_value > case.rule.threshold_deg
+            ):
+                spread.setForeground(QColor("#c62828"))
+                font = QFont(spread.font())
+                font.setBold(True)
+                spread.setFont(font)
+                spread.setToolTip(f"more than the campaign's {case.rule.threshold_deg:g} deg")
             spread.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.table.setItem(row, len(columns) - 1, spread)
         header = self.table.horizontalHeader()

@@ -16,6 +16,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QDockWidget,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -102,9 +103,12 @@ class AdjudicationWindow(BlindedReadingWindow):
         dock = self._dock("Adjudication", "adjudicationDock", Qt.DockWidgetArea.RightDockWidgetArea)
         panel = AdjudicationPanel()
         dock.setWidget(panel)
-        guidance_dock = self.guidance_panel.parentWidget()
-        if guidance_dock is not None:
-            self.splitDockWidget(dock, guidance_dock, Qt.Orientation.Vertical)  # type: ignore[arg-type]
+        self.tool_docks = [d for d in self.findChildren(QDockWidget) if d.objectName() == "guidanceDock"]
+        """Placing landmarks needs the guidance; it is shown only while a third read is made."""
+        for other in self.findChildren(QDockWidget):
+            if other.objectName() == "measurementDock":
+                other.hide()  # the comparison table shows the third read's values beside the readers'
+        self.resizeDocks([dock], [560], Qt.Orientation.Horizontal)
         self.adjudication_panel = panel
         panel.visibility_changed.connect(self._refresh)
         panel.choose_requested.connect(self.choose_dialog)
@@ -176,6 +180,8 @@ class AdjudicationWindow(BlindedReadingWindow):
         case = self.adjudication_case
         active = self.third_read_active and not self.model.signed
         self.view.tool.enabled = active
+        for dock in getattr(self, "tool_docks", ()):
+            dock.setVisible(self.third_read_active)
         self.guidance_panel.setEnabled(active)
         if case is None or self.film is None or self.adjudication_panel is None:
             return

@@ -15,7 +15,7 @@ from blinded_helpers import (
     when_modal,
 )
 from campaign_study import CAMPAIGN, PASSWORDS, CampaignStudy, build_campaign_study
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtWidgets import QCheckBox, QLineEdit, QPlainTextEdit, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 from test_main_window import click_image
@@ -56,7 +56,7 @@ def _disagreeing_key(study: CampaignStudy, sop_instance_uid: str) -> str:
     raise AssertionError("no landmark moves the regional angle enough")
 
 
-def _read_worklist(
+def read_worklist(
     qtbot: QtBot, study: CampaignStudy, login: str, tmp: Path, *, disagree_on: int = 0
 ) -> list[tuple[str, bool]]:
     """Read the whole worklist by clicking; the first `disagree_on` cases get one landmark misplaced."""
@@ -81,7 +81,7 @@ def _read_worklist(
     return seen
 
 
-def _make_adjudication_window(qtbot: QtBot, study: CampaignStudy, tmp: Path) -> AdjudicationWindow:
+def make_adjudication_window(qtbot: QtBot, study: CampaignStudy, tmp: Path) -> AdjudicationWindow:
     assert open_adjudication_for(study.database, "adjud") == CAMPAIGN
     store = AdjudicationStore(study.database, CAMPAIGN)
     account = store.authenticate("adjud", PASSWORDS["adjud"])
@@ -113,8 +113,8 @@ def _decide(qtbot: QtBot, reason: str, password: str, screens: dict[str, list[st
 
 def test_a_whole_campaign_with_repeats_and_adjudication_through_the_gui(qtbot: QtBot, tmp_path: Path) -> None:
     study = build_campaign_study(tmp_path, films=3, repeat_fraction=0.34, min_gap=1)
-    first = _read_worklist(qtbot, study, "central1", tmp_path)
-    second = _read_worklist(qtbot, study, "central2", tmp_path, disagree_on=2)
+    first = read_worklist(qtbot, study, "central1", tmp_path)
+    second = read_worklist(qtbot, study, "central2", tmp_path, disagree_on=2)
     for seen in (first, second):
         assert len(seen) == 4 and sum(repeat for _, repeat in seen) == 1  # one hidden repeat each
     disputed = [code for code, _ in second[:2]]
@@ -124,7 +124,7 @@ def test_a_whole_campaign_with_repeats_and_adjudication_through_the_gui(qtbot: Q
 
     forbidden = study.forbidden() + READER_NAMES
     screens: dict[str, list[str]] = {}
-    window = _make_adjudication_window(qtbot, study, tmp_path)
+    window = make_adjudication_window(qtbot, study, tmp_path)
     panel = window.adjudication_panel
     assert panel is not None and window.adjudication_case is not None
     first_case = window.adjudication_case.case_code
@@ -140,9 +140,9 @@ def test_a_whole_campaign_with_repeats_and_adjudication_through_the_gui(qtbot: Q
     screens["case"] = visible_texts()
     box = panel.findChild(QCheckBox, f"show_{CampaignRole.READER_2}")
     assert box is not None
-    qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=box.rect().center())
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))
     assert [r.label for r in window.view.overlay.references] == ["Reader 1"]
-    qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=box.rect().center())
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))
     assert len(window.view.overlay.references) == 2
 
     # a wrong password records nothing

@@ -8,6 +8,7 @@ from pathlib import Path
 from blinded_helpers import make_blinded_window, place_all_landmarks
 from campaign_study import build_campaign_study
 from pytestqt.qtbot import QtBot
+from test_adjudication import make_adjudication_window, read_worklist
 
 
 def test_blinded_screenshots(qtbot: QtBot, tmp_path: Path) -> None:
@@ -20,3 +21,20 @@ def test_blinded_screenshots(qtbot: QtBot, tmp_path: Path) -> None:
     place_all_landmarks(qtbot, window, study)
     qtbot.wait(60)
     assert window.grab().save(str(target / "blinded-2-placed.png"))
+
+
+def test_adjudication_screenshots(qtbot: QtBot, tmp_path: Path) -> None:
+    target = Path(os.environ.get("KYPHOANGLE_SCREENSHOTS") or tmp_path / "screenshots")
+    target.mkdir(parents=True, exist_ok=True)
+    study = build_campaign_study(tmp_path, films=2)
+    read_worklist(qtbot, study, "central1", tmp_path)
+    read_worklist(qtbot, study, "central2", tmp_path, disagree_on=1)
+    window = make_adjudication_window(qtbot, study, tmp_path)
+    assert window.adjudication_case is not None
+    window.view.fit()
+    qtbot.wait(60)
+    assert window.grab().save(str(target / "adjudication-1-compare.png"))
+    window.start_third_read()
+    place_all_landmarks(qtbot, window, study)  # type: ignore[arg-type]
+    qtbot.wait(60)
+    assert window.grab().save(str(target / "adjudication-2-third-read.png"))
