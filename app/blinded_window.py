@@ -3,7 +3,9 @@
 The reading window without its study browser and without Open/Import; films are named by their case
 code in every message, file windows by number, and no path is written to the settings. After a case
 is signed the next one opens at once: the next films of the worklist are decoded in the background
-(`FilmPrefetcher`) while the reader works.
+(`FilmPrefetcher`) while the reader works, and a signature confirmed in the sign dialog is stored in the
+background (`BackgroundCall`: the password check is slow on purpose) while the next film is already on
+screen, locked until the signature is stored; if it fails, the signed case comes back with its landmarks.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QWidget
 
 from app.campaign_store import BlindedCase, CampaignReadStore
 from app.dialogs import ShortcutsDialog
+from app.film import FilmLike
 from app.main_window import ReadingWindow
 from app.read_model import ReadSnapshot
 from app.read_store import ReaderAccount
-from app.workers import FilmPrefetcher
+from app.workers import BackgroundCall, FilmPrefetcher
 from kyphoangle.errors import KyphoangleError
 
 PREFETCH_COUNT = 2
@@ -48,6 +51,13 @@ class BlindedReadingWindow(ReadingWindow):
         self.case: BlindedCase | None = None
         self.prefetch_count = prefetch_count
         self.prefetcher = FilmPrefetcher(capacity=max(prefetch_count, 1), parent=self)
+        self.signer = BackgroundCall(self)
+        self.signer.succeeded.connect(self._signed_in_background)
+        self.signer.failed.connect(self._sign_failed)
+        self.pending_sign: tuple[BlindedCase, FilmLike, Path, ReadSnapshot] | None = None
+        """While a signature is being stored: the case, its film and path, and the landmarks signed."""
+        self._shown_ahead: tuple[Path, FilmLike] | None = None
+        self._upcoming: list[str] = []
         self.case_label = QLabel()
         self.case_label.setObjectName("caseLabel")
         bold = self.case_label.font()
@@ -86,7 +96,8 @@ class BlindedReadingWindow(ReadingWindow):
             self._show_done()
             return
         path = Path(case.file_path)
-        film = self.prefetcher.take(path)
+        ahead, self._shown_ahead = self._shown_ahead, None
+        film = ahead[1] if ahead is not None and ahead[0] == path else self.prefetcher.take(path)
         if film is not None:
             if self._dirty:
                 self.save_draft()
@@ -101,6 +112,7 @@ class BlindedReadingWindow(ReadingWindow):
             paths = self.campaign_store.upcoming_paths(self.prefetch_count)
         except KyphoangleError:
             return  # prefetching is only a speed-up; the case opens normally later
+        self._upcoming = list(paths)
         self.prefetcher.prefetch(list(paths))
 
     def _show_done(self) -> None:
@@ -181,6 +193,11 @@ class BlindedReadingWindow(ReadingWindow):
         super()._refresh()
         for box in self.guidance_panel.level_boxes.values():
             box.setEnabled(False)
+        if getattr(self, "pending_sign", None) is not None:
+            self.view.tool.enabled = False  # the next case opens for editing once the signature is stored
+            self.view.overlay.banner = "Storing the signature\u2026"
+            self.view.overlay.target = None
+            self.actions_by_id["sign"].setEnabled(False)
 
     def save_draft(self) -> bool:
         """Save the draft; when the case was closed meanwhile (signed elsewhere), move on to the next one."""
@@ -195,8 +212,64 @@ class BlindedReadingWindow(ReadingWindow):
             QTimer.singleShot(0, self.advance)
         return False
 
+    def sign_confirmed(self, password: str) -> None:
+        """Store the signature in the background and show the next film meanwhile."""
+        self.sign_in_background(password)
+
+    def sign_in_background(self, password: str) -> None:
+        """Start storing the signature; the next case's film is shown now (locked until it is stored)."""
+        if self.case is None or self.film is None or self.film_path is None or self.signer.running:
+            return
+        snapshot = self.model.snapshot()
+        self.pending_sign = (self.case, self.film, self.film_path, snapshot)
+        self.autosave_timer.stop()
+        self._dirty = False
+        store = self.campaign_store
+        self.signer.start(lambda: store.sign(snapshot, password))
+        signed = self.case.case_code
+        self.statusBar().showMessage(f"Signing case {signed}\u2026")
+        next_path = Path(self._upcoming[0]) if self._upcoming else None
+        film = self.prefetcher.take(next_path) if next_path is not None else None
+        self.undo_stack.clear()
+        self.model.replace(ReadSnapshot(sop_instance_uid="", reader=self.reader.login))
+        self._dirty = False
+        if next_path is not None and film is not None:
+            self._shown_ahead = (next_path, film)  # type: ignore[assignment]
+            self.film, self.film_path = film, next_path  # type: ignore[assignment]
+            self.view.set_film(film)  # type: ignore[arg-type]
+        else:
+            self.view.set_film(None)
+            self.view.set_message(f"Signing case {signed}\u2026")
+        self._refresh()
+
+    def _signed_in_background(self, _result: object) -> None:
+        signed = self.pending_sign[0].case_code if self.pending_sign is not None else ""
+        self.pending_sign = None
+        self.advance()
+        self.statusBar().showMessage(f"Case {signed} signed and closed.", 8000)
+
+    def _sign_failed(self, message: str) -> None:
+        if self.pending_sign is None:
+            return
+        case, film, path, snapshot = self.pending_sign
+        self.pending_sign = None
+        if self._shown_ahead is not None:
+            self.prefetcher.keep(*self._shown_ahead)
+            self._shown_ahead = None
+        self.case = case
+        self._update_title()
+        self.film, self.film_path = film, path
+        self.view.set_film(film)
+        self.model.replace(snapshot)
+        self.undo_stack.clear()
+        self._dirty = False
+        self._refresh()
+        self._error(
+            "The case was not signed", f"{message}\n\nYour landmarks of {self.film_label(path)} are kept."
+        )
+
     def sign(self, password: str) -> bool:
-        """Sign the case; on success the next case of the worklist opens at once."""
+        """Sign the case now (waiting for the signature); on success the next case opens at once."""
         if not super().sign(password):
             return False
         signed = self.case.case_code if self.case is not None else ""

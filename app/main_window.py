@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QProgressBar,
     QProgressDialog,
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.browser_panel import StudyBrowserPanel
+from app.campaign_access import may_manage_campaigns
 from app.commands import (
     DeleteLandmarkCommand,
     MoveLandmarkCommand,
@@ -93,6 +95,7 @@ class ReadingWindow(QMainWindow):
         self._dirty = False
         self.last_error = ""
         self._table_cache: dict[str, NormalTable] = {}
+        self.campaign_manager: QMainWindow | None = None
 
         self.view = FilmView()
         self.setCentralWidget(self.view)
@@ -240,6 +243,38 @@ class ReadingWindow(QMainWindow):
         menus["&View"].addSeparator()
         for dock in self.findChildren(QDockWidget):
             menus["&View"].addAction(dock.toggleViewAction())
+        self._build_campaign_menu(before=menus["&Help"])
+
+    def _build_campaign_menu(self, *, before: QMenu) -> None:
+        """The Campaigns menu, only for data managers and admins on the study database."""
+        if not may_manage_campaigns(self.store, self.reader):
+            return
+        menu = QMenu("&Campaigns", self)
+        menu.setObjectName("campaignsMenu")
+        self.menuBar().insertMenu(before.menuAction(), menu)
+        action = QAction("Campaign manager\u2026", self)
+        action.setObjectName("action_campaign_manager")
+        action.setToolTip("Create, follow, close and export central reading campaigns")
+        action.triggered.connect(self.open_campaign_manager)
+        menu.addAction(action)
+        self.actions_by_id["campaign_manager"] = action
+
+    def open_campaign_manager(self) -> None:
+        """Show the campaign manager window (raised when it is open already)."""
+        if self.campaign_manager is None:
+            from app.campaign_manager import campaign_manager_for
+
+            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+            try:
+                self.campaign_manager = campaign_manager_for(self.store, self.reader, self)
+            except KyphoangleError as exc:
+                self._error("The campaign manager cannot be opened", str(exc))
+                return
+            finally:
+                QApplication.restoreOverrideCursor()
+        self.campaign_manager.show()
+        self.campaign_manager.raise_()
+        self.campaign_manager.activateWindow()
 
     # -------------------------------------------------------------------------------------- settings
     def _restore_settings(self) -> None:
@@ -708,7 +743,11 @@ class ReadingWindow(QMainWindow):
         dialog = SignDialog(self.reader.login, summary, self)
         if dialog.exec() != SignDialog.DialogCode.Accepted:
             return
-        self.sign(dialog.password)
+        self.sign_confirmed(dialog.password)
+
+    def sign_confirmed(self, password: str) -> None:
+        """Sign once the reader confirmed with their password (the blinded window signs in the background)."""
+        self.sign(password)
 
     def sign(self, password: str) -> bool:
         """Sign with a password (the dialog's, or a test's). Returns success."""

@@ -159,6 +159,10 @@ class FilmPrefetcher(QObject):
             _Task(token, self._relay, lambda: load_film(path), lambda exc: f"{exc.__class__.__name__}")
         )
 
+    def keep(self, path: str | Path, film: object) -> None:
+        """Put back a decoded film that was taken but not used (it stays ready for `take`)."""
+        self._ready[Path(path)] = film
+
     def take(self, path: str | Path) -> object | None:
         """The decoded film of `path` (removed from the cache), or None when it is not ready."""
         return self._ready.pop(Path(path), None)
@@ -177,3 +181,37 @@ class FilmPrefetcher(QObject):
     def _failed(self, token: int, _message: str) -> None:
         # A film that cannot be decoded is opened normally later, which reports the error then.
         self._running.pop(token, None)
+
+
+class BackgroundCall(QObject):
+    """Runs one call at a time in a worker thread (e.g. a signature: the password check is slow on
+    purpose) and reports its result or our error's message in the GUI thread."""
+
+    succeeded = Signal(object)
+    """The call's result."""
+    failed = Signal(str)
+    """The message of the error that stopped it."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._relay = _Relay(self)
+        self._relay.finished.connect(lambda _token, result: self._done(result, None))
+        self._relay.failed.connect(lambda _token, message: self._done(None, message))
+        self.running = False
+        self.pool = QThreadPool.globalInstance()
+
+    def start(self, work: Callable[[], Any]) -> None:
+        """Start `work`; refused while an earlier call runs."""
+        if self.running:
+            raise RuntimeError("a background call is already running")
+        self.running = True
+        self.pool.start(
+            _Task(0, self._relay, work, lambda exc: f"unexpected failure ({exc.__class__.__name__}: {exc})")
+        )
+
+    def _done(self, result: object, message: str | None) -> None:
+        self.running = False
+        if message is None:
+            self.succeeded.emit(result)
+        else:
+            self.failed.emit(message)

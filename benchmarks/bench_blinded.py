@@ -1,9 +1,12 @@
 """Blinded reading: time from signing a case to the next case displayed, with the next films prefetched.
 
 Run: `QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_blinded.py [cases]`.
-Goal: the switch to the next case (after the signature is stored) < 100 ms. The signature itself (saving
-and checking the password with Argon2 at production cost) is reported apart. Results are printed and
-written to benchmarks/results/bench_blinded.json.
+Goal: the next case displayed < 100 ms after signing. Measured two ways, with Argon2 at production cost:
+- as the reader signs (the sign dialog's path, `sign_in_background`): from the confirmed signature to the
+  next film painted (the signature is stored in the background meanwhile), and to the next case open for
+  landmarks (the signature stored, the case's read loaded);
+- signing and waiting (`sign`): the switch after the signature is stored, and the signature itself.
+Results are printed and written to benchmarks/results/bench_blinded.json.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "app"))
 
 
-def main(cases: int = 6) -> int:
+def main(cases: int = 10) -> int:
     """Build a campaign of `cases` films, read each case and time sign -> next case painted."""
     from campaign_study import CAMPAIGN, PASSWORDS, build_campaign_study  # the tests' synthetic study
     from PySide6.QtCore import QSettings
@@ -55,6 +58,9 @@ def main(cases: int = 6) -> int:
             return result
 
         store.sign = timed_sign  # type: ignore[method-assign]
+        shown_ms: list[float] = []
+        editable_ms: list[float] = []
+        background = True
         while window.case is not None:
             deadline = time.perf_counter() + 30
             while (window.film is None or window.prefetcher.busy) and time.perf_counter() < deadline:
@@ -68,6 +74,23 @@ def main(cases: int = 6) -> int:
             app.processEvents()
             had_next = window.case.position < window.case.total
             start = time.perf_counter()
+            if background and had_next:
+                signed = window.case.sop_instance_uid
+                window.sign_in_background(PASSWORDS["central1"])
+                window.view.repaint()  # the next film painted
+                shown = time.perf_counter()
+                assert window.film is not None and window.film.sop_instance_uid != signed
+                while window.pending_sign is not None and time.perf_counter() < deadline:
+                    app.processEvents()
+                    time.sleep(0.0005)
+                window.view.repaint()
+                editable = time.perf_counter()
+                assert window.view.tool.enabled and window.case is not None
+                shown_ms.append((shown - start) * 1000)
+                editable_ms.append((editable - start) * 1000)
+                background = False
+                continue
+            background = True
             assert window.sign(PASSWORDS["central1"])
             window.view.repaint()  # the next case painted
             end = time.perf_counter()
@@ -80,15 +103,24 @@ def main(cases: int = 6) -> int:
         study.database.dispose()
     result = {
         "cases": cases,
+        "background_sign_to_next_film_shown_ms_median": statistics.median(shown_ms),
+        "background_sign_to_next_case_editable_ms_median": statistics.median(editable_ms),
         "switch_to_next_case_ms_median": statistics.median(switch_ms),
         "switch_to_next_case_ms_max": max(switch_ms),
         "signature_stored_ms_median": statistics.median(sign_ms),
         "sign_click_to_next_case_ms_median": statistics.median(total_ms),
         "goal_ms": 100,
     }
+    shown_key = "background_sign_to_next_film_shown_ms_median"
+    editable_key = "background_sign_to_next_case_editable_ms_median"
     print(
-        f"blinded: next case on screen {result['switch_to_next_case_ms_median']:.1f} ms after the signature "
-        f"is stored (max {result['switch_to_next_case_ms_max']:.1f} ms; goal < 100 ms); "
+        f"blinded, signing in the background: next film on screen {result[shown_key]:.1f} ms after the "
+        f"signature is confirmed (goal < 100 ms), next case open for landmarks {result[editable_key]:.1f} ms"
+    )
+    print(
+        "blinded, signing and waiting: next case on screen "
+        f"{result['switch_to_next_case_ms_median']:.1f} ms after the signature is stored "
+        f"(max {result['switch_to_next_case_ms_max']:.1f} ms; goal < 100 ms); "
         f"storing the signature (Argon2 at production cost) {result['signature_stored_ms_median']:.1f} ms; "
         f"sign to next case in all {result['sign_click_to_next_case_ms_median']:.1f} ms"
     )
@@ -98,4 +130,4 @@ def main(cases: int = 6) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(int(sys.argv[1]) if len(sys.argv) > 1 else 6))
+    sys.exit(main(int(sys.argv[1]) if len(sys.argv) > 1 else 10))

@@ -86,7 +86,7 @@ def _write(folder: Path, n: int) -> tuple[SampleFilm, Identity]:
     identity = Identity(
         patient_id=f"PZQ91827{n}",
         patient_name=f"Zyxwortel{n}^Quillanea",
-        birth_date=f"19410{n + 1}23",
+        birth_date=f"{1941 + n}0{n % 9 + 1}23",
         study_date=f"202309{n + 11}",
         accession=f"ACCX5550{n}987",
     )

@@ -59,6 +59,8 @@ def test_nothing_identifying_is_shown_anywhere(qtbot: QtBot, tmp_path: Path) -> 
     first = window.case.case_code
     when_modal(qtbot, sign)
     window.actions_by_id["sign"].trigger()
+    screens["signing"] = visible_texts()  # the next film on screen while the signature is stored
+    qtbot.waitUntil(lambda: window.pending_sign is None, timeout=10000)
     assert window.case is not None and window.case.case_code != first
     assert window.film is not None and window.film.sop_instance_uid == window.case.sop_instance_uid
     screens["next case"] = visible_texts()
@@ -90,7 +92,7 @@ def test_nothing_identifying_is_shown_anywhere(qtbot: QtBot, tmp_path: Path) -> 
     assert "last_folder" not in settings_text
 
     assert set(screens) == {
-        "opened", "placed", "help", "sign dialog", "next case", "error", "after error", "settings"
+        "opened", "placed", "help", "sign dialog", "signing", "next case", "error", "after error", "settings"
     }  # fmt: skip
     for name, texts in screens.items():
         assert texts, name

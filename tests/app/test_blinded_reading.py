@@ -102,3 +102,35 @@ def test_a_central_reader_signing_in_gets_the_blinded_window(qtbot: QtBot, tmp_p
     assert blinded_window_for(LocalReadStore(tmp_path / "local"), account, settings, tmp_path) is None
     adjudicator = store.authenticate("adjud", PASSWORDS["adjud"])
     assert blinded_window_for(store, adjudicator, settings, tmp_path) is None
+
+
+def test_signing_in_the_background_shows_the_next_film_at_once(qtbot: QtBot, tmp_path: Path) -> None:
+    study = build_campaign_study(tmp_path, films=3)
+    window = make_blinded_window(qtbot, study, "central1", tmp_path)
+    first = window.case
+    assert first is not None
+    place_all_landmarks(qtbot, window, study)
+    qtbot.waitUntil(lambda: not window.prefetcher.busy and bool(window._upcoming), timeout=20000)
+    placed = dict(window.model.points)
+
+    # a wrong password: the next film shows at once, then the case comes back with its landmarks
+    window.sign_in_background("not my password")
+    assert window.pending_sign is not None and window.film is not None
+    assert window.film.sop_instance_uid != first.sop_instance_uid  # the next film is already on screen
+    assert not window.view.tool.enabled and not window.actions_by_id["sign"].isEnabled()
+    qtbot.waitUntil(lambda: window.pending_sign is None, timeout=10000)
+    assert window.case is not None and window.case.case_code == first.case_code
+    assert window.film is not None and window.film.sop_instance_uid == first.sop_instance_uid
+    assert dict(window.model.points) == placed and not window.model.signed
+    assert "not signed" in window.last_error and window.view.tool.enabled
+
+    # the right password: the next film at once, editable as soon as the signature is stored
+    window.sign_in_background(PASSWORDS["central1"])
+    assert window.film is not None and window.film.sop_instance_uid != first.sop_instance_uid
+    qtbot.waitUntil(lambda: window.pending_sign is None, timeout=10000)
+    assert window.case is not None and window.case.case_code != first.case_code
+    assert window.film.sop_instance_uid == window.case.sop_instance_uid
+    assert window.view.tool.enabled and window.model.points == {}
+    with study.database.reading() as session:
+        progress = campaign_progress(session, get_campaign(session, CAMPAIGN))
+    assert progress.readers[0].done == 1
