@@ -37,6 +37,7 @@ class LoginDialog(QDialog):
         if hint:
             hint_label = QLabel(hint)
             hint_label.setObjectName("loginHint")
+            hint_label.setWordWrap(True)
             hint_label.setStyleSheet("color: #1565c0; font-weight: bold;")
             layout.addWidget(hint_label)
         form = QFormLayout()

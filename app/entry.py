@@ -24,6 +24,14 @@ GUI_OPTIONS = ("--data-dir", "--db")
 """Options that open the workstation rather than a CLI command."""
 
 
+DEMO_HINT = (
+    "Demo study: sign in as demo, password demo-reader (site reading; site.reader / site-reader too).<br>"
+    "Central reading: central1 / central-1! or central2 / central-2!; "
+    "adjudication: adjudicator / adjudicate; campaigns: data.manager / data-manager."
+)
+"""The sign-in dialog's note on the demo study's accounts (the README lists them too)."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Dispatch: GUI, self-check or the command line."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -90,7 +98,7 @@ def run_gui(data_dir: Path | None = None, *, database_url: str | None = None) ->
     settings = QSettings()
     demo = os.environ.get("KYPHOANGLE_DEMO") == "1"
     last_user = str(settings.value("login/last_user", "")) or ("demo" if demo else "")
-    hint = "Demo study: sign in as demo, password demo-reader." if demo else ""
+    hint = DEMO_HINT if demo else ""
     login = LoginDialog(store, last_user=last_user, hint=hint)
     if login.exec() != LoginDialog.DialogCode.Accepted or login.account is None:
         return 1

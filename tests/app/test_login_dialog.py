@@ -33,3 +33,13 @@ def test_no_hint_by_default(qtbot: QtBot, tmp_path: Path) -> None:
     dialog = LoginDialog(LocalReadStore(tmp_path))
     qtbot.addWidget(dialog)
     assert dialog.findChild(QLabel, "loginHint") is None
+
+
+def test_the_demo_hint_names_real_demo_accounts() -> None:
+    from app.entry import DEMO_HINT
+    from kyphoangle.cli.demo import DEMO_ACCOUNTS
+
+    for login, _role, password, _name in DEMO_ACCOUNTS:
+        if login == "admin":
+            continue
+        assert login in DEMO_HINT and password in DEMO_HINT, login
