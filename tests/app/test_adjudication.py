@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from blinded_helpers import (
     leaks,
     make_blinded_window,
@@ -25,6 +26,7 @@ from app.adjudication_window import AdjudicationWindow, DecisionDialog
 from app.blinded_window import BlindedReadingWindow
 from kyphoangle.campaign import campaign_progress, final_reads, get_campaign
 from kyphoangle.campaign_export import campaign_rows
+from kyphoangle.errors import KyphoangleError, PermissionDeniedError
 from kyphoangle.normal_table import load_normal_table
 from kyphoangle.protocol import compute_measurements
 from kyphoangle.spacing import PixelSpacing
@@ -151,7 +153,13 @@ def test_a_whole_campaign_with_repeats_and_adjudication_through_the_gui(qtbot: Q
     assert "decision was not recorded" in window.last_error
     window.setProperty("suppress_dialogs", False)
 
-    # case 1: reader 1's read is chosen, with a reason
+    # case 1: a third read is begun (one landmark), then reader 1's read is chosen with a reason instead
+    begin = panel.findChild(QPushButton, "thirdReadButton")
+    assert begin is not None
+    qtbot.mouseClick(begin, Qt.MouseButton.LeftButton)
+    truth = study.films[window.adjudication_case.sop_instance_uid].truth
+    click_image(qtbot, window.view, truth[window.steps[0].key])
+    qtbot.waitUntil(lambda: not window._dirty, timeout=5000)
     choose = panel.findChild(QPushButton, f"choose_{CampaignRole.READER_1}")
     assert choose is not None
     _decide(qtbot, "Reader 2 took the wrong endplate of T12", PASSWORDS["adjud"], screens, "choose dialog")
@@ -192,6 +200,7 @@ def test_a_whole_campaign_with_repeats_and_adjudication_through_the_gui(qtbot: Q
         rows = campaign_rows(session, campaign)
         events = [e for e in list_events(session) if e.entity == "adjudication" and e.action == "create"]
     assert {row["read_type"] for row in rows} == {"central", "repeat", "adjudication"}
+    assert {row["read_status"] for row in rows} == {"signed"}  # the abandoned third read is gone
     final_codes = {row["case_code"] for row in rows if row["final"] == "1"}
     assert final_codes == {code for code, _ in first}
     assert {e.reason for e in events} == {
@@ -212,3 +221,22 @@ def test_a_central_reader_is_not_shown_the_adjudication(qtbot: QtBot, tmp_path: 
     assert window.findChild(QWidget, "adjudicationPanel") is None
     assert window.view.overlay.references == ()
     assert open_adjudication_for(study.database, "central1") is None
+
+
+def test_the_adjudicator_has_no_path_to_names_or_other_cases(qtbot: QtBot, tmp_path: Path) -> None:
+    study = build_campaign_study(tmp_path, films=2)
+    read_worklist(qtbot, study, "central1", tmp_path)
+    read_worklist(qtbot, study, "central2", tmp_path, disagree_on=1)
+    window = make_adjudication_window(qtbot, study, tmp_path)
+    case = window.adjudication_case
+    assert case is not None and case.total == 1
+    assert window.findChild(QWidget, "browserDock") is None
+    assert not {"open", "import", "import_dicomdir"} & set(window.actions_by_id)
+    store = window.adjudication_store
+    with pytest.raises(PermissionDeniedError):
+        store.load_read(case.sop_instance_uid, "central1")  # a reader's read is shown by slot only
+    other = next(uid for uid in study.films if uid != case.sop_instance_uid)
+    with pytest.raises(KyphoangleError):
+        store.load_read(other, "adjud")  # the case that needs no adjudication stays closed
+    assert all(read.content.reader is None for read in case.reads)
+    window.close()
