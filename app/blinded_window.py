@@ -123,6 +123,9 @@ class BlindedReadingWindow(ReadingWindow):
         self.autosave_timer.stop()
         self._dirty = False
         self.view.set_message("Your worklist is complete: every case is signed.\n\nThank you.")
+        for dock in self.findChildren(QDockWidget):
+            if dock.objectName() in ("guidanceDock", "measurementDock"):
+                dock.hide()  # nothing left to place or measure
         self.statusBar().showMessage("Worklist complete.", 10000)
         self._refresh()
 
@@ -193,7 +196,9 @@ class BlindedReadingWindow(ReadingWindow):
         super()._refresh()
         for box in self.guidance_panel.level_boxes.values():
             box.setEnabled(False)
-        if getattr(self, "pending_sign", None) is not None:
+        pending = getattr(self, "pending_sign", None) is not None
+        self.guidance_panel.setEnabled(not pending and getattr(self, "case", None) is not None)
+        if pending:
             self.view.tool.enabled = False  # the next case opens for editing once the signature is stored
             self.view.overlay.banner = "Storing the signature\u2026"
             self.view.overlay.target = None

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from blinded_helpers import make_blinded_window, place_all_landmarks
-from campaign_study import build_campaign_study
+from blinded_helpers import make_blinded_window, place_all_landmarks, wait_for_case
+from campaign_study import PASSWORDS, build_campaign_study
 from pytestqt.qtbot import QtBot
 from test_adjudication import make_adjudication_window, read_worklist
 
@@ -21,6 +21,17 @@ def test_blinded_screenshots(qtbot: QtBot, tmp_path: Path) -> None:
     place_all_landmarks(qtbot, window, study)
     qtbot.wait(60)
     assert window.grab().save(str(target / "blinded-2-placed.png"))
+    qtbot.waitUntil(lambda: not window.prefetcher.busy and bool(window._upcoming), timeout=20000)
+    window.sign_in_background(PASSWORDS["central1"])
+    window.view.repaint()
+    assert window.grab().save(str(target / "blinded-3-signing.png"))
+    qtbot.waitUntil(lambda: window.pending_sign is None, timeout=10000)
+    while window.case is not None:
+        wait_for_case(qtbot, window)
+        place_all_landmarks(qtbot, window, study)
+        assert window.sign(PASSWORDS["central1"])
+    qtbot.wait(60)
+    assert window.grab().save(str(target / "blinded-4-complete.png"))
 
 
 def test_adjudication_screenshots(qtbot: QtBot, tmp_path: Path) -> None:
