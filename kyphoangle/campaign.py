@@ -1,8 +1,9 @@
 """Blinded central reading campaigns: creation, the readers' worklists, adjudication and progress.
 
 A campaign presents a set of films under random case codes (never derived from subject, visit or date)
-to two central readers, each in their own reproducible random order (`kyphoangle.worklist`, seeded by
-the campaign's recorded seed) with a fraction of the cases re-presented later as hidden repeats.
+to two or more central readers (at most six; slots reader 1, reader 2, ... in the order given at
+creation), each in their own reproducible random order (`kyphoangle.worklist`, seeded by the
+campaign's recorded seed) with a fraction of the cases re-presented later as hidden repeats.
 
 Blinding: a reader gets a case through `next_case`, which returns the case code, the film (SOP Instance
 UID and path) and the subject's fractured levels, nothing else. Through `case_reads` a central reader
@@ -12,14 +13,18 @@ repository (`kyphoangle.storage.reads`) as `central` or `repeat` reads and linke
 
 Adjudication: the rule is fixed at creation (default: `regional_angle` differing by more than 5 deg at
 any fractured level, or the readers disagreeing on which fractured levels are evaluable). It is
-evaluated when both readers' first (non-repeat) reads of a case are signed; a case meeting it enters
-the adjudicator's worklist. The adjudicator selects one of the two reads with a reason, or makes a
-third (`adjudication`) read and selects it.
+evaluated when the first (non-repeat) reads of all the campaign's readers are signed, for every pair
+of readers; a case where any pair meets it enters the adjudicator's worklist, and the triggers name
+the pair by slot ("reader 2 and reader 3"), never by login. The adjudicator selects one of the
+readers' first reads with a reason, or makes their own (`adjudication`) read and selects it.
 
 Final value of a case (what the analysis uses; averaging is discouraged, a final is always a real
-read): without adjudication, the first-listed reader's (reader 1's) read; with adjudication, the read
-the adjudicator selected (one of the two, or their own third read). Repeat reads only serve
-intra-reader reliability and are never final.
+read): without adjudication, the first-listed reader's (reader 1's) read, however many readers the
+campaign has; with adjudication, the read the adjudicator selected (any reader's first read, or their
+own read). Repeat reads only serve intra-reader reliability and are never final.
+
+A data manager closes a campaign with `close_campaign`; nothing can then be read, saved, signed or
+adjudicated in it.
 
 Every step (creation, worklists, linking a read to its item, the rule's outcome, the decision) is
 written to the audit trail.
@@ -29,15 +34,22 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import itertools
 import json
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 
-from kyphoangle.errors import KyphoangleError, NotFoundError, PermissionDeniedError, ReasonRequiredError
+from kyphoangle.errors import (
+    AuthenticationError,
+    KyphoangleError,
+    NotFoundError,
+    PermissionDeniedError,
+    ReasonRequiredError,
+)
 from kyphoangle.landmark_file import LandmarkFile, ReadType
 from kyphoangle.protocol import MeasurementName
 from kyphoangle.storage.audit import AuditAction, AuditEntity, record
@@ -59,16 +71,41 @@ from kyphoangle.storage.models import (
     utc_now,
 )
 from kyphoangle.storage.models import WorklistItem as WorklistItemRow
-from kyphoangle.storage.reads import create_read, get_read, measurements_of, sign_read, update_draft
+from kyphoangle.storage.reads import (
+    create_read,
+    delete_draft,
+    get_read,
+    measurements_of,
+    read_content,
+    sign_read,
+    update_draft,
+)
 from kyphoangle.storage.study import get_study
-from kyphoangle.storage.users import READ_TYPES_BY_ROLE, Permission, has_permission, require_permission
+from kyphoangle.storage.users import (
+    READ_TYPES_BY_ROLE,
+    Permission,
+    has_permission,
+    require_permission,
+    verify_signature,
+)
 from kyphoangle.worklist import case_codes, draw_worklist
 
 DEFAULT_THRESHOLD_DEG = 5.0
 DEFAULT_REPEAT_FRACTION = 0.1
 DEFAULT_MIN_GAP = 20
-READER_ROLES: tuple[CampaignRole, ...] = (CampaignRole.READER_1, CampaignRole.READER_2)
-"""The reader slots of a campaign, in the order that decides the final read without adjudication."""
+READER_ROLES: tuple[CampaignRole, ...] = (
+    CampaignRole.READER_1,
+    CampaignRole.READER_2,
+    CampaignRole.READER_3,
+    CampaignRole.READER_4,
+    CampaignRole.READER_5,
+    CampaignRole.READER_6,
+)
+"""Every reader slot, in order; a campaign of k readers uses the first k (see `reader_roles`)."""
+MIN_READERS = 2
+"""Fewest central readers of a campaign."""
+MAX_READERS = len(READER_ROLES)
+"""Most central readers of a campaign."""
 
 
 class CampaignError(KyphoangleError):
@@ -87,10 +124,10 @@ class CaseState(enum.StrEnum):
 class AdjudicationRule:
     """The rule fixed in advance that sends a case to the adjudicator.
 
-    A case is adjudicated when `measurement` differs by more than `threshold_deg` between the readers at
-    any fractured level (or globally, for a measurement without level), or, with `level_disagreement`,
-    when the readers disagree on which fractured levels are evaluable (a level one reader measured and
-    the other marked not evaluable or could not measure).
+    A case is adjudicated when `measurement` differs by more than `threshold_deg` between any two of
+    the readers at any fractured level (or globally, for a measurement without level), or, with
+    `level_disagreement`, when two readers disagree on which fractured levels are evaluable (a level one
+    reader measured and the other marked not evaluable or could not measure).
     """
 
     measurement: MeasurementName = MeasurementName.REGIONAL_ANGLE
@@ -238,19 +275,22 @@ def create_campaign(
 ) -> Campaign:
     """Create an open campaign: random case codes, each reader's worklist, all audited (data managers).
 
-    Images are every film, or those of the listed subjects, visits and sites. `seed` is generated
-    when not given and recorded either way, so the orders can be drawn again.
+    `readers` are two to six different central readers; they become reader 1, reader 2, ... in the
+    order given (reader 1's read is the final one when a case needs no adjudication). Images are every
+    film, or those of the listed subjects, visits and sites. `seed` is generated when not given and
+    recorded either way, so the orders can be drawn again.
     """
     require_permission(actor, Permission.MANAGE_CAMPAIGNS)
     if not code.strip():
         raise CampaignError("a campaign needs a name")
     if session.scalar(select(Campaign.id).where(Campaign.code == code)) is not None:
         raise CampaignError(f"there is already a campaign {code!r}")
-    if len(readers) != len(READER_ROLES):
+    if not MIN_READERS <= len(readers) <= MAX_READERS:
         raise CampaignError(
-            f"a campaign has exactly {len(READER_ROLES)} central readers (reader 1 and reader 2), "
-            f"not {len(readers)}"
+            f"a campaign has {MIN_READERS} to {MAX_READERS} central readers, not {len(readers)}"
         )
+    if len({user.id for user in readers}) != len(readers):
+        raise CampaignError("each central reader can hold only one reader slot of a campaign")
     people = [*readers, adjudicator]
     if len({user.id for user in people}) != len(people):
         raise CampaignError("the readers and the adjudicator must be different people")
@@ -303,7 +343,7 @@ def create_campaign(
     session.add_all(cases)
     members = [
         CampaignReader(campaign_id=campaign.id, user_id=user.id, role=role)
-        for user, role in zip(readers, READER_ROLES, strict=True)
+        for user, role in zip(readers, READER_ROLES[: len(readers)], strict=True)
     ]
     members.append(
         CampaignReader(campaign_id=campaign.id, user_id=adjudicator.id, role=CampaignRole.ADJUDICATOR)
@@ -378,13 +418,30 @@ def settings_of(campaign: Campaign) -> CampaignSettings:
 
 
 def members_of(session: Session, campaign: Campaign) -> dict[CampaignRole, tuple[CampaignReader, User]]:
-    """The campaign's readers and adjudicator by role."""
+    """The campaign's readers (reader 1 first) and adjudicator (last) by role."""
     rows = session.execute(
         select(CampaignReader, User)
         .join(User, User.id == CampaignReader.user_id)
         .where(CampaignReader.campaign_id == campaign.id)
     ).all()
-    return {CampaignRole(member.role): (member, user) for member, user in rows}
+    members = {CampaignRole(member.role): (member, user) for member, user in rows}
+    order = [*READER_ROLES, CampaignRole.ADJUDICATOR]
+    return {role: members[role] for role in sorted(members, key=order.index)}
+
+
+def reader_roles(session: Session, campaign: Campaign) -> tuple[CampaignRole, ...]:
+    """The reader slots the campaign uses, in order (reader 1, reader 2, ...; two to six)."""
+    query = select(CampaignReader.role).where(CampaignReader.campaign_id == campaign.id)
+    used = set(session.scalars(query))
+    return tuple(role for role in READER_ROLES if role in used)
+
+
+def reader_name(role: CampaignRole) -> str:
+    """How messages and reports name a reader slot: "reader 1", "reader 2", ... (never a login)."""
+    role = CampaignRole(role)
+    if role == CampaignRole.ADJUDICATOR:
+        return "the adjudicator"
+    return f"reader {READER_ROLES.index(role) + 1}"
 
 
 def _membership(session: Session, campaign: Campaign, user: User) -> CampaignReader:
@@ -641,8 +698,19 @@ def _evaluable_levels(read: Read) -> set[str]:
     return {level.level for level in read.levels if level.fractured and level.not_evaluable_reason is None}
 
 
-def evaluate_rule(rule: AdjudicationRule, first: Read, second: Read) -> list[str]:
-    """Why the two reads need adjudication under `rule` (empty when they agree well enough)."""
+def evaluate_rule(
+    rule: AdjudicationRule,
+    first: Read,
+    second: Read,
+    *,
+    names: tuple[str, str] = ("reader 1", "reader 2"),
+) -> list[str]:
+    """Why the two reads need adjudication under `rule` (empty when they agree well enough).
+
+    `names` are how the triggers call the two readers (their slots, never their logins).
+    """
+    first_name, second_name = names
+    pair = f"{first_name} and {second_name}"
     triggers: list[str] = []
     first_values = measurements_of(first)
     second_values = measurements_of(second)
@@ -652,8 +720,8 @@ def evaluate_rule(rule: AdjudicationRule, first: Read, second: Read) -> list[str
         only_first = ", ".join(sorted(first_levels - second_levels)) or "none"
         only_second = ", ".join(sorted(second_levels - first_levels)) or "none"
         triggers.append(
-            f"the readers disagree on the evaluable levels (only reader 1: {only_first}; "
-            f"only reader 2: {only_second})"
+            f"{pair} disagree on the evaluable levels (only {first_name}: {only_first}; "
+            f"only {second_name}: {only_second})"
         )
     keys = sorted(
         {key for key in (*first_values, *second_values) if key[0] == name}, key=lambda k: k[1] or ""
@@ -666,16 +734,27 @@ def evaluate_rule(rule: AdjudicationRule, first: Read, second: Read) -> list[str
         if a_value is not None and b_value is not None:
             if abs(a_value - b_value) > rule.threshold_deg:
                 triggers.append(
-                    f"{name}{where} differs by {abs(a_value - b_value):.1f} deg "
+                    f"{name}{where} differs by {abs(a_value - b_value):.1f} deg between {pair} "
                     f"(> {rule.threshold_deg:g} deg)"
                 )
         elif rule.level_disagreement and (a_value is None) != (b_value is None):
-            triggers.append(f"{name}{where} was measured by one reader only")
+            measured, unmeasured = (first_name, second_name) if b_value is None else (second_name, first_name)
+            triggers.append(f"{name}{where} was measured by {measured} but not by {unmeasured}")
+    return triggers
+
+
+def evaluate_rule_for_reads(rule: AdjudicationRule, reads: Mapping[CampaignRole, Read]) -> list[str]:
+    """The triggers of every pair of readers (reader i with reader j, i < j); empty when all agree."""
+    roles = [role for role in READER_ROLES if role in reads]
+    triggers: list[str] = []
+    for first, second in itertools.combinations(roles, 2):
+        names = (reader_name(first), reader_name(second))
+        triggers.extend(evaluate_rule(rule, reads[first], reads[second], names=names))
     return triggers
 
 
 def _first_reads(session: Session, case: CampaignCase) -> tuple[dict[CampaignRole, Read], Read | None]:
-    """The signed first reads of the two readers by role, and the adjudicator's signed read."""
+    """The readers' signed first reads by role (reader order), and the adjudicator's signed read."""
     reads: dict[CampaignRole, Read] = {}
     third: Read | None = None
     for item, role, read in _case_items(session, case):
@@ -685,28 +764,35 @@ def _first_reads(session: Session, case: CampaignCase) -> tuple[dict[CampaignRol
             third = read
         else:
             reads[role] = read
-    return reads, third
+    return {role: reads[role] for role in READER_ROLES if role in reads}, third
+
+
+def _all_first_reads(
+    session: Session, campaign: Campaign, case: CampaignCase
+) -> dict[CampaignRole, Read] | None:
+    """Every reader's signed first read of the case by role, or None while one is missing."""
+    reads, _ = _first_reads(session, case)
+    if not reads or any(role not in reads for role in reader_roles(session, campaign)):
+        return None
+    return reads
 
 
 def evaluate_rule_for_case(session: Session, campaign: Campaign, case: CampaignCase) -> list[str] | None:
-    """The rule's triggers for the case once both first reads are signed (None before that, or none)."""
-    reads, _ = _first_reads(session, case)
-    if len(reads) < len(READER_ROLES):
+    """The rule's triggers once all readers' first reads are signed (None before that, or if none)."""
+    reads = _all_first_reads(session, campaign, case)
+    if reads is None:
         return None
-    triggers = evaluate_rule(
-        settings_of(campaign).rule, reads[CampaignRole.READER_1], reads[CampaignRole.READER_2]
-    )
-    return triggers or None
+    return evaluate_rule_for_reads(settings_of(campaign).rule, reads) or None
 
 
 def evaluate_case(
     session: Session, campaign: Campaign, case: CampaignCase, *, actor: User
 ) -> list[str] | None:
-    """Evaluate the rule when both first reads are signed and record the outcome in the audit trail."""
-    reads, _ = _first_reads(session, case)
-    if len(reads) < len(READER_ROLES):
+    """Evaluate the rule when all readers' first reads are signed; record the outcome in the audit trail."""
+    reads = _all_first_reads(session, campaign, case)
+    if reads is None:
         return None
-    triggers = evaluate_rule_for_case(session, campaign, case)
+    triggers = evaluate_rule_for_reads(settings_of(campaign).rule, reads) or None
     record(
         session,
         actor=actor,
@@ -715,7 +801,7 @@ def evaluate_case(
         action=AuditAction.UPDATE,
         new={
             "case_code": case.case_code,
-            "reads": {str(role): read.id for role, read in sorted(reads.items())},
+            "reads": {str(role): read.id for role, read in reads.items()},
             "adjudication_needed": triggers is not None,
             "triggers": triggers or [],
         },
@@ -724,9 +810,8 @@ def evaluate_case(
 
 
 def case_state(session: Session, campaign: Campaign, case: CampaignCase) -> CaseState:
-    """Reading, awaiting adjudication or finished."""
-    reads, _ = _first_reads(session, case)
-    if len(reads) < len(READER_ROLES):
+    """Reading (a reader's first read is not signed yet), awaiting adjudication or finished."""
+    if _all_first_reads(session, campaign, case) is None:
         return CaseState.READING
     if evaluate_rule_for_case(session, campaign, case) is None:
         return CaseState.FINISHED
@@ -786,7 +871,7 @@ def save_adjudication_read(
     read = create_read(
         session, image=image, reader=adjudicator, content=content, read_type=ReadType.ADJUDICATION
     )
-    position = len(_items(session, member))
+    position = max((i.order_position for i in _items(session, member)), default=-1) + 1
     session.add(
         WorklistItemRow(
             campaign_reader_id=member.id,
@@ -822,8 +907,8 @@ def adjudicate(
         allowed[third.id] = CampaignRole.ADJUDICATOR
     if read.id not in allowed:
         raise CampaignError(
-            f"read {read.id} cannot be chosen for case {case_code}: choose reader 1's or reader 2's read "
-            "or your own signed adjudication read"
+            f"read {read.id} cannot be chosen for case {case_code}: choose one of the readers' first reads "
+            f"({', '.join(reader_name(role) for role in reads)}) or your own signed adjudication read"
         )
     decision = Adjudication(
         case_id=case.id,
@@ -847,7 +932,11 @@ def adjudicate(
 
 
 def final_reads(session: Session, campaign: Campaign) -> dict[int, int]:
-    """The final read id of each finished case, by case id (see the module docstring for the rule)."""
+    """The final read id of each finished case, by case id.
+
+    Without adjudication the final read is reader 1's first read, whatever the number of readers; with
+    adjudication it is the read the adjudicator chose (following amendments to the current read).
+    """
     finals: dict[int, int] = {}
     query = (
         select(Adjudication.case_id, Adjudication.chosen_read_id)
@@ -867,14 +956,42 @@ def final_reads(session: Session, campaign: Campaign) -> dict[int, int]:
     return finals
 
 
+# --- closing --------------------------------------------------------------------------------------------
+
+
+def close_campaign(session: Session, campaign: Campaign, *, actor: User, reason: str = "") -> Campaign:
+    """Close the campaign (data managers and admins): nothing can be read or adjudicated in it any more.
+
+    Cases not finished stay as they are (reported in the audit event); closing twice is refused.
+    """
+    require_permission(actor, Permission.MANAGE_CAMPAIGNS)
+    old = CampaignStatus(campaign.status)
+    if old == CampaignStatus.CLOSED:
+        raise CampaignError(f"campaign {campaign.code!r} is already closed")
+    cases = session.scalars(select(CampaignCase).where(CampaignCase.campaign_id == campaign.id))
+    unfinished = sum(case_state(session, campaign, case) is not CaseState.FINISHED for case in cases)
+    campaign.status = CampaignStatus.CLOSED
+    record(
+        session,
+        actor=actor,
+        entity=AuditEntity.CAMPAIGN,
+        entity_id=campaign.id,
+        action=AuditAction.UPDATE,
+        old={"status": old},
+        new={"status": CampaignStatus.CLOSED, "unfinished_cases": unfinished},
+        reason=reason.strip() or None,
+    )
+    return campaign
+
+
 # --- status ---------------------------------------------------------------------------------------------
 
 
 def campaign_progress(session: Session, campaign: Campaign) -> CampaignProgress:
-    """Per reader done/remaining, and the cases reading, awaiting adjudication, adjudicated and finished."""
+    """Each reader's done/remaining (reader 1 first) and the cases by state (reading, awaiting, ...)."""
     members = members_of(session, campaign)
     readers = []
-    for role in READER_ROLES:
+    for role in (role for role in READER_ROLES if role in members):
         member, user = members[role]
         items = _items(session, member)
         done = sum(_is_done(session, item) for item in items)
@@ -916,3 +1033,151 @@ def campaign_reads(session: Session, campaign: Campaign) -> Iterable[tuple[str, 
         read = _item_read(session, item)
         if read is not None:
             yield codes[item.case_id], CampaignRole(role), item.is_repeat, read
+
+
+# --- the adjudicator's view -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderRead:
+    """One reader's signed first read as the adjudicator sees it: by slot ("Reader 1"), never by login."""
+
+    role: CampaignRole
+    label: str
+    read_id: int
+    content: LandmarkFile
+    """Landmarks, levels and not-evaluable reasons; the reader's login is left out."""
+
+
+@dataclass(frozen=True, slots=True)
+class AdjudicationCase:
+    """A case awaiting adjudication as the adjudicator is shown it: blinded to patient, date and reader."""
+
+    case_code: str
+    sop_instance_uid: str
+    file_path: str
+    fractured_levels: tuple[str, ...]
+    position: int
+    """1-based place among the cases awaiting adjudication."""
+    total: int
+    reads: tuple[ReaderRead, ...]
+    """The readers' signed first reads, in reader order."""
+    triggers: tuple[str, ...]
+    """Why the case met the campaign's adjudication rule."""
+    own_read_id: int | None
+    """The adjudicator's own third read of the case (a draft), when started."""
+    rule: AdjudicationRule
+    """The campaign's adjudication rule (its measurement and threshold)."""
+
+
+def reader_label(role: CampaignRole) -> str:
+    """`reader_name` at the start of a line or on a button: "Reader 1", ..., "The adjudicator"."""
+    name = reader_name(role)
+    return name[:1].upper() + name[1:]
+
+
+def adjudication_case(
+    session: Session, campaign: Campaign, adjudicator: User, case_code: str | None = None
+) -> AdjudicationCase | None:
+    """The case `case_code` (or the first one waiting) for the adjudicator; None when none is waiting."""
+    _require_adjudicator(session, campaign, adjudicator)
+    waiting = adjudication_worklist(session, campaign, adjudicator)
+    if case_code is None:
+        if not waiting:
+            return None
+        case_code = waiting[0]
+    case = _awaiting(session, campaign, case_code)
+    image = session.get_one(Image, case.image_id)
+    reads, _ = _first_reads(session, case)
+    own: Read | None = None
+    for _item, role, read in _case_items(session, case):
+        if role == CampaignRole.ADJUDICATOR and read is not None:
+            own = read
+    return AdjudicationCase(
+        case_code=case.case_code,
+        sop_instance_uid=image.sop_instance_uid,
+        file_path=image.file_path,
+        fractured_levels=_fractured_levels(session, image),
+        position=waiting.index(case.case_code) + 1,
+        total=len(waiting),
+        reads=tuple(
+            ReaderRead(role, reader_label(role), read.id, replace(read_content(read), reader=None))
+            for role, read in sorted(reads.items())
+        ),
+        triggers=tuple(evaluate_rule_for_case(session, campaign, case) or ()),
+        own_read_id=own.id if own is not None else None,
+        rule=settings_of(campaign).rule,
+    )
+
+
+def _verify_decision_password(adjudicator: User, password: str) -> None:
+    try:
+        verify_signature(adjudicator, password)
+    except AuthenticationError:
+        raise AuthenticationError(
+            f"wrong password for {adjudicator.login}: the decision was not recorded"
+        ) from None
+
+
+def choose_reader_read(
+    session: Session,
+    campaign: Campaign,
+    adjudicator: User,
+    case_code: str,
+    *,
+    role: CampaignRole,
+    reason: str,
+    password: str,
+) -> Adjudication:
+    """Select one reader's first read as the case's final read, signed with the adjudicator's password."""
+    _require_adjudicator(session, campaign, adjudicator)
+    _verify_decision_password(adjudicator, password)
+    case = _awaiting(session, campaign, case_code)
+    reads, _ = _first_reads(session, case)
+    if role not in reads:
+        raise CampaignError(f"case {case_code} has no signed read of {reader_label(role).lower()}")
+    decision = adjudicate(session, campaign, adjudicator, case_code, read=reads[role], reason=reason)
+    _discard_third_draft(session, campaign, adjudicator, case)
+    return decision
+
+
+def _discard_third_draft(session: Session, campaign: Campaign, adjudicator: User, case: CampaignCase) -> None:
+    """Delete the adjudicator's unsigned third read of a decided case (its content stays in the audit)."""
+    member = _require_adjudicator(session, campaign, adjudicator)
+    item = session.scalar(
+        select(WorklistItemRow).where(
+            WorklistItemRow.campaign_reader_id == member.id, WorklistItemRow.case_id == case.id
+        )
+    )
+    read = _item_read(session, item) if item is not None else None
+    if item is None or read is None or read.status == ReadStatus.SIGNED:
+        return
+    session.delete(item)
+    session.flush()
+    delete_draft(
+        session, read, actor=adjudicator, reason=f"case {case.case_code} decided with a reader's read"
+    )
+
+
+def sign_adjudication_read(
+    session: Session, campaign: Campaign, adjudicator: User, case_code: str, *, password: str, reason: str
+) -> Adjudication:
+    """Sign the adjudicator's own third read of the case and select it as final, in one step."""
+    _require_open(campaign)
+    member = _require_adjudicator(session, campaign, adjudicator)
+    if not reason.strip():
+        raise ReasonRequiredError("an adjudication needs a reason")
+    case = _awaiting(session, campaign, case_code)
+    item = session.scalar(
+        select(WorklistItemRow).where(
+            WorklistItemRow.campaign_reader_id == member.id, WorklistItemRow.case_id == case.id
+        )
+    )
+    read = _item_read(session, item) if item is not None else None
+    if read is None:
+        raise CampaignError(f"there is no third read of case {case_code} to sign: place its landmarks first")
+    if read.status != ReadStatus.SIGNED:
+        sign_read(session, read, password=password)
+    else:
+        _verify_decision_password(adjudicator, password)
+    return adjudicate(session, campaign, adjudicator, case_code, read=read, reason=reason)

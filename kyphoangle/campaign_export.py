@@ -2,7 +2,9 @@
 
 The measurement file has one row per measurement per read of the campaign (central, repeat and
 adjudication reads; current reads only, drafts included with their status) with the case code, the
-reader, the read type and whether the read is the case's final read (see `kyphoangle.campaign`). It
+reader and their slot (`reader_1` ... `reader_6` for however many readers the campaign has, or
+`adjudicator`), the read type and whether the read is the case's final read (see
+`kyphoangle.campaign`). Rows come by case, then slot (adjudicator first), then presentation. It
 holds no subject, visit, date, site or film identifier, so it can go to the statisticians as it is.
 
 The key file maps each case code to its subject and visit. It is written only on request, only by a

@@ -1,15 +1,20 @@
 """`kyphoangle campaign ...`: blinded central reading campaigns from the command line.
 
-- `create NAME --readers R1,R2 --adjudicator A` (data managers, admins): films of all subjects, or of
-  `--subjects`, `--visits` and `--sites`; the adjudication rule (`--measurement`, `--threshold-deg`),
-  repeats (`--repeat-fraction`, `--min-gap` cases, `--min-gap-days`) and `--seed` (generated and
-  recorded when not given).
+- `create NAME --readers R1,R2[,R3...] --adjudicator A` (data managers, admins): two to six central
+  readers, who become reader 1, reader 2, ... in the order listed (reader 1's read is final when a case
+  needs no adjudication; a case is adjudicated when any two readers meet the rule); films of all
+  subjects, or of `--subjects`, `--visits` and `--sites`; the adjudication rule (`--measurement`,
+  `--threshold-deg`), repeats (`--repeat-fraction`, `--min-gap` cases, `--min-gap-days`) and `--seed`
+  (generated and recorded when not given).
 - `worklist NAME`: a reader's own worklist, case codes and done/remaining only; the adjudicator's
   cases awaiting adjudication.
 - `next NAME`: the reader's next case (case code, film, fractured levels); `read NAME FILE.json
   [--sign]` saves (and signs, with your password) your landmarks for it.
 - `adjudicate NAME CASE --read READ_ID --reason TEXT` selects the final read of a case.
-- `status NAME`: per reader done/remaining, cases awaiting adjudication and finished.
+- `status NAME`: the campaign's state and readers, per reader (slot order) done/remaining, cases
+  awaiting adjudication and finished; a reader sees only their own line.
+- `close NAME [--reason TEXT]` (data managers, admins): close the campaign, audited with the number of
+  unfinished cases; nothing can be read or adjudicated in it afterwards.
 - `export NAME OUT.csv [--key KEY.csv]` (data managers, admins): the blinded campaign CSV; the key file
   mapping case codes to subjects and visits only with `--key` (audited).
 """
@@ -22,10 +27,13 @@ from kyphoangle.campaign import (
     DEFAULT_MIN_GAP,
     DEFAULT_REPEAT_FRACTION,
     DEFAULT_THRESHOLD_DEG,
+    MAX_READERS,
+    MIN_READERS,
     AdjudicationRule,
     adjudicate,
     adjudication_worklist,
     campaign_progress,
+    close_campaign,
     create_campaign,
     get_campaign,
     members_of,
@@ -53,7 +61,11 @@ def register(subparsers: SubParsers) -> None:
     create = add_command(group, "create", "create a campaign and its readers' worklists (data managers)")
     create.add_argument("name", metavar="NAME")
     create.add_argument(
-        "--readers", type=_names, required=True, metavar="R1,R2", help="the two central readers"
+        "--readers",
+        type=_names,
+        required=True,
+        metavar="R1,R2[,R3...]",
+        help=f"the {MIN_READERS} to {MAX_READERS} central readers, in order (reader 1 first)",
     )
     create.add_argument("--adjudicator", required=True, metavar="LOGIN")
     create.add_argument("--title", default="")
@@ -105,6 +117,11 @@ def register(subparsers: SubParsers) -> None:
     status = add_command(group, "status", "progress of a campaign")
     status.add_argument("name", metavar="NAME")
     status.set_defaults(run=run_status)
+
+    close = add_command(group, "close", "close a campaign: no more reading or adjudication (data managers)")
+    close.add_argument("name", metavar="NAME")
+    close.add_argument("--reason", default="", help="why the campaign is closed (kept in the audit trail)")
+    close.set_defaults(run=run_close)
 
     export = add_command(group, "export", "write the blinded campaign CSV (data managers)")
     export.add_argument("name", metavar="NAME")
@@ -244,11 +261,28 @@ def run_status(args: argparse.Namespace) -> int:
                     (r.login, r.role, r.done, r.remaining) for r in progress.readers if r.login == user.login
                 ]
             print_table(("reader", "role", "done", "remaining"), rows)
+            print(f"campaign {progress.code} is {progress.status}, {len(progress.readers)} readers")
             print(
                 f"{progress.cases} cases: {progress.reading} being read, "
                 f"{progress.awaiting_adjudication} awaiting adjudication, {progress.finished} finished "
                 f"({progress.adjudicated} adjudicated)"
             )
+    finally:
+        database.dispose()
+    return 0
+
+
+def run_close(args: argparse.Namespace) -> int:
+    """Close the campaign."""
+    database = open_db(args)
+    try:
+        with database.transaction() as session:
+            user, _ = login(args, session)
+            campaign = get_campaign(session, args.name)
+            unfinished = campaign_progress(session, campaign)
+            close_campaign(session, campaign, actor=user, reason=args.reason)
+            left = unfinished.cases - unfinished.finished
+            print(f"campaign {campaign.code} closed ({left} of {unfinished.cases} cases unfinished)")
     finally:
         database.dispose()
     return 0

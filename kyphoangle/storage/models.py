@@ -107,10 +107,17 @@ class CampaignStatus(enum.StrEnum):
 
 
 class CampaignRole(enum.StrEnum):
-    """A user's part in a central reading campaign."""
+    """A user's part in a central reading campaign: one of up to six reader slots, or the adjudicator.
+
+    Stored as text without a database constraint, so adding slots needs no migration.
+    """
 
     READER_1 = "reader_1"
     READER_2 = "reader_2"
+    READER_3 = "reader_3"
+    READER_4 = "reader_4"
+    READER_5 = "reader_5"
+    READER_6 = "reader_6"
     ADJUDICATOR = "adjudicator"
 
 
@@ -452,7 +459,7 @@ class Campaign(Base):
 
 
 class CampaignReader(Base):
-    """A user taking part in a campaign as first reader, second reader or adjudicator."""
+    """A user taking part in a campaign as one of its readers (reader 1, reader 2, ...) or adjudicator."""
 
     __tablename__ = "campaign_reader"
     __table_args__ = (UniqueConstraint("campaign_id", "user_id"),)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import select
 from storage_helpers import PASSWORD, add_subject_with_images, vertebra_points
@@ -59,6 +62,18 @@ def make_people(database: Database, admin_id: int, manager_id: int) -> People:
     return People(ids["central1"], ids["central2"], ids["adjudicator2"], manager_id)
 
 
+def make_readers(database: Database, admin_id: int, logins: Sequence[str]) -> dict[str, int]:
+    """More central readers (password PASSWORD), their ids by login."""
+    with database.transaction() as session:
+        admin = session.get_one(User, admin_id)
+        return {
+            login: create_user(
+                session, login=login, role=UserRole.CENTRAL_READER, password=PASSWORD, actor=admin
+            ).id
+            for login in logins
+        }
+
+
 def tilt_px(angle_deg: float) -> float:
     """Rows to lower T12's superior anterior corner by to raise the regional angle at L1 by `angle_deg`."""
     return 200.0 * math.tan(math.radians(angle_deg))
@@ -99,18 +114,39 @@ def read_all(
             count += 1
 
 
-def create(database: Database, people: People, code: str = "CR1", seed: int | None = SEED) -> None:
-    """A campaign of every film: central1 and central2, a quarter repeated at least 3 cases later."""
+def create(
+    database: Database,
+    people: People,
+    code: str = "CR1",
+    seed: int | None = SEED,
+    readers: Sequence[int] | None = None,
+) -> None:
+    """A campaign of every film: central1 and central2 (or `readers`, by id), a quarter repeated at least
+    3 cases later."""
+    reader_ids = list(readers) if readers is not None else [people.central1, people.central2]
     with database.transaction() as session:
         create_campaign(
             session,
             actor=session.get_one(User, people.manager),
             code=code,
-            readers=[session.get_one(User, people.central1), session.get_one(User, people.central2)],
+            readers=[session.get_one(User, reader_id) for reader_id in reader_ids],
             adjudicator=session.get_one(User, people.adjudicator),
             repeat_fraction=0.25,
             min_gap=3,
             seed=seed,
+        )
+
+
+def campaign_case_codes(database: Database, code: str) -> list[str]:
+    """The campaign's case codes in the order the cases were made."""
+    with database.reading() as session:
+        campaign = get_campaign(session, code)
+        return list(
+            session.scalars(
+                select(CampaignCase.case_code)
+                .where(CampaignCase.campaign_id == campaign.id)
+                .order_by(CampaignCase.id)
+            )
         )
 
 
@@ -129,18 +165,55 @@ def run_campaign(
 ) -> Readings:
     """Create the campaign and have both readers read every case; one case differs by 8 deg."""
     create(database, people, code)
-    with database.reading() as session:
-        campaign = get_campaign(session, code)
-        codes = list(
-            session.scalars(
-                select(CampaignCase.case_code)
-                .where(CampaignCase.campaign_id == campaign.id)
-                .order_by(CampaignCase.id)
-            )
-        )
+    codes = campaign_case_codes(database, code)
     forced = codes[0]
     first = {c: 0.7 * n for n, c in enumerate(codes)}
     second = {c: 0.7 * n + (8.0 if c == forced else 0.3 * (-1) ** n) for n, c in enumerate(codes)}
     read_all(database, code, "central1", first, repeat_shift)
     read_all(database, code, "central2", second, -repeat_shift)
     return Readings(codes, forced, first, second)
+
+
+THREE_READERS = ("central1", "central2", "central3")
+"""The readers of the three-reader campaign, reader 1 first."""
+REPEAT_SHIFTS = {"central1": 1.5, "central2": -1.5, "central3": 0.5}
+"""How much higher each reader reads their repeats in the three-reader campaign."""
+
+
+@dataclass
+class ThreeReadings:
+    """The angles each of three readers added, by login and case code; only readers 2 and 3 disagree on
+    `forced` (by 6 deg, each 3 deg from reader 1)."""
+
+    codes: list[str]
+    forced: str
+    angles: dict[str, dict[str, float]]
+
+
+def three_reader_angles(codes: Sequence[str]) -> ThreeReadings:
+    """Readings of three readers that agree within 0.5 deg except on one case (the second)."""
+    forced = codes[1]
+    angles: dict[str, dict[str, float]] = {login: {} for login in THREE_READERS}
+    for n, case_code in enumerate(codes):
+        base = 0.7 * n
+        sign = (-1) ** n
+        angles["central1"][case_code] = base
+        angles["central2"][case_code] = base - 3.0 if case_code == forced else base + 0.3 * sign
+        angles["central3"][case_code] = base + 3.0 if case_code == forced else base - 0.2 * sign + 0.05 * n
+    return ThreeReadings(list(codes), forced, angles)
+
+
+def run_three_reader_campaign(
+    database: Database, people: People, central3: int, code: str = "K3", logins: Sequence[str] = THREE_READERS
+) -> ThreeReadings:
+    """Create a campaign of central1, central2 and central3 (in that order); readers in `logins` read all."""
+    create(database, people, code, readers=[people.central1, people.central2, central3])
+    readings = three_reader_angles(campaign_case_codes(database, code))
+    for login in logins:
+        read_all(database, code, login, readings.angles[login], REPEAT_SHIFTS[login])
+    return readings
+
+
+def pdf_pages(path: Path) -> int:
+    """Pages of a PDF, counted from its page objects (`/Type /Page`, not the `/Type /Pages` tree)."""
+    return len(re.findall(rb"/Type\s*/Page(?![A-Za-z])", path.read_bytes()))

@@ -88,8 +88,12 @@ def test_creation_refuses_bad_settings(database: Database, people: People) -> No
         manager = session.get_one(User, people.manager)
         reader = session.get_one(User, people.central1)
         adjudicator = session.get_one(User, people.adjudicator)
-        with pytest.raises(CampaignError, match="exactly 2"):
+        with pytest.raises(CampaignError, match="2 to 6 central readers, not 1"):
             create_campaign(session, actor=manager, code="X", readers=[reader], adjudicator=adjudicator)
+        with pytest.raises(CampaignError, match="only one reader slot"):
+            create_campaign(
+                session, actor=manager, code="X", readers=[reader, reader], adjudicator=adjudicator
+            )
         with pytest.raises(PermissionDeniedError):
             create_campaign(
                 session, actor=reader, code="X", readers=[reader, adjudicator], adjudicator=adjudicator

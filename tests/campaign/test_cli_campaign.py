@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import csv
+import math
 from pathlib import Path
 
 import pytest
-from campaign_helpers import FILMS, content_for, make_people, make_study, run_campaign
+from campaign_helpers import (
+    FILMS,
+    content_for,
+    make_people,
+    make_readers,
+    make_study,
+    pdf_pages,
+    run_campaign,
+)
 from conftest import Staff
 from storage_helpers import PASSWORD
 
+from kyphoangle.agreement_report import PDF_PLOTS_PER_PAGE, PDF_ROWS_PER_PAGE, agreement_report
+from kyphoangle.campaign import case_reads, get_campaign
 from kyphoangle.cli import main
 from kyphoangle.landmark_file import write_landmark_file
 from kyphoangle.storage import Database
+from kyphoangle.storage.users import get_user
 
 
 class Cli:
@@ -125,3 +137,71 @@ def test_export_and_agreement_commands(database: Database, staff: Staff, cli: Cl
     rows = list(csv.DictReader(out.splitlines()))
     assert {row["scope"] for row in rows} == {"inter", "intra"}
     assert (tmp_path / "r.html").exists() and (tmp_path / "r.csv").exists()
+
+
+def test_three_reader_campaign(database: Database, staff: Staff, cli: Cli) -> None:
+    make_study(database, staff.manager)
+    make_people(database, staff.admin, staff.manager)
+    make_readers(database, staff.admin, [f"central{n}" for n in range(3, 8)])
+    code, out, err = cli(
+        "campaign", "create", "K3", "--readers", "central1,central2,central3", "--adjudicator",
+        "adjudicator2", "--repeat-fraction", "0.25", "--min-gap", "3", "--seed", "77", user="manager",
+    )  # fmt: skip
+    assert code == 0, err
+    code, _, err = cli(
+        "campaign", "create", "K7", "--readers", ",".join(f"central{n}" for n in range(1, 8)),
+        "--adjudicator", "adjudicator2", user="manager",
+    )  # fmt: skip
+    assert code == 2 and "2 to 6 central readers, not 7" in err
+    code, out, _ = cli("campaign", "status", "K3", user="manager")
+    assert code == 0
+    assert "central1\treader_1\t0\t10" in out and "central3\treader_3\t0\t10" in out
+    assert "campaign K3 is open, 3 readers" in out
+    code, out, _ = cli("campaign", "status", "K3", user="central3")
+    assert "central3\treader_3" in out and "central1" not in out and "central2" not in out
+
+
+def test_close_command(database: Database, staff: Staff, cli: Cli) -> None:
+    make_study(database, staff.manager)
+    people = make_people(database, staff.admin, staff.manager)
+    readings = run_campaign(database, people)
+    code, _, err = cli("campaign", "close", "CR1", user="central1")
+    assert code == 2 and "not allowed" in err
+    code, out, err = cli("campaign", "close", "CR1", "--reason", "reading period over", user="manager")
+    assert code == 0, err
+    assert "campaign CR1 closed (1 of 8 cases unfinished)" in out
+    code, _, err = cli("campaign", "close", "CR1", user="manager")
+    assert code == 2 and "already closed" in err
+    code, out, _ = cli("campaign", "status", "CR1", user="manager")
+    assert "campaign CR1 is closed" in out
+    with database.reading() as session:
+        campaign = get_campaign(session, "CR1")
+        read_id = case_reads(session, campaign, readings.forced, get_user(session, "manager"))[0].id
+    code, _, err = cli(
+        "campaign", "adjudicate", "CR1", readings.forced, "--read", str(read_id), "--reason", "late",
+        user="adjudicator2",
+    )  # fmt: skip
+    assert code == 2 and "closed, not open" in err
+    code, out, _ = cli("audit", "list", user="manager")
+    assert "reading period over" in out
+
+
+def test_agreement_pdf_report(database: Database, staff: Staff, cli: Cli, tmp_path: Path) -> None:
+    make_study(database, staff.manager)
+    people = make_people(database, staff.admin, staff.manager)
+    run_campaign(database, people)
+    with database.reading() as session:
+        report = agreement_report(session, get_campaign(session, "CR1"), actor=get_user(session, "manager"))
+    plots = sum(line.bias is not None for line in report.lines)
+    assert len(report.lines) <= PDF_ROWS_PER_PAGE - len(report.adjudication) - 2  # one table page
+
+    pdf = tmp_path / "r.pdf"
+    code, _, err = cli("agreement", "--campaign", "CR1", "--report", str(pdf), user="manager")
+    assert code == 0, err
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert pdf_pages(pdf) == 1 + math.ceil(plots / PDF_PLOTS_PER_PAGE)
+    assert (tmp_path / "r.csv").exists()
+
+    code, _, err = cli("agreement", "--campaign", "CR1", "--report", str(tmp_path / "r.docx"), user="manager")
+    assert code == 2 and "r.docx" in err and ".pdf" in err and ".html" in err
+    assert not (tmp_path / "r.docx").exists()
