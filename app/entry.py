@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QMainWindow
 
     from app.main_window import ReadingWindow
     from app.read_store import ReaderAccount, ReadStore
@@ -73,7 +74,6 @@ def run_gui(data_dir: Path | None = None, *, database_url: str | None = None) ->
     from PySide6.QtWidgets import QApplication
 
     from app.dialogs import LoginDialog
-    from app.main_window import ReadingWindow
     from app.read_store import LocalReadStore
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -97,37 +97,68 @@ def run_gui(data_dir: Path | None = None, *, database_url: str | None = None) ->
         store = LocalReadStore(folder)
     settings = QSettings()
     demo = os.environ.get("KYPHOANGLE_DEMO") == "1"
-    last_user = str(settings.value("login/last_user", "")) or ("demo" if demo else "")
     hint = DEMO_HINT if demo else ""
-    login = LoginDialog(store, last_user=last_user, hint=hint)
-    if login.exec() != LoginDialog.DialogCode.Accepted or login.account is None:
-        return 1
-    settings.setValue("login/last_user", login.account.login)
-    window: ReadingWindow
-    if login.account.role == "central_reader":
-        blinded = blinded_window_for(store, login.account, settings, folder / "recovery")
-        if blinded is None:
+    signed_out = False
+    while True:
+        last_user = str(settings.value("login/last_user", "")) or ("demo" if demo else "")
+        login = LoginDialog(store, last_user=last_user, hint=hint)
+        if login.exec() != LoginDialog.DialogCode.Accepted or login.account is None:
+            return 0 if signed_out else 1
+        settings.setValue("login/last_user", login.account.login)
+        window, why_not = window_for(store, login.account, settings, folder / "recovery")
+        if window is None:
             from PySide6.QtWidgets import QMessageBox
 
-            QMessageBox.information(
-                None, "kyphoangle", "No reading campaign is open for you. Please ask the data manager."
-            )
-            return 0
-        window = blinded
-    elif login.account.role == "adjudicator":
-        adjudication = adjudication_window_for(store, login.account, settings, folder / "recovery")
-        if adjudication is None:
-            from PySide6.QtWidgets import QMessageBox
+            QMessageBox.information(None, "kyphoangle", why_not)
+            continue  # another account may sign in
+        add_sign_out(window)
+        window.show()
+        code = int(app.exec())
+        signed_out = bool(window.property("signed_out"))
+        window.deleteLater()
+        if not signed_out:
+            return code
 
-            QMessageBox.information(
-                None, "kyphoangle", "You adjudicate no open reading campaign. Please ask the data manager."
-            )
-            return 0
-        window = adjudication
-    else:
-        window = ReadingWindow(store, login.account, settings, recovery_dir=folder / "recovery")
-    window.show()
-    return int(app.exec())
+
+SIGN_OUT_TEXT = "Sign out (switch user)"
+"""The File menu's action that closes the window and shows the sign-in dialog again."""
+
+
+def add_sign_out(window: QMainWindow) -> None:
+    """Put "Sign out (switch user)" in the window's File menu: closes it and signs in again."""
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QMenu
+
+    action = QAction(SIGN_OUT_TEXT, window)
+    action.setObjectName("action_sign_out")
+
+    def sign_out() -> None:
+        window.setProperty("signed_out", True)
+        window.close()
+
+    action.triggered.connect(sign_out)
+    for menu in window.menuBar().findChildren(QMenu):
+        if menu.title().replace("&", "") == "File":
+            quit_action = next((a for a in menu.actions() if a.objectName() == "action_quit"), None)
+            menu.insertAction(quit_action, action)  # type: ignore[arg-type]
+            return
+    window.menuBar().addAction(action)
+
+
+def window_for(
+    store: ReadStore, account: ReaderAccount, settings: QSettings, recovery_dir: Path
+) -> tuple[ReadingWindow | None, str]:
+    """The window of the signed-in role: blinded reading (central readers), adjudication (adjudicators),
+    else the reading workstation; None with the reason when the role has nothing to do."""
+    from app.main_window import ReadingWindow
+
+    if account.role == "central_reader":
+        blinded = blinded_window_for(store, account, settings, recovery_dir)
+        return blinded, "No reading campaign is open for you. Please ask the data manager."
+    if account.role == "adjudicator":
+        adjudication = adjudication_window_for(store, account, settings, recovery_dir)
+        return adjudication, "You adjudicate no open reading campaign. Please ask the data manager."
+    return ReadingWindow(store, account, settings, recovery_dir=recovery_dir), ""
 
 
 def blinded_window_for(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from pytestqt.qtbot import QtBot
 
 from app import entry
 
@@ -33,3 +36,44 @@ def test_no_arguments_open_the_workstation(monkeypatch: pytest.MonkeyPatch) -> N
 def test_self_check_passes(capsys: pytest.CaptureFixture[str]) -> None:
     assert entry.main(["--self-check"]) == 0
     assert "self-check: OK" in capsys.readouterr().out
+
+
+def test_each_role_gets_its_window_and_can_sign_out(qtbot: QtBot, tmp_path: Path) -> None:
+    from campaign_study import PASSWORDS, build_campaign_study
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QMenu
+
+    from app.adjudication_window import AdjudicationWindow
+    from app.blinded_window import BlindedReadingWindow
+    from app.database_store import DatabaseReadStore
+    from app.main_window import ReadingWindow
+
+    study = build_campaign_study(tmp_path, films=1)
+    store = DatabaseReadStore(study.database)
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    kinds = {"central1": BlindedReadingWindow, "adjud": AdjudicationWindow, "manager": ReadingWindow}
+    passwords = {**PASSWORDS, "manager": "manager-pass"}
+    for login, kind in kinds.items():
+        window, _why = entry.window_for(
+            store, store.authenticate(login, passwords[login]), settings, tmp_path
+        )
+        assert type(window) is kind, login
+        assert window is not None
+        qtbot.addWidget(window)
+        entry.add_sign_out(window)
+        window.show()
+        file_menu = next(m for m in window.menuBar().findChildren(QMenu) if m.title() == "&File")
+        texts = [a.text() for a in file_menu.actions()]
+        assert texts.index(entry.SIGN_OUT_TEXT) == texts.index("Quit") - 1
+        next(a for a in file_menu.actions() if a.text() == entry.SIGN_OUT_TEXT).trigger()
+        assert window.property("signed_out") and not window.isVisible()
+    site = study.database
+    with site.transaction() as session:
+        from kyphoangle.campaign import close_campaign, get_campaign
+        from kyphoangle.storage.users import get_user
+
+        close_campaign(session, get_campaign(session, "BLIND-1"), actor=get_user(session, "manager"))
+    window, why = entry.window_for(
+        store, store.authenticate("central1", PASSWORDS["central1"]), settings, tmp_path
+    )
+    assert window is None and "No reading campaign is open for you" in why
