@@ -99,6 +99,8 @@ class FilmView(QWidget):
         self.view_geometry = ViewGeometry(viewport=(float(self.width()), float(self.height())))
         self.voi = VoiWindow(0.0, 1.0)
         self.inverted = False
+        self.keep_fitted = False
+        """Fitted and not zoomed or panned since: a resize fits the film again."""
         self.overlay = Overlay()
         self.message = (
             "Open a film: File > Open film (Ctrl+O), or double-click an image in the study browser."
@@ -132,6 +134,7 @@ class FilmView(QWidget):
                 self.view_geometry, aspect=display_aspect(film), rotation=0, flipped=False
             ).fitted(film.rows, film.columns)
             self.inverted = False
+            self.keep_fitted = True
         self.update()
         self.view_changed.emit()
 
@@ -154,6 +157,7 @@ class FilmView(QWidget):
     def set_geometry(self, geometry: ViewGeometry) -> None:
         """Apply a new zoom/pan/rotation (the viewport size is kept)."""
         self.view_geometry = replace(geometry, viewport=(float(self.width()), float(self.height())))
+        self.keep_fitted = False
         self.update()
         self.view_changed.emit()
 
@@ -167,6 +171,7 @@ class FilmView(QWidget):
         """Show the whole film."""
         if self.film is not None:
             self.set_geometry(self.view_geometry.fitted(self.film.rows, self.film.columns))
+            self.keep_fitted = True
 
     def actual_pixels(self) -> None:
         """One image pixel per screen pixel, about the view centre."""
@@ -205,8 +210,10 @@ class FilmView(QWidget):
         return QSize(900, 800)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt API)
-        """Keep the same image point in the middle."""
+        """Keep the whole film in view while it is fitted, else the same image point in the middle."""
         self.view_geometry = self.view_geometry.with_viewport(event.size().width(), event.size().height())
+        if self.keep_fitted and self.film is not None:
+            self.view_geometry = self.view_geometry.fitted(self.film.rows, self.film.columns)
         super().resizeEvent(event)
 
     # ----------------------------------------------------------------------------------------- render
