@@ -26,6 +26,8 @@ class DatabaseStoreBase:
 
     name_database_in_errors = True
     """Whether an unreachable database is named in the message (blinded stores say less)."""
+    kept_when_unavailable = "your landmarks are kept."
+    """What the message about an unreachable database reassures the user of."""
 
     def __init__(self, database: Database) -> None:
         self.database = database
@@ -40,7 +42,7 @@ class DatabaseStoreBase:
             where = f" ({self.database.display_name})" if self.name_database_in_errors else ""
             raise StoreUnavailableError(
                 f"The study database{where} cannot be reached ({exc.__class__.__name__}); "
-                "your landmarks are kept."
+                f"{self.kept_when_unavailable}"
             ) from None
 
     def authenticate(self, login: str, password: str) -> ReaderAccount:

@@ -475,8 +475,9 @@ def _pdf_row(line: AgreementLine) -> list[str]:
     ]
 
 
-def _pdf_rate_row(rate: AdjudicationRate) -> list[str]:
-    share = "" if rate.rate is None else f"{100 * rate.rate:.1f}%"
+def rate_cells(rate: AdjudicationRate) -> list[str]:
+    """One reader's adjudication row as text: reader, compared, adjudicated, share, chosen, overruled."""
+    share = "" if rate.rate is None else f"{100 * rate.rate:.1f} %"
     return [
         rate.reader,
         str(rate.compared),
@@ -556,7 +557,7 @@ def write_pdf(report: AgreementReport, out: Path) -> None:
                 axes.text(0.0, heading, "Adjudication per reader", fontsize=9, weight="bold", va="center")
                 height = (len(report.adjudication) + 1) * slot
                 rates = axes.table(
-                    cellText=[_pdf_rate_row(rate) for rate in report.adjudication],
+                    cellText=[rate_cells(rate) for rate in report.adjudication],
                     colLabels=_PDF_RATE_COLUMNS,
                     cellLoc="left",
                     bbox=Bbox.from_bounds(0.0, 1.0 - (used + 1) * slot - height, 0.6, height),
