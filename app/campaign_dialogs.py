@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QRegularExpression, Qt
-from PySide6.QtGui import QRegularExpressionValidator
+from PySide6.QtGui import QRegularExpressionValidator, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -223,6 +223,7 @@ class NewCampaignDialog(QDialog):
         self.adjudicator_combo.setObjectName("adjudicator")
         for person in choices.adjudicators:
             self.adjudicator_combo.addItem(person.label, person.login)
+        self.adjudicator_combo.currentIndexChanged.connect(lambda _index: self._readers_changed())
         form.addRow("Adjudicator:", self.adjudicator_combo)
         layout.addLayout(form)
         return box
@@ -303,15 +304,43 @@ class NewCampaignDialog(QDialog):
         for widget in (self.subject_list, self.visit_list, self.site_list):
             widget.setEnabled(self.some_films.isChecked())
 
+    def _chosen_logins(self) -> set[str]:
+        return {
+            str(self.chosen_list.item(row).data(Qt.ItemDataRole.UserRole))
+            for row in range(self.chosen_list.count())
+        }
+
+    def _keep_roles_apart(self) -> None:
+        """The adjudicator cannot be chosen as a reader of the campaign, nor a reader as its adjudicator."""
+        adjudicator = self.adjudicator_combo.currentData()
+        for row in range(self.available_list.count()):
+            item = self.available_list.item(row)
+            taken = item.data(Qt.ItemDataRole.UserRole) == adjudicator
+            flags = item.flags()
+            enabled = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+            item.setFlags(flags & ~enabled if taken else flags | enabled)
+            item.setToolTip("The campaign's adjudicator: choose another adjudicator first" if taken else "")
+        chosen = self._chosen_logins()
+        model = self.adjudicator_combo.model()
+        if isinstance(model, QStandardItemModel):
+            for row in range(self.adjudicator_combo.count()):
+                entry = model.item(row)
+                if entry is not None:
+                    entry.setEnabled(self.adjudicator_combo.itemData(row) not in chosen)
+
     def _readers_changed(self) -> None:
+        self._keep_roles_apart()
         count = self.chosen_list.count()
         for row in range(count):
             item = self.chosen_list.item(row)
             person = self.people[str(item.data(Qt.ItemDataRole.UserRole))]
             item.setText(f"{row + 1}. {person.label}")
         current = self.chosen_list.currentRow()
+        available = self.available_list.currentItem()
         self.add_reader_button.setEnabled(
-            self.available_list.currentItem() is not None and count < MAX_READERS
+            available is not None
+            and bool(available.flags() & Qt.ItemFlag.ItemIsEnabled)
+            and count < MAX_READERS
         )
         self.remove_reader_button.setEnabled(current >= 0)
         self.up_button.setEnabled(current > 0)
@@ -322,6 +351,8 @@ class NewCampaignDialog(QDialog):
         row = self.available_list.currentRow()
         if row < 0 or self.chosen_list.count() >= MAX_READERS:
             return
+        if not self.available_list.item(row).flags() & Qt.ItemFlag.ItemIsEnabled:
+            return  # the campaign's adjudicator
         item = self.available_list.takeItem(row)
         self.chosen_list.addItem(item)
         self.chosen_list.setCurrentItem(item)

@@ -245,9 +245,39 @@ def self_check() -> int:
         if shown is None or truth is None or abs(shown.value - truth.value) > 1e-9:
             print("self-check: FAILED: thoracic kyphosis not computed as expected", file=sys.stderr)
             return 1
+        pdf_bytes = _report_check(folder)
+        if pdf_bytes == 0:
+            print("self-check: FAILED: the agreement report (PDF with plots) was not drawn", file=sys.stderr)
+            return 1
         platform = QApplication.platformName()
-        print(f"self-check: OK (thoracic kyphosis {shown.value:+.1f} deg, Qt platform {platform})")
+        print(
+            f"self-check: OK (thoracic kyphosis {shown.value:+.1f} deg, agreement report PDF "
+            f"{pdf_bytes} bytes, Qt platform {platform})"
+        )
     return 0
+
+
+def _report_check(folder: Path) -> int:
+    """Draw an agreement report (statistics and a Bland-Altman plot) as PDF; its size, 0 when it failed.
+
+    Checks that an installed program carries matplotlib's off-screen backends.
+    """
+    from kyphoangle.agreement_report import (
+        PAIR_SEPARATOR,
+        AgreementReport,
+        AgreementScope,
+        agreement_line,
+        write_pdf,
+    )
+
+    rows = [(10.0 + i, 10.0 + i + (0.5 if i % 2 else -0.25)) for i in range(8)]
+    line = agreement_line(
+        AgreementScope.INTER, "", f"reader 1{PAIR_SEPARATOR}reader 2", "regional_angle", "L1", "deg", rows
+    )
+    path = folder / "agreement.pdf"
+    write_pdf(AgreementReport("SELF-CHECK", (line,)), path)
+    data = path.read_bytes() if path.exists() else b""
+    return len(data) if data.startswith(b"%PDF") and line.bias is not None else 0
 
 
 if __name__ == "__main__":

@@ -154,7 +154,7 @@ lines), `readers` who is compared (`AgreementLine.readers`); `bias` and the limi
 all-readers line."""
 
 
-def _line(
+def agreement_line(
     scope: AgreementScope,
     reader: str,
     readers: str,
@@ -163,6 +163,11 @@ def _line(
     unit: str,
     rows: Sequence[tuple[float, ...]],
 ) -> AgreementLine:
+    """One statistics line from rows of paired (or, for all readers, n-tuple) values of one measurement.
+
+    ICC(2,1) with its CI, SEM and MDC always; Bland-Altman bias and limits only for pairs. Too few rows
+    give a line without numbers whose `note` says why.
+    """
     base = AgreementLine(scope, reader, name, level, unit, tuple(rows), readers=readers)
     paired = not rows or len(rows[0]) == 2
     try:
@@ -233,9 +238,13 @@ def agreement_report(session: Session, campaign: Campaign, *, actor: User) -> Ag
             keys = sorted((k for k in per_key if k[0] == name), key=lambda k: k[1] or "")
             leveled = [k for k in keys if k[1] is not None]
             for key in leveled:
-                lines.append(_line(scope, reader, readers, name, str(key[1]), units[name], per_key[key]))
+                lines.append(
+                    agreement_line(scope, reader, readers, name, str(key[1]), units[name], per_key[key])
+                )
             pooled = [row for key in keys for row in per_key[key]]
-            lines.append(_line(scope, reader, readers, name, ALL_LEVELS, units.get(name, ""), pooled))
+            lines.append(
+                agreement_line(scope, reader, readers, name, ALL_LEVELS, units.get(name, ""), pooled)
+            )
 
     cases = sorted({code for code, _ in first})
     if len(roles) > 2:

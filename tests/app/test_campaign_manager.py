@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from campaign_study import CAMPAIGN, PASSWORDS, CampaignStudy, build_campaign_study
 from PySide6.QtCore import QPoint, QSettings, Qt, QTimer
-from PySide6.QtGui import QPixmap
+from PySide6.QtGui import QPixmap, QStandardItemModel
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -382,6 +382,54 @@ def test_a_generated_seed_is_shown_and_up_to_six_readers_in_order(
         (f"Reader {n}", login)
         for n, login in enumerate(("central1", "central3", "central4", "central5", "central6", "central7"), 1)
     ]
+
+
+def test_the_adjudicator_cannot_also_be_a_reader(
+    qtbot: QtBot, window: CampaignManagerWindow, study: CampaignStudy
+) -> None:
+    with study.database.transaction() as session:
+        create_user(
+            session,
+            login="adjud2",
+            role=UserRole.ADJUDICATOR,
+            password="adjudicate-2!",
+            actor=get_user(session, "admin"),
+        )
+    seen: list[str] = []
+
+    def fill(dialog: QWidget) -> None:
+        assert isinstance(dialog, NewCampaignDialog)
+        combo = dialog.adjudicator_combo
+        combo.setCurrentIndex(combo.findData("adjud"))
+        # adjudicators may read in other campaigns, but not in the one they adjudicate
+        listed = [dialog.available_list.item(r) for r in range(dialog.available_list.count())]
+        adjudicator = next(item for item in listed if item.text().startswith("adjud ("))
+        assert not adjudicator.flags() & Qt.ItemFlag.ItemIsEnabled
+        click_list_item(qtbot, dialog.available_list, "adjud (")
+        click(qtbot, dialog.add_reader_button)
+        assert dialog.chosen_list.count() == 0
+        # adjud2 reads: it can no longer be picked as the adjudicator, and adjud is free to read again
+        fill_new_campaign(qtbot, dialog, name="CR-ROLES", readers=("adjud2", "central1"))
+        model = combo.model()
+        assert isinstance(model, QStandardItemModel)
+        assert not model.item(combo.findData("adjud2")).isEnabled()
+        assert model.item(combo.findData("adjud")).isEnabled()
+        click(qtbot, dialog.create_button)
+        seen.append(dialog.error_label.text())
+
+    when_modal(qtbot, NewCampaignDialog, fill)
+    click(qtbot, window.new_button)
+    assert seen == [""]
+    with study.database.reading() as session:
+        people = {
+            role: user.login
+            for role, (_, user) in members_of(session, get_campaign(session, "CR-ROLES")).items()
+        }
+    assert people == {
+        CampaignRole.READER_1: "adjud2",
+        CampaignRole.READER_2: "central1",
+        CampaignRole.ADJUDICATOR: "adjud",
+    }
 
 
 @pytest.mark.parametrize(
