@@ -22,6 +22,17 @@ AdjudicationCase = campaigns.AdjudicationCase
 
 def open_adjudication_for(database: Database, login: str) -> str | None:
     """The open campaign `login` adjudicates with the most cases waiting (the first by name on a tie)."""
+    best = _most_waiting(database, login)
+    return best[1] if best is not None else None
+
+
+def adjudications_waiting(database: Database, login: str) -> int:
+    """How many cases wait for `login` in the open campaign they adjudicate with the most waiting."""
+    best = _most_waiting(database, login)
+    return best[0] if best is not None else 0
+
+
+def _most_waiting(database: Database, login: str) -> tuple[int, str] | None:
     best: tuple[int, str] | None = None
     with database.reading() as session:
         for campaign in campaigns.list_campaigns(session):
@@ -33,7 +44,7 @@ def open_adjudication_for(database: Database, login: str) -> str | None:
             waiting = len(campaigns.adjudication_worklist(session, campaign, member[1]))
             if best is None or waiting > best[0]:
                 best = (waiting, campaign.code)
-    return best[1] if best is not None else None
+    return best
 
 
 class AdjudicationStore(CampaignReadStore):

@@ -70,6 +70,24 @@ def open_campaign_for(database: Database, login: str) -> str | None:
     return member_of[0] if member_of else None
 
 
+def cases_left_to_read(database: Database, login: str) -> bool:
+    """Whether `login` has a case left to read in an open campaign."""
+    code = open_campaign_for(database, login)
+    if code is None:
+        return False
+    with database.reading() as session:
+        campaign = campaigns.get_campaign(session, code)
+        member = next(
+            (
+                user
+                for role, (_, user) in campaigns.members_of(session, campaign).items()
+                if role in campaigns.READER_ROLES and user.login == login
+            ),
+            None,
+        )
+        return member is not None and campaigns.next_case(session, campaign, member) is not None
+
+
 class CampaignReadStore(DatabaseStoreBase):
     """A central reader's cases of one campaign, behind the `ReadStore` protocol."""
 

@@ -156,9 +156,31 @@ def window_for(
         blinded = blinded_window_for(store, account, settings, recovery_dir)
         return blinded, "No reading campaign is open for you. Please ask the data manager."
     if account.role == "adjudicator":
+        # An adjudicator may also read centrally in another campaign: with nothing waiting for their
+        # decision but cases left to read, they get the blinded window.
+        if not _adjudications_waiting(store, account) and _cases_left_to_read(store, account):
+            return blinded_window_for(store, account, settings, recovery_dir), ""
         adjudication = adjudication_window_for(store, account, settings, recovery_dir)
+        if adjudication is None:
+            blinded = blinded_window_for(store, account, settings, recovery_dir)
+            if blinded is not None:
+                return blinded, ""
         return adjudication, "You adjudicate no open reading campaign. Please ask the data manager."
     return ReadingWindow(store, account, settings, recovery_dir=recovery_dir), ""
+
+
+def _adjudications_waiting(store: ReadStore, account: ReaderAccount) -> int:
+    from app.adjudication_store import adjudications_waiting
+    from app.database_store import DatabaseReadStore
+
+    return adjudications_waiting(store.database, account.login) if isinstance(store, DatabaseReadStore) else 0
+
+
+def _cases_left_to_read(store: ReadStore, account: ReaderAccount) -> bool:
+    from app.campaign_store import cases_left_to_read
+    from app.database_store import DatabaseReadStore
+
+    return isinstance(store, DatabaseReadStore) and cases_left_to_read(store.database, account.login)
 
 
 def blinded_window_for(

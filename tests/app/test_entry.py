@@ -77,3 +77,40 @@ def test_each_role_gets_its_window_and_can_sign_out(qtbot: QtBot, tmp_path: Path
         store, store.authenticate("central1", PASSWORDS["central1"]), settings, tmp_path
     )
     assert window is None and "No reading campaign is open for you" in why
+
+
+def test_an_adjudicator_who_also_reads_gets_the_window_with_work(qtbot: QtBot, tmp_path: Path) -> None:
+    from campaign_study import PASSWORDS, build_campaign_study
+    from PySide6.QtCore import QSettings
+
+    from app.adjudication_window import AdjudicationWindow
+    from app.blinded_window import BlindedReadingWindow
+    from app.database_store import DatabaseReadStore
+    from kyphoangle.campaign import create_campaign
+    from kyphoangle.storage.models import UserRole
+    from kyphoangle.storage.users import create_user, get_user
+
+    study = build_campaign_study(tmp_path, films=1)
+    with study.database.transaction() as session:
+        admin = get_user(session, "admin")
+        create_user(session, login="adjud2", role=UserRole.ADJUDICATOR, password="adjudicate-2!", actor=admin)
+        # "adjud" adjudicates BLIND-1 (nothing waiting yet) and reads in READ-2, where adjud2 adjudicates
+        create_campaign(
+            session,
+            actor=get_user(session, "manager"),
+            code="READ-2",
+            readers=[get_user(session, "adjud"), get_user(session, "central1")],
+            adjudicator=get_user(session, "adjud2"),
+            seed=5,
+        )
+    store = DatabaseReadStore(study.database)
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window, _why = entry.window_for(
+        store, store.authenticate("adjud", PASSWORDS["adjud"]), settings, tmp_path
+    )
+    assert type(window) is BlindedReadingWindow, "cases to read and nothing to adjudicate"
+    qtbot.addWidget(window)
+    assert window.campaign_store.campaign_code == "READ-2" and window.case is not None
+    window, _why = entry.window_for(store, store.authenticate("adjud2", "adjudicate-2!"), settings, tmp_path)
+    assert type(window) is AdjudicationWindow, "an adjudicator with no reading gets the adjudication window"
+    qtbot.addWidget(window)
