@@ -125,6 +125,7 @@ def main(cases: int = 10) -> int:
         f"sign to next case in all {result['sign_click_to_next_case_ms_median']:.1f} ms"
     )
     out = ROOT / "benchmarks" / "results" / "bench_blinded.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     return 0
 

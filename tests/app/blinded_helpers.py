@@ -33,10 +33,16 @@ from app.film_view import FilmView
 
 
 def make_blinded_window(
-    qtbot: QtBot, study: CampaignStudy, login: str, tmp: Path, *, suppress_dialogs: bool = True
+    qtbot: QtBot,
+    study: CampaignStudy,
+    login: str,
+    tmp: Path,
+    *,
+    suppress_dialogs: bool = True,
+    campaign: str = CAMPAIGN,
 ) -> BlindedReadingWindow:
-    """Sign `login` in and show their blinded window, with the first case on screen."""
-    store = CampaignReadStore(study.database, CAMPAIGN)
+    """Sign `login` in and show their blinded window of `campaign`, with the first case on screen."""
+    store = CampaignReadStore(study.database, campaign)
     account = store.authenticate(login, PASSWORDS[login])
     settings = QSettings(str(tmp / f"settings-{login}.ini"), QSettings.Format.IniFormat)
     window = BlindedReadingWindow(store, account, settings, recovery_dir=tmp / "recovery")

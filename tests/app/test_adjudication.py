@@ -59,10 +59,16 @@ def _disagreeing_key(study: CampaignStudy, sop_instance_uid: str) -> str:
 
 
 def read_worklist(
-    qtbot: QtBot, study: CampaignStudy, login: str, tmp: Path, *, disagree_on: int = 0
+    qtbot: QtBot,
+    study: CampaignStudy,
+    login: str,
+    tmp: Path,
+    *,
+    disagree_on: int = 0,
+    campaign: str = CAMPAIGN,
 ) -> list[tuple[str, bool]]:
     """Read the whole worklist by clicking; the first `disagree_on` cases get one landmark misplaced."""
-    window = make_blinded_window(qtbot, study, login, tmp)
+    window = make_blinded_window(qtbot, study, login, tmp, campaign=campaign)
     seen: list[tuple[str, bool]] = []
     while window.case is not None:
         case = window.case
@@ -83,9 +89,12 @@ def read_worklist(
     return seen
 
 
-def make_adjudication_window(qtbot: QtBot, study: CampaignStudy, tmp: Path) -> AdjudicationWindow:
-    assert open_adjudication_for(study.database, "adjud") == CAMPAIGN
-    store = AdjudicationStore(study.database, CAMPAIGN)
+def make_adjudication_window(
+    qtbot: QtBot, study: CampaignStudy, tmp: Path, *, campaign: str = CAMPAIGN
+) -> AdjudicationWindow:
+    """Sign the adjudicator in and show their window of `campaign`, with the first case on screen."""
+    assert open_adjudication_for(study.database, "adjud") == campaign
+    store = AdjudicationStore(study.database, campaign)
     account = store.authenticate("adjud", PASSWORDS["adjud"])
     settings = QSettings(str(tmp / "settings-adjud.ini"), QSettings.Format.IniFormat)
     window = AdjudicationWindow(store, account, settings, recovery_dir=tmp / "recovery")
@@ -97,7 +106,9 @@ def make_adjudication_window(qtbot: QtBot, study: CampaignStudy, tmp: Path) -> A
     return window
 
 
-def _decide(qtbot: QtBot, reason: str, password: str, screens: dict[str, list[str]], name: str) -> None:
+def decide(qtbot: QtBot, reason: str, password: str, screens: dict[str, list[str]], name: str) -> None:
+    """Fill the next decision dialog (reason, password), keep its visible texts as `screens[name]`, OK."""
+
     def fill(dialog: QWidget) -> None:
         assert isinstance(dialog, DecisionDialog)
         assert not dialog.ok_button.isEnabled()  # a reason and a password are required
@@ -162,7 +173,7 @@ def test_a_whole_campaign_with_repeats_and_adjudication_through_the_gui(qtbot: Q
     qtbot.waitUntil(lambda: not window._dirty, timeout=5000)
     choose = panel.findChild(QPushButton, f"choose_{CampaignRole.READER_1}")
     assert choose is not None
-    _decide(qtbot, "Reader 2 took the wrong endplate of T12", PASSWORDS["adjud"], screens, "choose dialog")
+    decide(qtbot, "Reader 2 took the wrong endplate of T12", PASSWORDS["adjud"], screens, "choose dialog")
     qtbot.mouseClick(choose, Qt.MouseButton.LeftButton)
     wait_for_case(qtbot, window)  # type: ignore[arg-type]
     assert window.adjudication_case is not None
@@ -182,7 +193,7 @@ def test_a_whole_campaign_with_repeats_and_adjudication_through_the_gui(qtbot: Q
     screens["third read"] = visible_texts()
     sign_third = panel.findChild(QPushButton, "signThirdButton")
     assert sign_third is not None and sign_third.isEnabled()
-    _decide(qtbot, "Both readers missed the inferior endplate", PASSWORDS["adjud"], screens, "sign dialog")
+    decide(qtbot, "Both readers missed the inferior endplate", PASSWORDS["adjud"], screens, "sign dialog")
     qtbot.mouseClick(sign_third, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.case is None, timeout=10000)
     assert "No case is awaiting adjudication" in window.view.message
