@@ -50,6 +50,18 @@ def _most_waiting(database: Database, login: str) -> tuple[int, str] | None:
 class AdjudicationStore(CampaignReadStore):
     """The adjudicator's cases of one campaign, behind the `ReadStore` protocol (their own third reads)."""
 
+    def next_campaign_with_work(self) -> str | None:
+        """Another open campaign with cases waiting for the signed-in adjudicator, or None."""
+
+        def run() -> str | None:
+            best = _most_waiting(self.database, self.login)
+            if best is None or best[0] == 0 or best[1] == self.campaign_code:
+                return None
+            return best[1]
+
+        result: str | None = self._guard(run)
+        return result
+
     def current_case(self) -> AdjudicationCase | None:
         """The first case awaiting adjudication, or None when there is none."""
 

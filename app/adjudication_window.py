@@ -243,8 +243,7 @@ class AdjudicationWindow(BlindedReadingWindow):
         if self._dirty:
             self._dirty = False  # an unsigned third read stays a draft; the case is closed
         self.autosave_timer.stop()
-        self.advance()
-        self.statusBar().showMessage(f"Case {case.case_code}: final read chosen.", 8000)
+        self.advance(f"Case {case.case_code}: final read chosen.")
         return True
 
     def sign_dialog(self) -> None:
@@ -283,8 +282,7 @@ class AdjudicationWindow(BlindedReadingWindow):
         self.model.mark_signed()
         self.undo_stack.clear()
         self._dirty = False
-        self.advance()
-        self.statusBar().showMessage(f"Case {case.case_code}: third read signed as final.", 8000)
+        self.advance(f"Case {case.case_code}: third read signed as final.")
         return True
 
     def sign(self, password: str) -> bool:

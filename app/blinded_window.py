@@ -79,14 +79,27 @@ class BlindedReadingWindow(ReadingWindow):
         self.advance()
 
     # -------------------------------------------------------------------------------------- cases
-    def advance(self) -> None:
-        """Open the reader's current case (the next unsigned one), or say the worklist is done."""
+    def advance(self, note: str = "") -> None:
+        """Open the reader's current case (the next unsigned one), or say the worklist is done.
+
+        `note` goes to the status bar (with word of a move to another campaign's worklist).
+        """
         try:
             case = self.campaign_store.current_case()
+            moved = False
+            if case is None and (other := self.campaign_store.next_campaign_with_work()) is not None:
+                # This worklist is done but another open campaign has work for the same user.
+                self.campaign_store.campaign_code = other
+                case = self.campaign_store.current_case()
+                moved = True
         except KyphoangleError as exc:
             self._error("The worklist cannot be loaded", str(exc))
             return
         self.open_case(case)
+        if moved:
+            note = f"{note} That worklist is complete; the next campaign with cases for you is open."
+        if note.strip():
+            self.statusBar().showMessage(note.strip(), 10000)
 
     def open_case(self, case: BlindedCase | None) -> None:
         """Show a case: from the prefetched films when ready, else decoded now in the background."""
@@ -150,6 +163,9 @@ class BlindedReadingWindow(ReadingWindow):
             self.save_draft()
         self._pending_levels = fractured_levels
         self.load_progress.show()
+        # Nothing acts on the previous case's film while this one decodes (it may be the same film,
+        # read again in another campaign).
+        self.film, self.film_path = None, None
         self.view.set_film(None)
         label = self.film_label(Path(path))
         self.view.set_message(f"Loading {label}\u2026")
@@ -250,8 +266,7 @@ class BlindedReadingWindow(ReadingWindow):
     def _signed_in_background(self, _result: object) -> None:
         signed = self.pending_sign[0].case_code if self.pending_sign is not None else ""
         self.pending_sign = None
-        self.advance()
-        self.statusBar().showMessage(f"Case {signed} signed and closed.", 8000)
+        self.advance(f"Case {signed} signed and closed.")
 
     def _sign_failed(self, message: str) -> None:
         if self.pending_sign is None:
@@ -278,6 +293,5 @@ class BlindedReadingWindow(ReadingWindow):
         if not super().sign(password):
             return False
         signed = self.case.case_code if self.case is not None else ""
-        self.advance()
-        self.statusBar().showMessage(f"Case {signed} signed and closed.", 8000)
+        self.advance(f"Case {signed} signed and closed.")
         return True

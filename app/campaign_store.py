@@ -109,6 +109,22 @@ class CampaignReadStore(DatabaseStoreBase):
         self._account = account
 
     # ------------------------------------------------------------------------------------ worklist
+    def next_campaign_with_work(self) -> str | None:
+        """Another open campaign in which the signed-in reader has a case left, or None."""
+
+        def run() -> str | None:
+            code = open_campaign_for(self.database, self.login)
+            if (
+                code is None
+                or code == self.campaign_code
+                or not cases_left_to_read(self.database, self.login)
+            ):
+                return None
+            return code
+
+        result: str | None = self._guard(run)
+        return result
+
     def current_case(self) -> BlindedCase | None:
         """The reader's case to read now (blinded), or None when the worklist is done."""
 

@@ -72,7 +72,7 @@ def place_all_landmarks(qtbot: QtBot, window: BlindedReadingWindow, study: Campa
     truth = study.films[window.film.sop_instance_uid].truth
     window.view.fit()
     for step in window.steps:
-        assert window.target_key == step.key
+        assert window.target_key == step.key, (window.target_key, step.key, window.case)
         click_image(qtbot, window.view, truth[step.key])
     assert window.target_key is None
 

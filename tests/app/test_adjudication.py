@@ -67,14 +67,17 @@ def read_worklist(
     disagree_on: int = 0,
     campaign: str = CAMPAIGN,
 ) -> list[tuple[str, bool]]:
-    """Read the whole worklist by clicking; the first `disagree_on` cases get one landmark misplaced."""
+    """Read the whole worklist by clicking; the first `disagree_on` cases of each campaign get one
+    landmark misplaced."""
     window = make_blinded_window(qtbot, study, login, tmp, campaign=campaign)
     seen: list[tuple[str, bool]] = []
+    campaigns: list[str] = []
     while window.case is not None:
         case = window.case
+        campaigns.append(window.campaign_store.campaign_code)
         repeat = any(code == case.case_code for code, _ in seen)
         place_all_landmarks(qtbot, window, study)
-        if len(seen) < disagree_on:
+        if campaigns.count(campaigns[-1]) <= disagree_on:
             key = _disagreeing_key(study, case.sop_instance_uid)
             x, y = window.model.points[key]
             window.view.tool.select(None)
@@ -84,7 +87,9 @@ def read_worklist(
         assert window.sign(PASSWORDS[login])
         seen.append((case.case_code, repeat))
         wait_for_case(qtbot, window)
-    assert window.campaign_store.progress_text() == f"{len(seen)} of {len(seen)} cases signed"
+    # a finished worklist hands over to the next open campaign with work: the count is the last one's
+    last = sum(campaign == window.campaign_store.campaign_code for campaign in campaigns)
+    assert window.campaign_store.progress_text() == f"{last} of {last} cases signed"
     window.close()
     return seen
 

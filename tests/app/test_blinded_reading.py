@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from kyphoangle.campaign import campaign_progress, get_campaign
 from kyphoangle.errors import KyphoangleError, PermissionDeniedError
+from kyphoangle.storage.models import CampaignRole
 
 
 def test_two_readers_read_their_worklists_and_the_campaign_is_done(qtbot: QtBot, tmp_path: Path) -> None:
@@ -134,3 +135,54 @@ def test_signing_in_the_background_shows_the_next_film_at_once(qtbot: QtBot, tmp
     with study.database.reading() as session:
         progress = campaign_progress(session, get_campaign(session, CAMPAIGN))
     assert progress.readers[0].done == 1
+
+
+def test_a_finished_worklist_hands_over_to_the_next_campaign(qtbot: QtBot, tmp_path: Path) -> None:
+    from test_adjudication import make_adjudication_window, read_worklist
+
+    from kyphoangle.campaign import create_campaign
+    from kyphoangle.storage.users import get_user
+
+    study = build_campaign_study(tmp_path, films=2)
+    with study.database.transaction() as session:
+        second = create_campaign(
+            session,
+            actor=get_user(session, "manager"),
+            code="ZZ-SECOND",  # after BLIND-1 by name: BLIND-1 opens first
+            readers=[get_user(session, "central1"), get_user(session, "central2")],
+            adjudicator=get_user(session, "adjud"),
+            seed=3,
+        )
+        assert second.code == "ZZ-SECOND"
+    window = make_blinded_window(qtbot, study, "central1", tmp_path)
+    codes: list[tuple[str, str]] = []
+    while window.case is not None:
+        codes.append((window.campaign_store.campaign_code, window.case.case_code))
+        place_all_landmarks(qtbot, window, study)
+        assert window.sign(PASSWORDS["central1"])
+        if len(codes) == 2:
+            assert "next campaign" in window.statusBar().currentMessage()
+        wait_for_case(qtbot, window)
+    assert [campaign for campaign, _ in codes] == [CAMPAIGN, CAMPAIGN, "ZZ-SECOND", "ZZ-SECOND"]
+    assert len({case for _, case in codes}) == 4, "every campaign has its own case codes"
+    assert "complete" in window.view.message
+    window.close()
+
+    # reader 2 disagrees on the first case of each campaign, reading both in one window; the
+    # adjudicator moves on the same way once the first campaign's dispute is settled
+    seen = read_worklist(qtbot, study, "central2", tmp_path, disagree_on=1)
+    assert len(seen) == 4
+    with study.database.transaction() as session:
+        for code in (CAMPAIGN, "ZZ-SECOND"):
+            progress = campaign_progress(session, get_campaign(session, code))
+            assert (progress.finished, progress.awaiting_adjudication) == (1, 1), code
+    adjudication = make_adjudication_window(qtbot, study, tmp_path)
+    settled: list[str] = []
+    while adjudication.adjudication_case is not None:
+        settled.append(adjudication.adjudication_store.campaign_code)
+        assert adjudication.choose_read(
+            CampaignRole.READER_1, reason="reader 1 is right", password="adjudicate"
+        )
+        wait_for_case(qtbot, adjudication)  # type: ignore[arg-type]
+    assert settled == [CAMPAIGN, "ZZ-SECOND"]
+    assert "No case is awaiting adjudication" in adjudication.view.message
