@@ -31,6 +31,7 @@ from kyphoangle.agreement_report import (
     AgreementReport,
     AgreementScope,
     draw_bland_altman,
+    icc_text,
     rate_cells,
     write_csv,
     write_html,
@@ -69,11 +70,7 @@ def _readers(line: AgreementLine) -> str:
 def statistics_cells(line: AgreementLine) -> tuple[str, ...]:
     """One row of the statistics table (`STATISTICS_COLUMNS`)."""
     unit = f" {line.unit}" if line.unit else ""
-    icc = (
-        f"{line.icc:.3f} [{line.icc_ci_low:.3f}, {line.icc_ci_high:.3f}]"
-        if line.icc is not None and line.icc_ci_low is not None and line.icc_ci_high is not None
-        else ""
-    )
+    icc = icc_text(line)
     limits = (
         f"{line.loa_low:+.2f} to {line.loa_high:+.2f}{unit}"
         if line.loa_low is not None and line.loa_high is not None

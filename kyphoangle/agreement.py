@@ -48,8 +48,15 @@ class IccResult:
 
     icc: float
     ci_low: float
+    """NaN when the interval is not estimable (see `icc_2_1`)."""
     ci_high: float
+    """NaN when the interval is not estimable (see `icc_2_1`)."""
     anova: TwoWayAnova
+
+    @property
+    def ci_estimable(self) -> bool:
+        """Whether the confidence interval could be estimated."""
+        return math.isfinite(self.ci_low) and math.isfinite(self.ci_high)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +103,13 @@ def two_way_anova(values: Sequence[Sequence[float | None]] | npt.NDArray[np.floa
 def icc_2_1(
     values: Sequence[Sequence[float | None]] | npt.NDArray[np.float64], *, confidence: float = 0.95
 ) -> IccResult:
-    """ICC(2,1), two-way random, absolute agreement, single measures, with its confidence interval."""
+    """ICC(2,1), two-way random, absolute agreement, single measures, with its confidence interval.
+
+    The interval is McGraw & Wong's (1996, case 2A; as in R's psych::ICC). Its Satterthwaite degrees of
+    freedom use the estimate itself, and for two or three subjects with a negative estimate the interval
+    can come out not containing the estimate: it is then reported as not estimable (NaN bounds) rather
+    than as a wrong interval.
+    """
     anova = two_way_anova(values)
     n, k = anova.n_subjects, anova.k_raters
     msr, msc, mse = anova.ms_rows, anova.ms_columns, anova.ms_error
@@ -115,6 +128,8 @@ def icc_2_1(
     common = k * msc + (k * n - k - n) * mse
     low = n * (msr - f_upper * mse) / (f_upper * common + n * msr)
     high = n * (f_lower * msr - mse) / (common + n * f_lower * msr)
+    if not (math.isfinite(low) and math.isfinite(high) and low <= icc <= high):
+        return IccResult(icc, math.nan, math.nan, anova)
     return IccResult(icc, low, high, anova)
 
 

@@ -77,6 +77,14 @@ ALL_LEVELS = "all"
 ALL_READERS = "all readers"
 """The `readers` of the inter-reader line over every reader of a campaign of three readers or more."""
 
+MIN_CASES = 5
+"""Fewest cases (pairs of values) a statistics line needs before its ICC, limits, SEM and MDC are given.
+
+With fewer, the F quantiles behind the ICC's interval have one to three degrees of freedom and the
+limits of agreement rest on one to three differences: numbers a statistician could not use. The line
+is still listed, with its n and a note. (Koo & Li, J Chiropr Med 2016;15:155, advise 30 or more.)
+"""
+
 PAIR_SEPARATOR = " vs "
 """Joins the two readers of a pair line: "reader 1 vs reader 2" (differences: the second minus the first)."""
 
@@ -169,6 +177,10 @@ def agreement_line(
     give a line without numbers whose `note` says why.
     """
     base = AgreementLine(scope, reader, name, level, unit, tuple(rows), readers=readers)
+    if 0 < len(rows) < MIN_CASES:
+        return replace(
+            base, note=f"too few cases for reliability statistics ({len(rows)}; {MIN_CASES} or more)"
+        )
     paired = not rows or len(rows[0]) == 2
     try:
         icc = icc_2_1(rows)
@@ -179,10 +191,11 @@ def agreement_line(
     line = replace(
         base,
         icc=icc.icc,
-        icc_ci_low=icc.ci_low,
-        icc_ci_high=icc.ci_high,
+        icc_ci_low=icc.ci_low if icc.ci_estimable else None,
+        icc_ci_high=icc.ci_high if icc.ci_estimable else None,
         sem=sem,
         mdc=minimal_detectable_change(sem),
+        note="" if icc.ci_estimable else "confidence interval of the ICC not estimable",
     )
     if limits is None:
         return line
@@ -330,6 +343,15 @@ def _csv_to(report: AgreementReport, handle: TextIO) -> None:
     writer.writerows(csv_rows(report))
 
 
+def icc_text(line: AgreementLine) -> str:
+    """The ICC with its interval, "0.912 [0.801, 0.962]" (the interval "[not estimable]"), or ""."""
+    if line.icc is None:
+        return ""
+    if line.icc_ci_low is None or line.icc_ci_high is None:
+        return f"{line.icc:.3f} [not estimable]"
+    return f"{line.icc:.3f} [{line.icc_ci_low:.3f}, {line.icc_ci_high:.3f}]"
+
+
 def _who(line: AgreementLine) -> str:
     if line.scope is AgreementScope.INTER:
         return f"inter-reader {line.readers}".rstrip()
@@ -344,7 +366,7 @@ def text_lines(report: AgreementReport) -> list[str]:
         if line.icc is None:
             out.append(f"{head} {line.note}")
             continue
-        text = f"{head} ICC {line.icc:.3f} [{line.icc_ci_low:.3f}, {line.icc_ci_high:.3f}]  "
+        text = f"{head} ICC {icc_text(line)}  "
         if line.bias is not None:
             text += f"bias {line.bias:+.2f} {line.unit} (LoA {line.loa_low:+.2f} to {line.loa_high:+.2f})  "
         out.append(f"{text}SEM {line.sem:.2f}  MDC {line.mdc:.2f}")
@@ -466,7 +488,7 @@ _PDF_NOTE_CHARS = 55
 
 def _pdf_row(line: AgreementLine) -> list[str]:
     who = line.readers if line.scope is AgreementScope.INTER else f"{line.reader} ({line.readers})"
-    icc = "" if line.icc is None else f"{line.icc:.3f} [{line.icc_ci_low:.3f}, {line.icc_ci_high:.3f}]"
+    icc = icc_text(line)
     bias = "" if line.bias is None else f"{line.bias:+.2f}"
     loa = "" if line.loa_low is None else f"{line.loa_low:+.2f} to {line.loa_high:+.2f}"
     note = line.note if len(line.note) <= _PDF_NOTE_CHARS else line.note[: _PDF_NOTE_CHARS - 3] + "..."

@@ -20,10 +20,10 @@ from kyphoangle.storage.users import get_user
 def test_campaign_manager_screenshots(qtbot: QtBot, tmp_path: Path) -> None:
     target = Path(os.environ.get("KYPHOANGLE_SCREENSHOTS") or tmp_path / "screenshots")
     target.mkdir(parents=True, exist_ok=True)
-    # Six films, a third read twice: reader 1 finishes, reader 2 is part-way (status bars differ).
-    study = build_campaign_study(tmp_path, films=6, repeat_fraction=0.34, min_gap=2)
+    # Ten films, half read twice: reader 1 finishes, reader 2 is part-way (status bars differ).
+    study = build_campaign_study(tmp_path, films=10, repeat_fraction=0.5, min_gap=2)
     read_cases(study, "central1", lambda n: 0.3 * (n % 3))
-    read_cases(study, "central2", lambda n: 9.0 if n == 1 else 0.5 * (n % 4) - 0.6, count=5)
+    read_cases(study, "central2", lambda n: 9.0 if n == 1 else 0.5 * (n % 4) - 0.6, count=12)
     with study.database.reading() as session:
         remaining = next_case(session, get_campaign(session, CAMPAIGN), get_user(session, "central2"))
     assert remaining is not None, "reader 2 still has work: the status shows a campaign being read"

@@ -18,8 +18,11 @@ from kyphoangle.storage.models import CampaignCase, User, UserRole
 from kyphoangle.storage.users import create_user, get_user
 
 SEED = 1234
-FILMS = 8
-"""Films of the small study: 4 subjects with 2 films each."""
+FILMS = 20
+"""Films of the small study: 10 subjects with 2 films each."""
+REPEAT_FRACTION = 0.25
+REPEATS = 5
+"""Cases each reader is shown twice: a quarter of the films, enough for intra-reader statistics."""
 
 
 @dataclass
@@ -131,7 +134,7 @@ def create(
             code=code,
             readers=[session.get_one(User, reader_id) for reader_id in reader_ids],
             adjudicator=session.get_one(User, people.adjudicator),
-            repeat_fraction=0.25,
+            repeat_fraction=REPEAT_FRACTION,
             min_gap=3,
             seed=seed,
         )

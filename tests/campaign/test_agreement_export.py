@@ -7,11 +7,19 @@ import math
 from pathlib import Path
 
 import pytest
-from campaign_helpers import FILMS, People, Readings, make_people, make_study, run_campaign
+from campaign_helpers import FILMS, REPEATS, People, Readings, make_people, make_study, run_campaign
 from conftest import Staff
 
 from kyphoangle.agreement import bland_altman, icc_2_1, minimal_detectable_change, sem_agreement
-from kyphoangle.agreement_report import ALL_LEVELS, AgreementScope, agreement_report, text_lines, write_html
+from kyphoangle.agreement_report import (
+    ALL_LEVELS,
+    MIN_CASES,
+    AgreementScope,
+    agreement_line,
+    agreement_report,
+    text_lines,
+    write_html,
+)
 from kyphoangle.campaign import get_campaign
 from kyphoangle.campaign_export import CAMPAIGN_COLUMNS, export_campaign
 from kyphoangle.errors import PermissionDeniedError
@@ -76,7 +84,7 @@ def test_inter_and_intra_reader_agreement_from_known_values(
     intra = [line for line in report.lines if line.scope is AgreementScope.INTRA and line.level == "L1"]
     assert {line.reader for line in intra} == {"central1", "central2"}
     for line in intra:
-        assert line.n == 2
+        assert line.n == REPEATS
         shift = REPEAT_SHIFT if line.reader == "central1" else -REPEAT_SHIFT
         assert line.bias == pytest.approx(shift, abs=1e-6)
         assert line.loa_low == pytest.approx(shift, abs=1e-6)
@@ -84,7 +92,7 @@ def test_inter_and_intra_reader_agreement_from_known_values(
     rates = {rate.reader: rate for rate in report.adjudication}
     assert rates["central1"].compared == FILMS and rates["central1"].adjudicated == 1
     assert rates["central1"].rate == pytest.approx(1 / FILMS)
-    assert any("adjudication central1: 1/8" in line for line in text_lines(report))
+    assert any(f"adjudication central1: 1/{FILMS}" in line for line in text_lines(report))
 
 
 def test_html_report_embeds_plots(
@@ -159,3 +167,16 @@ def test_export_is_blinded_and_the_key_is_audited(
     (event,) = after[len(before) :]
     assert event.action == AuditAction.EXPORT and event.actor_login == "manager"
     assert event.new_values["cases"] == FILMS
+
+
+def test_too_few_cases_give_a_line_without_numbers() -> None:
+    rows = [(10.0, 11.0), (12.0, 12.5), (9.0, 9.4), (14.0, 13.0)]
+    line = agreement_line(
+        AgreementScope.INTER, "", "reader 1 vs reader 2", "regional_angle", "L1", "deg", rows
+    )
+    assert line.n == 4 and line.icc is None and line.bias is None and line.sem is None
+    assert line.note == f"too few cases for reliability statistics (4; {MIN_CASES} or more)"
+    five = agreement_line(
+        AgreementScope.INTER, "", "reader 1 vs reader 2", "regional_angle", "L1", "deg", [*rows, (11.0, 11.2)]
+    )
+    assert five.icc is not None and five.bias is not None and five.note == ""

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from campaign_helpers import (
     FILMS,
+    REPEATS,
     SEED,
     People,
     content_for,
@@ -68,7 +69,7 @@ def test_seeded_orders_are_reproducible(database: Database, people: People) -> N
     assert a == b
     assert a != c
     assert a["central1"] != a["central2"]
-    assert len(a["central1"]) == FILMS + 2  # two hidden repeats
+    assert len(a["central1"]) == FILMS + REPEATS  # the hidden repeats
     with database.reading() as session:
         assert get_campaign(session, "A").random_seed == SEED
         events = list_events(session, entity=AuditEntity.WORKLIST)
@@ -115,7 +116,7 @@ def test_next_case_is_blinded(database: Database, people: People) -> None:
         case = next_case(session, get_campaign(session, "CR1"), session.get_one(User, people.central1))
     assert case is not None
     assert case.fractured_levels == ("L1",)
-    assert case.position == 1 and case.total == FILMS + 2
+    assert case.position == 1 and case.total == FILMS + REPEATS
     shown = {f.name for f in dataclasses.fields(case)}
     assert shown == {
         "case_code",
@@ -138,8 +139,8 @@ def test_full_campaign_with_repeats_and_adjudication(database: Database, people:
         progress = campaign_progress(session, campaign)
         assert progress.awaiting_adjudication == 1 and progress.finished == FILMS - 1
         assert [(r.login, r.done, r.remaining) for r in progress.readers] == [
-            ("central1", FILMS + 2, 0),
-            ("central2", FILMS + 2, 0),
+            ("central1", FILMS + REPEATS, 0),
+            ("central2", FILMS + REPEATS, 0),
         ]
         reads = case_reads(session, campaign, forced, adjudicator)
         assert sorted(r.reader.login for r in reads) == ["central1", "central2"]

@@ -12,6 +12,7 @@ import pytest
 from campaign_helpers import (
     FILMS,
     REPEAT_SHIFTS,
+    REPEATS,
     THREE_READERS,
     People,
     ThreeReadings,
@@ -121,7 +122,7 @@ def test_worklists_and_rule_wait_for_all_three_readers(
             for login in THREE_READERS
         }
         assert len(list_events(session, entity=AuditEntity.WORKLIST)) == 3
-    assert all(len(order) == FILMS + 2 for order in orders.values())
+    assert all(len(order) == FILMS + REPEATS for order in orders.values())
     assert len({tuple(order) for order in orders.values()}) == 3  # each reader has their own order
 
     readings = three_reader_angles(campaign_case_codes(database, "K3"))
@@ -135,7 +136,7 @@ def test_worklists_and_rule_wait_for_all_three_readers(
         assert [(r.login, r.role, r.remaining) for r in progress.readers] == [
             ("central1", CampaignRole.READER_1, 0),
             ("central2", CampaignRole.READER_2, 0),
-            ("central3", CampaignRole.READER_3, FILMS + 2),
+            ("central3", CampaignRole.READER_3, FILMS + REPEATS),
         ]
         forced = get_case(session, campaign, readings.forced)
         assert evaluate_rule_for_case(session, campaign, forced) is None
@@ -222,7 +223,7 @@ def test_export_has_every_reader(database: Database, people: People, central3: i
         ("central2", "reader_2"),
         ("central3", "reader_3"),
     }
-    assert len({row["read_id"] for row in rows}) == 3 * (FILMS + 2)
+    assert len({row["read_id"] for row in rows}) == 3 * (FILMS + REPEATS)
     finals = {row["case_code"] for row in rows if row["final"] == "1"}
     assert finals == set(readings.codes) - {readings.forced}  # the forced case awaits adjudication
 
@@ -291,7 +292,9 @@ def test_agreement_of_three_readers(database: Database, people: People, central3
     assert set(intra) == set(THREE_READERS)
     for n, login in enumerate(THREE_READERS, start=1):
         assert intra[login].readers == f"reader {n}"
-        assert intra[login].n == 2 and intra[login].bias == pytest.approx(REPEAT_SHIFTS[login], abs=1e-6)
+        assert intra[login].n == REPEATS and intra[login].bias == pytest.approx(
+            REPEAT_SHIFTS[login], abs=1e-6
+        )
 
     with database.reading() as session:
         report = agreement_report(
@@ -303,7 +306,7 @@ def test_agreement_of_three_readers(database: Database, people: People, central3
     assert all(rate.chosen == 0 and rate.overruled == 0 for rate in rates.values())  # not yet decided
     text = "\n".join(text_lines(report))
     assert "inter-reader all readers" in text and "inter-reader reader 2 vs reader 3" in text
-    assert "adjudication central3: 1/8" in text
+    assert f"adjudication central3: 1/{FILMS}" in text
 
 
 def test_html_report_of_three_readers(

@@ -95,3 +95,28 @@ def test_icc_lies_in_its_interval(n: int, seed: int) -> None:
     result = icc_2_1(table)
     assert result.ci_low <= result.icc <= result.ci_high
     assert result.ci_high <= 1.0  # the lower bound may fall below -1 for tiny n, as in R
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=2, max_value=12), st.integers(min_value=0, max_value=100_000))
+def test_an_interval_never_excludes_its_estimate(n: int, seed: int) -> None:
+    # little between-subject spread and much error: estimates near or below zero, where the
+    # McGraw & Wong interval can fail for tiny n
+    rng = np.random.default_rng(seed)
+    truth = rng.normal(10.0, 1.0, n)
+    table = np.column_stack([truth + rng.normal(0, 3.0, n), truth + rng.normal(1.0, 3.0, n)])
+    try:
+        result = icc_2_1(table)
+    except AgreementError:
+        return
+    if result.ci_estimable:
+        assert result.ci_low <= result.icc <= result.ci_high
+    else:
+        assert math.isnan(result.ci_low) and math.isnan(result.ci_high) and n <= 3
+
+
+def test_a_failed_interval_is_reported_as_not_estimable() -> None:
+    # two subjects, a negative estimate: the formula gives bounds that do not contain it
+    result = icc_2_1([[6.8, 12.7], [10.6, 9.5]])
+    assert result.icc < 0
+    assert not result.ci_estimable
