@@ -48,6 +48,7 @@ class BlindedReadingWindow(ReadingWindow):
         self.setObjectName("blindedReadingWindow")
         self.campaign_store = store
         store.use_account(reader)
+        self.guidance_panel.no_film_text = "The case's film is loading\u2026"
         self.case: BlindedCase | None = None
         self.prefetch_count = prefetch_count
         self.prefetcher = FilmPrefetcher(capacity=max(prefetch_count, 1), parent=self)

@@ -263,6 +263,10 @@ class CampaignManagerWindow(QMainWindow):
         codes = [c.code for c in self.rows]
         if keep in codes:
             table.selectRow(codes.index(keep))
+        elif codes:
+            # an open campaign first: its status is what the data manager comes to see
+            open_rows = [n for n, c in enumerate(self.rows) if c.status == CampaignStatus.OPEN]
+            table.selectRow(open_rows[0] if open_rows else 0)
         table.blockSignals(False)
         self._show_selected()
         self.statusBar().showMessage(f"{len(self.rows)} campaign(s)", 4000)

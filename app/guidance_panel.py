@@ -51,6 +51,8 @@ class GuidancePanel(QWidget):
         super().__init__(parent)
         self.setObjectName("guidancePanel")
         self._updating = False
+        self.no_film_text = "No film is open. Open a film to place its landmarks."
+        """What the next-landmark line says while no film is on screen."""
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
 
@@ -123,8 +125,9 @@ class GuidancePanel(QWidget):
         target: str | None,
         anterior_left: bool | None,
         locked: bool,
+        film_open: bool = True,
     ) -> None:
-        """Show the model's state (signals blocked so nothing loops back)."""
+        """Show the model's state (signals blocked so nothing loops back); without a film, say so."""
         self._updating = True
         try:
             for level, box in self.level_boxes.items():
@@ -136,7 +139,9 @@ class GuidancePanel(QWidget):
             self._updating = False
         done = sum(1 for step in steps if step.key in placed)
         self.progress_label.setText(f"{done} of {len(steps)} landmarks placed")
-        if locked:
+        if not film_open:
+            self.next_label.setText(self.no_film_text)
+        elif locked:
             self.next_label.setText("Signed: this read is locked.")
         elif target is None:
             self.next_label.setText("All landmarks are placed. Check them, then sign (Ctrl+Shift+S).")
@@ -145,7 +150,12 @@ class GuidancePanel(QWidget):
             label = step.label if step else target
             self.next_label.setText(f"Click: {label}")
         self.next_label.setStyleSheet(f"color: {style.TARGET_COLOR.name()};" if target and not locked else "")
-        self.schematic.show_target(None if locked else target, frozenset(placed), anterior_left=anterior_left)
+        self.schematic.show_target(
+            None if locked else target,
+            frozenset(placed),
+            anterior_left=anterior_left,
+            idle_text="No film open" if not film_open else "All landmarks placed",
+        )
 
     def _show_evaluability(
         self, levels: Sequence[str], not_evaluable: Mapping[str, NotEvaluable], locked: bool

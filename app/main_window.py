@@ -592,6 +592,7 @@ class ReadingWindow(QMainWindow):
             target=target,
             anterior_left=self._anterior_on_left(),
             locked=self.model.signed,
+            film_open=self.film is not None,
         )
         self.actions_by_id["sign"].setEnabled(self.film is not None and not self.model.signed)
         self._update_status()

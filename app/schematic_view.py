@@ -20,6 +20,8 @@ class SchematicView(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.target: str | None = None
         self.placed: frozenset[str] = frozenset()
+        self.idle_text = "All landmarks placed"
+        """What is drawn when there is no landmark to place."""
         self.anterior_left = True
         self.facing_known = False
 
@@ -27,9 +29,18 @@ class SchematicView(QWidget):
         """Preferred size."""
         return QSize(210, 150)
 
-    def show_target(self, target: str | None, placed: frozenset[str], *, anterior_left: bool | None) -> None:
-        """Draw the vertebra of `target` with that corner highlighted (None: facing not known yet)."""
+    def show_target(
+        self,
+        target: str | None,
+        placed: frozenset[str],
+        *,
+        anterior_left: bool | None,
+        idle_text: str = "All landmarks placed",
+    ) -> None:
+        """Draw the vertebra of `target` with that corner highlighted (None: facing not known yet);
+        without a target, `idle_text`."""
         self.target, self.placed = target, placed
+        self.idle_text = idle_text
         self.facing_known = anterior_left is not None
         self.anterior_left = True if anterior_left is None else anterior_left
         self.update()
@@ -41,7 +52,7 @@ class SchematicView(QWidget):
         painter.fillRect(self.rect(), QColor("#1e1e1e"))
         if self.target is None:
             painter.setPen(QColor("#a5d6a7"))
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "All landmarks placed")
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.idle_text)
             painter.end()
             return
         target = LandmarkKey.parse(self.target)

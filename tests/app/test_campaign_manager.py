@@ -288,6 +288,14 @@ def test_campaigns_menu_only_for_data_managers_on_the_database(
 # --- creating --------------------------------------------------------------------------------------------
 
 
+def test_the_manager_opens_on_an_open_campaign(
+    qtbot: QtBot, window: CampaignManagerWindow, study: CampaignStudy
+) -> None:
+    assert window.selected_code == CAMPAIGN
+    assert status(window, "status") == "open" and status(window, "cases") == "3"
+    assert window.close_button.isEnabled() and window.export_button.isEnabled()
+
+
 def test_create_a_campaign_in_the_dialog(
     qtbot: QtBot, window: CampaignManagerWindow, study: CampaignStudy
 ) -> None:

@@ -251,6 +251,17 @@ def test_replace_a_chosen_landmark_and_not_evaluable(
     assert "L3" not in window.model.not_evaluable
 
 
+def test_guidance_without_a_film_asks_for_one(
+    qtbot: QtBot, tmp_path: Path, store: LocalReadStore, settings: QSettings, demo_reader: ReaderAccount
+) -> None:
+    window = make_window(qtbot, store, settings, demo_reader, tmp_path)
+    assert window.film is None
+    panel = window.guidance_panel
+    assert panel.next_label.text() == "No film is open. Open a film to place its landmarks."
+    assert panel.schematic.idle_text == "No film open"
+    assert not window.actions_by_id["sign"].isEnabled()
+
+
 def test_unreadable_file_shows_our_message(
     qtbot: QtBot, tmp_path: Path, store: LocalReadStore, settings: QSettings, demo_reader: ReaderAccount
 ) -> None:
