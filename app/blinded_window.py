@@ -153,6 +153,11 @@ class BlindedReadingWindow(ReadingWindow):
         self._set_label(self.case_label, where[:1].upper() + where[1:])
         self.setWindowTitle(f"kyphoangle \u2014 blinded reading \u2014 {name} \u2014 {where}")
 
+    def recovery_name(self, snapshot: ReadSnapshot) -> str:
+        """Named by the case code: the message that names the file must not show the film's UID."""
+        case = self.case.case_code if self.case is not None else "case"
+        return f"case-{case}__{snapshot.reader}.json"
+
     def film_label(self, path: Path) -> str:
         """Films are named by their case code only."""
         return f"case {self.case.case_code}" if self.case is not None else "the case"

@@ -721,10 +721,14 @@ class ReadingWindow(QMainWindow):
         self._update_status()
         return True
 
+    def recovery_name(self, snapshot: ReadSnapshot) -> str:
+        """The file name under which unsaved landmarks are kept when the store cannot take them."""
+        return f"{snapshot.sop_instance_uid}__{snapshot.reader}.json"
+
     def _write_recovery(self, snapshot: ReadSnapshot) -> Path | None:
         if self.recovery_dir is None:
             return None
-        path = self.recovery_dir / f"{snapshot.sop_instance_uid}__{snapshot.reader}.json"
+        path = self.recovery_dir / self.recovery_name(snapshot)
         try:
             atomic_write_json(path, snapshot.to_landmark_file().to_document())
         except OSError:

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 
+from kyphoangle.dicom.blinded_copy import blinded_instance_uid
 from kyphoangle.errors import (
     AuthenticationError,
     KyphoangleError,
@@ -600,7 +601,14 @@ def save_case_read(
     case = session.get_one(CampaignCase, item.case_id)
     image = session.get_one(Image, case.image_id)
     kind = ReadType.REPEAT if item.is_repeat else ReadType.CENTRAL
-    content = replace(content, reader=reader.login, read_type=kind)
+    named = content.sop_instance_uid
+    if named and named not in (
+        image.sop_instance_uid,
+        blinded_instance_uid(image.sop_instance_uid, case.case_code),
+    ):
+        raise CampaignError(f"these landmarks are of another film, not of case {case.case_code}")
+    # A landmark file of the case's blinded copy names the copy's UID: the read is of the film itself.
+    content = replace(content, sop_instance_uid=image.sop_instance_uid, reader=reader.login, read_type=kind)
     existing = _item_read(session, item)
     if existing is not None:
         if expected_version is None:

@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from kyphoangle.campaign import (
     DEFAULT_MIN_GAP,
@@ -33,17 +34,21 @@ from kyphoangle.campaign import (
     adjudicate,
     adjudication_worklist,
     campaign_progress,
+    choose_reader_read,
     close_campaign,
     create_campaign,
     get_campaign,
     members_of,
     next_case,
+    reader_name,
     save_case_read,
     sign_case_read,
     worklist,
 )
 from kyphoangle.campaign_export import export_campaign
 from kyphoangle.cli.db_common import SubParsers, add_command, add_group, login, open_db, print_table
+from kyphoangle.dicom.blinded_copy import blinded_instance_uid, write_blinded_copy
+from kyphoangle.errors import RadiographError
 from kyphoangle.landmark_file import read_landmark_file
 from kyphoangle.protocol import MeasurementName
 from kyphoangle.storage.models import CampaignRole
@@ -99,6 +104,11 @@ def register(subparsers: SubParsers) -> None:
 
     nxt = add_command(group, "next", "your next case")
     nxt.add_argument("name", metavar="NAME")
+    nxt.add_argument(
+        "--film",
+        metavar="OUT.dcm",
+        help="write the case's film there as a blinded copy (no name, identifier, date or description)",
+    )
     nxt.set_defaults(run=run_next)
 
     read = add_command(group, "read", "save your landmarks for your current case")
@@ -110,7 +120,13 @@ def register(subparsers: SubParsers) -> None:
     decide = add_command(group, "adjudicate", "select the final read of a case (adjudicator)")
     decide.add_argument("name", metavar="NAME")
     decide.add_argument("case", metavar="CASE")
-    decide.add_argument("--read", type=int, required=True, metavar="READ_ID")
+    chosen = decide.add_mutually_exclusive_group(required=True)
+    chosen.add_argument(
+        "--choose",
+        choices=[str(role) for role in CampaignRole if role != CampaignRole.ADJUDICATOR],
+        help="the reader slot whose first read becomes final (your password is checked)",
+    )
+    chosen.add_argument("--read", type=int, metavar="READ_ID", help="or a read by id (your own third read)")
     decide.add_argument("--reason", required=True)
     decide.set_defaults(run=run_adjudicate)
 
@@ -185,7 +201,8 @@ def run_worklist(args: argparse.Namespace) -> int:
 
 
 def run_next(args: argparse.Namespace) -> int:
-    """Print the next case."""
+    """Print the next case (never its file's path: it may name the patient; the UID is the blinded
+    copy's); `--film` writes the copy."""
     database = open_db(args)
     try:
         with database.reading() as session:
@@ -194,16 +211,29 @@ def run_next(args: argparse.Namespace) -> int:
             if case is None:
                 print("nothing left to read")
                 return 0
+            film = ""
+            if args.film:
+                try:
+                    film = str(write_blinded_copy(case.file_path, args.film, case_code=case.case_code))
+                except RadiographError as exc:
+                    if exc.path == str(Path(args.film)):
+                        raise
+                    # The film's own path may name the patient: the message names the case only.
+                    raise RadiographError(
+                        None,
+                        f"the film of case {case.case_code} cannot be read ({exc.reason}); please tell "
+                        "the data manager, quoting the case code",
+                    ) from None
             print_table(
-                ("case_code", "position", "sop_instance_uid", "file", "fractured_levels", "draft_read"),
+                ("case_code", "position", "sop_instance_uid", "fractured_levels", "draft_read", "film"),
                 [
                     (
                         case.case_code,
                         f"{case.position}/{case.total}",
-                        case.sop_instance_uid,
-                        case.file_path,
+                        blinded_instance_uid(case.sop_instance_uid, case.case_code),
                         " ".join(case.fractured_levels),
                         case.read_id,
+                        film or "(add --film OUT.dcm for a blinded copy)",
                     )
                 ],
             )
@@ -234,8 +264,17 @@ def run_adjudicate(args: argparse.Namespace) -> int:
     database = open_db(args)
     try:
         with database.transaction() as session:
-            user, _ = login(args, session)
+            user, password = login(args, session)
             campaign = get_campaign(session, args.name)
+            if args.choose is not None:
+                role = CampaignRole(args.choose)
+                decision = choose_reader_read(
+                    session, campaign, user, args.case, role=role, reason=args.reason, password=password
+                )
+                print(
+                    f"case {args.case}: {reader_name(role)}'s read (read {decision.chosen_read_id}) is final"
+                )
+                return 0
             adjudicate(
                 session, campaign, user, args.case, read=get_read(session, args.read), reason=args.reason
             )

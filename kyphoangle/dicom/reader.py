@@ -94,6 +94,11 @@ def load_radiograph(path: str | os.PathLike[str], *, frame: int = 0) -> Radiogra
     return Radiograph(**fields, pixels=pixels, frame=frame, voi_presets=tuple(presets))
 
 
+def read_dataset(path: str | os.PathLike[str]) -> tuple[Dataset, bool]:
+    """The whole dataset of a file and whether it holds pixel data; unreadable files raise our errors."""
+    return _read_dataset(Path(path), stop_before_pixels=False)
+
+
 def _read_dataset(path: Path, *, stop_before_pixels: bool) -> tuple[Dataset, bool]:
     """Parse the file; return the dataset and whether it holds pixel data. Errors are ours."""
     try:

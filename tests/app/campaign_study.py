@@ -76,8 +76,9 @@ class CampaignStudy:
         values = [INSTITUTION, SITE_CODE, VISIT_LABEL, "Ombrevale", str(self.folder)]
         for identity in self.identities:
             values.extend(identity.forbidden())
-        for film in self.films.values():
-            values.extend([film.path.name, film.path.stem, str(film.path)])
+        for uid, film in self.films.items():
+            # the UIDs too: some equipment writes the acquisition date and time into them
+            values.extend([film.path.name, film.path.stem, str(film.path), uid])
         values.extend(self.subject_codes)
         return values
 

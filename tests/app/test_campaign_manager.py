@@ -81,7 +81,14 @@ def save_as(qtbot: QtBot, path: Path) -> Callable[[QWidget], None]:
         assert edit is not None
         edit.clear()
         qtbot.keyClicks(edit, str(path))
+        # The name completer may have popped up meanwhile (the folder is listed in the background):
+        # Return would then pick its entry instead of saving. A user's Return comes after a look.
+        completer = edit.completer()
+        if completer is not None and completer.popup().isVisible():
+            completer.popup().hide()
         qtbot.keyClick(edit, Qt.Key.Key_Return)
+        # should the dialog stay open, the test fails on the missing file instead of waiting forever
+        QTimer.singleShot(10_000, lambda: dialog.isVisible() and dialog.reject())
 
     return act
 

@@ -129,6 +129,23 @@ def test_next_case_is_blinded(database: Database, people: People) -> None:
     }
 
 
+def test_landmarks_of_the_blinded_copy_are_of_the_film_and_others_are_refused(
+    database: Database, people: People
+) -> None:
+    from kyphoangle.dicom.blinded_copy import blinded_instance_uid
+
+    create(database, people)
+    with database.transaction() as session:
+        campaign, reader = get_campaign(session, "CR1"), session.get_one(User, people.central1)
+        case = next_case(session, campaign, reader)
+        assert case is not None
+        with pytest.raises(CampaignError, match=f"another film, not of case {case.case_code}"):
+            save_case_read(session, campaign, reader, content_for("1.2.3.4.5.6", 0.0))
+        copy_uid = blinded_instance_uid(case.sop_instance_uid, case.case_code)
+        read = save_case_read(session, campaign, reader, content_for(copy_uid, 0.0))
+        assert read.image.sop_instance_uid == case.sop_instance_uid
+
+
 def test_full_campaign_with_repeats_and_adjudication(database: Database, people: People) -> None:
     readings = run_campaign(database, people)
     forced = readings.forced

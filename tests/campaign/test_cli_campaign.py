@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import math
 from pathlib import Path
 
+import numpy as np
+import pydicom
 import pytest
 from campaign_helpers import (
     FILMS,
@@ -18,13 +21,18 @@ from campaign_helpers import (
     run_campaign,
 )
 from conftest import Staff
+from sqlalchemy import select
 from storage_helpers import PASSWORD
 
 from kyphoangle.agreement_report import PDF_PLOTS_PER_PAGE, PDF_ROWS_PER_PAGE, agreement_report
-from kyphoangle.campaign import case_reads, get_campaign
+from kyphoangle.campaign import case_reads, final_reads, get_campaign, get_case
 from kyphoangle.cli import main
+from kyphoangle.dicom import PatientIdentity, load_radiograph
+from kyphoangle.dicom.blinded_copy import blinded_instance_uid
+from kyphoangle.dicom.writer import write_radiograph
 from kyphoangle.landmark_file import write_landmark_file
 from kyphoangle.storage import Database
+from kyphoangle.storage.models import Campaign, Image, Read
 from kyphoangle.storage.users import get_user
 
 
@@ -75,11 +83,21 @@ def test_create_worklist_read_status(database: Database, staff: Staff, cli: Cli,
         "case_code",
         "position",
         "sop_instance_uid",
-        "file",
         "fractured_levels",
         "draft_read",
+        "film",
     ]
-    uid = row.split("\t")[2]
+    shown = out
+    case_code, uid = row.split("\t")[0], row.split("\t")[2]
+    copy = tmp_path / "case.dcm"
+    code, _, err = cli("campaign", "next", "CLI1", "--film", str(copy), user="central1")
+    assert code == 2 and f"the film of case {case_code} cannot be read" in err
+    assert "/films/" not in err and ".dcm" not in err.replace("case.dcm", ""), "no path of the original"
+    source = write_case_film(database, case_code, tmp_path)
+    code, out, err = cli("campaign", "next", "CLI1", "--film", str(copy), user="central1")
+    assert code == 0, err
+    assert out.splitlines()[1].split("\t")[5] == str(copy)
+    assert_blinded_copy(source, copy, uid=uid, case_code=case_code, shown=shown + out)
     landmarks = tmp_path / "read.json"
     write_landmark_file(landmarks, content_for(uid, 0.0))
     code, out, err = cli("campaign", "read", "CLI1", str(landmarks), "--sign", user="central1")
@@ -187,6 +205,68 @@ def test_close_command(database: Database, staff: Staff, cli: Cli) -> None:
     assert code == 2 and "closed, not open" in err
     code, out, _ = cli("audit", "list", user="manager")
     assert "reading period over" in out
+
+
+def write_case_film(database: Database, case_code: str, folder: Path) -> Path:
+    """Write a film with a patient's identity where the case's image is registered; returns its path."""
+    with database.transaction() as session:
+        campaign = session.scalars(select(Campaign).where(Campaign.code == "CLI1")).one()
+        case = get_case(session, campaign, case_code)
+        image = session.get_one(Image, case.image_id)
+        path = folder / "site-films" / "Doe_Jane_20240301.dcm"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_radiograph(
+            path,
+            np.arange(64 * 48, dtype=np.uint16).reshape(64, 48),
+            identity=PatientIdentity(patient_name="Doe^Jane", patient_id="PID-0", institution_name="Nord"),
+            study_date=dt.date(2024, 3, 1),
+            sop_instance_uid=image.sop_instance_uid,
+            imager_pixel_spacing_mm=(0.15, 0.15),
+        )
+        image.file_path = str(path)
+    return path
+
+
+def assert_blinded_copy(source: Path, copy: Path, *, uid: str, case_code: str, shown: str) -> None:
+    """The copy shows the same film under the UID shown, calibrated the same, with nothing of the
+    original's identity; the output `shown` to the reader holds no part of the original's path."""
+    assert source.name not in shown and str(source.parent) not in shown
+    original, blinded = load_radiograph(source), load_radiograph(copy)
+    assert blinded.sop_instance_uid == uid == blinded_instance_uid(original.sop_instance_uid, case_code)
+    assert np.array_equal(original.pixels, blinded.pixels)
+    assert blinded.spacing == original.spacing
+    ds = pydicom.dcmread(source)
+    raw = copy.read_bytes()
+    identifying = ("PatientID", "PatientName", "StudyDate", "InstitutionName", "SOPInstanceUID")
+    for keyword in identifying:
+        value = str(ds.get(keyword, "") or "")
+        assert not value or value.encode() not in raw, keyword
+    assert pydicom.dcmread(copy).PatientID == case_code
+
+
+def test_adjudicate_by_reader_slot(database: Database, staff: Staff, cli: Cli) -> None:
+    make_study(database, staff.manager)
+    people = make_people(database, staff.admin, staff.manager)
+    readings = run_campaign(database, people)
+    code, out, err = cli("campaign", "worklist", "CR1", user="adjudicator2")
+    assert code == 0, err
+    assert f"{readings.forced}\tawaiting adjudication" in out
+    code, out, err = cli(
+        "campaign", "adjudicate", "CR1", readings.forced, "--choose", "reader_2", "--reason", "slipped",
+        user="adjudicator2",
+    )  # fmt: skip
+    assert code == 0, err
+    assert f"case {readings.forced}: reader 2's read" in out and "is final" in out
+    with database.reading() as session:
+        campaign = get_campaign(session, "CR1")
+        case = get_case(session, campaign, readings.forced)
+        chosen = session.get_one(Read, final_reads(session, campaign)[case.id])
+        assert chosen.reader.login == "central2"
+    code, _, err = cli(
+        "campaign", "adjudicate", "CR1", readings.forced, "--choose", "reader_1", "--reason", "again",
+        user="adjudicator2",
+    )  # fmt: skip
+    assert code == 2 and err.strip()
 
 
 def test_agreement_pdf_report(database: Database, staff: Staff, cli: Cli, tmp_path: Path) -> None:
