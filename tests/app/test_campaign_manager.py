@@ -13,6 +13,7 @@ from PySide6.QtCore import QPoint, QSettings, Qt, QTimer
 from PySide6.QtGui import QPixmap, QStandardItemModel
 from PySide6.QtWidgets import (
     QApplication,
+    QDialogButtonBox,
     QFileDialog,
     QLineEdit,
     QListWidget,
@@ -73,7 +74,7 @@ def when_modal(qtbot: QtBot, kind: type[QWidget], act: Callable[[QWidget], None]
 
 
 def save_as(qtbot: QtBot, path: Path) -> Callable[[QWidget], None]:
-    """Type `path` into a save dialog's file name and press Enter."""
+    """Type `path` into a save dialog's file name and press its Save button."""
 
     def act(dialog: QWidget) -> None:
         assert isinstance(dialog, QFileDialog)
@@ -81,14 +82,24 @@ def save_as(qtbot: QtBot, path: Path) -> Callable[[QWidget], None]:
         assert edit is not None
         edit.clear()
         qtbot.keyClicks(edit, str(path))
-        # The name completer may have popped up meanwhile (the folder is listed in the background):
-        # Return would then pick its entry instead of saving. A user's Return comes after a look.
+        # The name completer pops up once the folder is listed (in the background, so not always): it
+        # would take a key press or the click on Save. A user closes it and looks before saving.
         completer = edit.completer()
-        if completer is not None and completer.popup().isVisible():
+        if completer is not None:
             completer.popup().hide()
-        qtbot.keyClick(edit, Qt.Key.Key_Return)
-        # should the dialog stay open, the test fails on the missing file instead of waiting forever
-        QTimer.singleShot(10_000, lambda: dialog.isVisible() and dialog.reject())
+        box = dialog.findChild(QDialogButtonBox, "buttonBox")
+        assert box is not None
+        save = box.button(QDialogButtonBox.StandardButton.Save) or box.button(
+            QDialogButtonBox.StandardButton.Open
+        )
+        assert save is not None and save.isEnabled()
+        qtbot.mouseClick(save, Qt.MouseButton.LeftButton)
+        if dialog.isVisible():  # the click went to a popup that was just opening: press again
+            completer = edit.completer()
+            if completer is not None:
+                completer.popup().hide()
+            qtbot.mouseClick(save, Qt.MouseButton.LeftButton)
+        assert not dialog.isVisible(), f"the save dialog did not take {path}"
 
     return act
 
