@@ -9,7 +9,8 @@ campaigns; the core functions check the finer permissions (exporting, seeing the
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -129,6 +130,15 @@ class CampaignRequest:
     min_gap: int = 20
     min_gap_days: int | None = None
     seed: int | None = None
+
+
+@contextmanager
+def _file_errors(path: Path) -> Iterator[None]:
+    """A file that cannot be written becomes a CampaignFileError naming it (the transaction rolls back)."""
+    try:
+        yield
+    except OSError as exc:
+        raise CampaignFileError(f"{path} cannot be written: {exc.strerror or exc}") from exc
 
 
 def _count(n: int, noun: str) -> str:
@@ -282,10 +292,8 @@ class CampaignAdminStore(DatabaseStoreBase):
         """Write the blinded campaign CSV (no patient identity)."""
 
         def run(session: Session, actor: User) -> CampaignExportSummary:
-            try:
+            with _file_errors(path):
                 return export_campaign(session, get_campaign(session, code), path, actor=actor)
-            except OSError as exc:
-                raise CampaignFileError(f"{path} cannot be written: {exc.strerror or exc}") from exc
 
         return self._reading(run)
 
@@ -293,9 +301,7 @@ class CampaignAdminStore(DatabaseStoreBase):
         """Write the case code key (un-blinds; recorded in the audit trail in the same transaction)."""
 
         def run(session: Session, actor: User) -> Path:
-            try:
+            with _file_errors(path):
                 return write_key_file(session, get_campaign(session, code), path, actor=actor)
-            except OSError as exc:
-                raise CampaignFileError(f"{path} cannot be written: {exc.strerror or exc}") from exc
 
         return self._writing(run)

@@ -53,10 +53,9 @@ class BlindedCase(Protocol):
         """Length of the worklist."""
 
 
-def open_campaign_for(database: Database, login: str) -> str | None:
-    """The open campaign `login` reads as a central reader: the first by name with a case left to read,
-    else the first by name (its worklist is then complete); None when they read in none."""
-    member_of: list[str] = []
+def _reading_campaigns(database: Database, login: str) -> tuple[str | None, str | None]:
+    """(the first open campaign by name where `login` has a case left to read, the first they read in)."""
+    first: str | None = None
     with database.reading() as session:
         for campaign in campaigns.list_campaigns(session):
             if campaign.status != CampaignStatus.OPEN:
@@ -64,28 +63,22 @@ def open_campaign_for(database: Database, login: str) -> str | None:
             members = campaigns.members_of(session, campaign)
             for role in campaigns.READER_ROLES:
                 if role in members and members[role][1].login == login:
-                    member_of.append(campaign.code)
+                    first = first or campaign.code
                     if campaigns.next_case(session, campaign, members[role][1]) is not None:
-                        return campaign.code
-    return member_of[0] if member_of else None
+                        return campaign.code, first
+    return None, first
 
 
-def cases_left_to_read(database: Database, login: str) -> bool:
-    """Whether `login` has a case left to read in an open campaign."""
-    code = open_campaign_for(database, login)
-    if code is None:
-        return False
-    with database.reading() as session:
-        campaign = campaigns.get_campaign(session, code)
-        member = next(
-            (
-                user
-                for role, (_, user) in campaigns.members_of(session, campaign).items()
-                if role in campaigns.READER_ROLES and user.login == login
-            ),
-            None,
-        )
-        return member is not None and campaigns.next_case(session, campaign, member) is not None
+def open_campaign_for(database: Database, login: str) -> str | None:
+    """The open campaign `login` reads as a central reader: the first by name with a case left to read,
+    else the first by name (its worklist is then complete); None when they read in none."""
+    with_work, first = _reading_campaigns(database, login)
+    return with_work or first
+
+
+def campaign_with_cases_left(database: Database, login: str) -> str | None:
+    """The first open campaign by name in which `login` has a case left to read, or None."""
+    return _reading_campaigns(database, login)[0]
 
 
 class CampaignReadStore(DatabaseStoreBase):
@@ -113,14 +106,8 @@ class CampaignReadStore(DatabaseStoreBase):
         """Another open campaign in which the signed-in reader has a case left, or None."""
 
         def run() -> str | None:
-            code = open_campaign_for(self.database, self.login)
-            if (
-                code is None
-                or code == self.campaign_code
-                or not cases_left_to_read(self.database, self.login)
-            ):
-                return None
-            return code
+            code = campaign_with_cases_left(self.database, self.login)
+            return None if code == self.campaign_code else code
 
         result: str | None = self._guard(run)
         return result

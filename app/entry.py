@@ -177,10 +177,13 @@ def _adjudications_waiting(store: ReadStore, account: ReaderAccount) -> int:
 
 
 def _cases_left_to_read(store: ReadStore, account: ReaderAccount) -> bool:
-    from app.campaign_store import cases_left_to_read
+    from app.campaign_store import campaign_with_cases_left
     from app.database_store import DatabaseReadStore
 
-    return isinstance(store, DatabaseReadStore) and cases_left_to_read(store.database, account.login)
+    return (
+        isinstance(store, DatabaseReadStore)
+        and campaign_with_cases_left(store.database, account.login) is not None
+    )
 
 
 def blinded_window_for(

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from app import style
 from app.guidance import Step
-from app.schematic_view import SchematicView
+from app.schematic_view import ALL_PLACED_TEXT, NO_FILM_TEXT, SchematicView
 from kyphoangle.anatomy import FRACTURE_LEVELS
 from kyphoangle.protocol import NotEvaluable, NotEvaluableReason
 
@@ -154,7 +154,7 @@ class GuidancePanel(QWidget):
             None if locked else target,
             frozenset(placed),
             anterior_left=anterior_left,
-            idle_text="No film open" if not film_open else "All landmarks placed",
+            idle_text=ALL_PLACED_TEXT if film_open else NO_FILM_TEXT,
         )
 
     def _show_evaluability(

@@ -9,6 +9,11 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from app import style
 from kyphoangle.anatomy import Corner, EndplateSide, LandmarkKey
 
+ALL_PLACED_TEXT = "All landmarks placed"
+"""What the schematic shows once every landmark is placed."""
+NO_FILM_TEXT = "No film open"
+"""What it shows while no film is on screen."""
+
 
 class SchematicView(QWidget):
     """A lateral vertebral body with its six points; the next one ringed in pink, placed ones filled."""
@@ -20,7 +25,7 @@ class SchematicView(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.target: str | None = None
         self.placed: frozenset[str] = frozenset()
-        self.idle_text = "All landmarks placed"
+        self.idle_text = ALL_PLACED_TEXT
         """What is drawn when there is no landmark to place."""
         self.anterior_left = True
         self.facing_known = False
@@ -35,7 +40,7 @@ class SchematicView(QWidget):
         placed: frozenset[str],
         *,
         anterior_left: bool | None,
-        idle_text: str = "All landmarks placed",
+        idle_text: str = ALL_PLACED_TEXT,
     ) -> None:
         """Draw the vertebra of `target` with that corner highlighted (None: facing not known yet);
         without a target, `idle_text`."""
