@@ -91,3 +91,12 @@ class AuditTrailError(StorageError):
 
 class ScheduleError(KyphoangleError):
     """The visit schedule file is malformed (overlapping windows, missing fields, ...)."""
+
+
+class OutputFileError(KyphoangleError):
+    """A file could not be written (read-only folder, full disk, ...); no partial file is left behind."""
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"cannot write {self.path}: {reason}")

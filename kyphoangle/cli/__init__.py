@@ -9,7 +9,8 @@ import sys
 from collections.abc import Sequence
 
 from kyphoangle import __version__
-from kyphoangle.errors import KyphoangleError
+from kyphoangle.errors import KyphoangleError, PermissionDeniedError
+from kyphoangle.exit_status import ExitStatus
 
 COMMAND_MODULES: tuple[str, ...] = (
     "kyphoangle.cli.measure",
@@ -28,7 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 """Modules adding sub-commands; each defines `register(subparsers)` and sets `run=function(args) -> int`."""
 
-EXIT_USAGE_OR_INPUT = 2
+EXIT_USAGE_OR_INPUT = ExitStatus.BAD_INPUT
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; our errors print one line on stderr and exit 2."""
+    """Run one command; our errors print one line on stderr and exit 2 (3 when the role forbids it)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "run", None) is None:
@@ -54,6 +55,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE_OR_INPUT
     try:
         result: int = args.run(args)
+    except PermissionDeniedError as exc:
+        print(f"kyphoangle: not permitted: {exc}", file=sys.stderr)
+        return ExitStatus.NOT_PERMITTED
     except KyphoangleError as exc:
         print(f"kyphoangle: error: {exc}", file=sys.stderr)
         return EXIT_USAGE_OR_INPUT

@@ -99,13 +99,13 @@ def test_study_workflow_from_the_command_line(
     code, _, err = cli("users", "add", "sneaky", "--role", "admin", new=ADMIN_PW)
     assert code == 2 and "--user" in err
     code, _, err = cli("users", "add", "x", "--role", "admin", user="dm", password=MANAGER_PW, new=ADMIN_PW)
-    assert code == 2 and "not allowed to manage users" in err
+    assert code == 3 and "not allowed to manage users" in err
     code, _, err = cli("users", "list", user="dm", password="wrong password")
     assert code == 2 and "wrong login or password" in err
 
     uids = _films(tmp_path / "films")
     code, _, err = cli("import", str(tmp_path / "films"), user="rx", password=READER_PW)
-    assert code == 2 and "not allowed to import images" in err
+    assert code == 3 and "not allowed to import images" in err
     code, out, _ = cli("import", str(tmp_path / "films"), user="dm", password=MANAGER_PW)
     assert code == 0 and "new films: 3" in out and "S001, S002" in out
     code, out, _ = cli("import", str(tmp_path / "films"), "--quiet", user="dm", password=MANAGER_PW)
@@ -123,7 +123,7 @@ def test_study_workflow_from_the_command_line(
     code, out, _ = cli("subjects", "list", user="rx", password=READER_PW)
     assert "S001\tLYON\tmyeloma\t2024-03-05\tL1,L2" in out and "Name^P1" not in out
     code, _, err = cli("subjects", "list", "--identity", user="rx", password=READER_PW)
-    assert code == 2
+    assert code == 3
     code, out, _ = cli("subjects", "list", "--identity", user="dm", password=MANAGER_PW)
     assert "Name^P1" in out
     code, out, _ = cli("images", "list", "--subject", "S001", user="dm", password=MANAGER_PW)
@@ -161,7 +161,7 @@ def test_study_workflow_from_the_command_line(
     assert [r["read_id"] for r in wide] == ["1", "2", "3"] and wide[1]["not_evaluable_L2"] == "double_contour"
     assert wide[1]["spacing_source"] == "manual" and wide[1]["normal_table"] == "kwon-2019"
     code, out, _ = cli("export", "csv", str(tmp_path / "x.csv"), user="rx", password=READER_PW)
-    assert code == 2
+    assert code == 3
 
     code, out, _ = cli("recompute", "--normal-table", "shi-2020", user="dm", password=MANAGER_PW)
     assert code == 0 and "reads checked: 3" in out
