@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from kyphoangle.errors import StorageError
+from kyphoangle.resources import package_folder
 
 ENV_DATABASE = "KYPHOANGLE_DB"
 """Environment variable naming the database when `--db` is not given."""
@@ -46,7 +47,7 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_CACHE_KIB = 65_536
 """Page cache per connection (64 MiB): long lists and exports read from memory."""
 _BEGIN_OPTION = "kyphoangle_sqlite_begin"
-_MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+_MIGRATIONS_PACKAGE = "kyphoangle.storage.migrations"
 
 
 def default_database_path() -> Path:
@@ -111,7 +112,7 @@ def create_database_engine(url: URL) -> Engine:
 def alembic_config() -> Config:
     """Alembic configuration built in code (no alembic.ini at run time)."""
     config = Config()
-    config.set_main_option("script_location", str(_MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(package_folder(_MIGRATIONS_PACKAGE)))
     return config
 
 
