@@ -24,7 +24,9 @@ def package_folder(package: str) -> Path:
     root = files(package)
     path = Path(str(root))
     if not path.is_dir():
-        raise FileNotFoundError(f"the files of {package} are not in a folder on disk ({root}); reinstall kyphoangle")
+        raise FileNotFoundError(
+            f"the files of {package} are not in a folder on disk ({root}); reinstall kyphoangle"
+        )
     return path
 
 

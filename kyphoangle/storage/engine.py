@@ -2,8 +2,8 @@
 
 A database is chosen by, in order: the `--db` value (a SQLAlchemy URL such as
 `postgresql://user@host/kyphoangle`, or a plain file path meaning SQLite), the `KYPHOANGLE_DB`
-environment variable, else `kyphoangle.sqlite3` in the user's data directory
-(`platformdirs.user_data_dir("kyphoangle")`).
+environment variable, else `kyphoangle.sqlite3` in the data folder (`kyphoangle.folders.data_folder`:
+`--data-dir`, else the platform's user data folder).
 
 SQLite runs in WAL mode with foreign keys on, `synchronous=FULL` (a committed read survives a power
 cut, not only a crash) and a 30 s busy timeout. Write transactions start with `BEGIN IMMEDIATE`, so two
@@ -26,7 +26,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import platformdirs
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -37,6 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from kyphoangle.errors import StorageError
+from kyphoangle.folders import data_folder
 from kyphoangle.resources import package_folder
 
 ENV_DATABASE = "KYPHOANGLE_DB"
@@ -52,7 +52,7 @@ _MIGRATIONS_PACKAGE = "kyphoangle.storage.migrations"
 
 def default_database_path() -> Path:
     """The SQLite file used when no database is named: in the user's data directory."""
-    return Path(platformdirs.user_data_dir("kyphoangle", appauthor=False)) / DEFAULT_DATABASE_FILENAME
+    return data_folder() / DEFAULT_DATABASE_FILENAME
 
 
 def resolve_database_url(value: str | URL | None = None) -> URL:
