@@ -67,7 +67,7 @@ def scrub(text: str) -> str:
 class ScrubbingFormatter(logging.Formatter):
     """A formatter whose message and traceback go through `scrub` (the time stamp, in UTC, stays)."""
 
-    converter = time.gmtime
+    converter = staticmethod(time.gmtime)
 
     def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
         """The record's line, its message scrubbed."""
