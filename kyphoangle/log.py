@@ -39,7 +39,7 @@ _PLACEHOLDERS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?<![\w.<>])(?:[A-Za-z]:\\|\\\\|~/|/)[^\s'\",;:()]+"), "<path>"),
     (
         re.compile(
-            r"[^\s'\",;()/\\]+\.(?:dcm|dicom|ima|img|json|csv|tsv|zip|pdf|html?|xlsx?|sqlite3?|db|txt|xml)\b",
+            r"[^\s'\",;()]+\.(?:dcm|dicom|ima|img|json|csv|tsv|zip|pdf|html?|xlsx?|sqlite3?|db|txt|xml)\b",
             re.IGNORECASE,
         ),
         "<file>",
@@ -68,6 +68,15 @@ class ScrubbingFormatter(logging.Formatter):
     """A formatter whose message and traceback go through `scrub` (the time stamp, in UTC, stays)."""
 
     converter = staticmethod(time.gmtime)
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as one entry; a traceback another handler cached unscrubbed is formatted anew."""
+        cached = record.exc_text
+        record.exc_text = None
+        try:
+            return super().format(record)
+        finally:
+            record.exc_text = cached
 
     def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
         """The record's line, its message scrubbed."""

@@ -73,11 +73,16 @@ COMMAND_SUMMARIES: dict[str, tuple[str, str]] = {
 any, and a command import only its own module. A test checks it against the modules' own help."""
 
 EXIT_USAGE_OR_INPUT = ExitStatus.BAD_INPUT
-EPILOG = (
-    "Without a command, the reading workstation opens. Exit statuses: 0 done; 1 internal error (details "
-    "in the log); 2 bad command line or input, nothing changed; 3 not permitted for your role; 4 partly "
-    "done (each refusal named)."
-)
+EPILOG = """\
+Without a command, the reading workstation opens (the global options apply to it too).
+
+exit statuses:
+  0  done
+  1  internal error: something unexpected; the details are in the log
+  2  bad command line, file or value; nothing was changed
+  3  not permitted: your role does not allow the action (the refusal is audited)
+  4  partly done: each refusal is named (e.g. skipped files)
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +143,7 @@ def _base_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction[
         description="Spinal angles from endplate landmarks on lateral radiographs. "
         "Without a command, the reading workstation opens.",
         epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"kyphoangle {__version__}")
     parser.add_argument(
