@@ -87,10 +87,11 @@ def pg_dump_program() -> str:
 
 def libpq_arguments(url: URL) -> tuple[list[str], dict[str, str]]:
     """`pg_dump` connection arguments for `url`, and the environment carrying its password (never argv)."""
-    arguments = [
-        "--dbname",
-        url.set(drivername="postgresql", password=None).render_as_string(hide_password=False),
-    ]
+    # URL.set(password=None) keeps the password: build the URL again without it
+    without_password = URL.create(
+        "postgresql", url.username, None, url.host, url.port, url.database, url.query
+    )
+    arguments = ["--dbname", without_password.render_as_string(hide_password=False)]
     environment = {}
     if url.password is not None:
         environment["PGPASSWORD"] = str(url.password)
