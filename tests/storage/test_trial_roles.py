@@ -51,7 +51,9 @@ def trial_server(postgres_server: object) -> Iterator[str]:
             postgres_server.execute(f"DROP ROLE IF EXISTS {role}")  # type: ignore[attr-defined]
 
 
-def test_the_application_role_can_work_but_never_edit_the_audit_trail(trial_server: str, tmp_path: Path) -> None:
+def test_the_application_role_can_work_but_never_edit_the_audit_trail(
+    trial_server: str, tmp_path: Path
+) -> None:
     owner_url = f"postgresql://kyphoangle_owner@{trial_server}/kyphoangle"
     app_url = f"postgresql://kyphoangle_app@{trial_server}/kyphoangle"
     open_database(owner_url).dispose()  # the first start, as the owner: tables and study set up
@@ -60,21 +62,21 @@ def test_the_application_role_can_work_but_never_edit_the_audit_trail(trial_serv
     app = open_database(app_url)
     try:
         with app.transaction() as session:
-            admin = create_user(session, login="admin", role=UserRole.ADMIN, password="admin pw", actor=None)
-            create_user(session, login="r.smith", role=UserRole.SITE_READER, password="reader pw", actor=admin)
+            admin = create_user(session, login="admin", role=UserRole.ADMIN, password="admin 1", actor=None)
+            create_user(session, login="r.smith", role=UserRole.SITE_READER, password="reader 1", actor=admin)
         for statement in ("UPDATE audit_event SET reason = 'edited'", "DELETE FROM audit_event"):
-            with pytest.raises(ProgrammingError, match="permission denied for table audit_event"):
-                with app.engine.begin() as connection:
-                    connection.execute(text(statement))
-        with pytest.raises(ProgrammingError, match="must be owner"):
-            with app.engine.begin() as connection:
-                connection.execute(text("ALTER TABLE audit_event DISABLE TRIGGER ALL"))
+            denied = pytest.raises(ProgrammingError, match="permission denied for table audit_event")
+            with denied, app.engine.begin() as connection:
+                connection.execute(text(statement))
+        with pytest.raises(ProgrammingError, match="must be owner"), app.engine.begin() as connection:
+            connection.execute(text("ALTER TABLE audit_event DISABLE TRIGGER ALL"))
         with app.reading() as session:
             trail = verify_trail(session)
         assert trail.intact and trail.events_checked >= 2
     finally:
         app.dispose()
 
-    dump = backup_database(f"postgresql://kyphoangle_backup@{trial_server}/kyphoangle", tmp_path / "trial.dump")
+    backup_url = f"postgresql://kyphoangle_backup@{trial_server}/kyphoangle"
+    dump = backup_database(backup_url, tmp_path / "trial.dump")
     assert dump.size_bytes > 0
     assert (tmp_path / "trial.dump").read_bytes()[:5] == b"PGDMP"
