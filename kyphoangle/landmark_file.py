@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -168,9 +169,10 @@ def parse_landmark_document(data: object) -> LandmarkFile:
 
 
 def read_landmark_file(path: str | Path) -> LandmarkFile:
-    """Read and validate a landmark file; raises LandmarkFileError naming the file and the problem."""
+    """Read and validate a landmark file (`-`: standard input); raises LandmarkFileError naming the file
+    and the problem."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = sys.stdin.read() if str(path) == "-" else Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise LandmarkFileError(path, f"cannot be read ({exc.__class__.__name__}: {exc})") from None
     try:

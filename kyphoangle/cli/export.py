@@ -8,6 +8,7 @@ column.
 from __future__ import annotations
 
 import argparse
+import sys
 
 from kyphoangle.cli.db_common import SubParsers, add_command, add_group, login, open_db
 from kyphoangle.export import export_csv
@@ -24,7 +25,7 @@ def register(subparsers: SubParsers) -> None:
         "Current reads (drafts and signed; superseded reads only with --include-superseded). "
         "OUT.dictionary.csv describes every column.",
     )
-    command.add_argument("out", metavar="OUT.csv")
+    command.add_argument("out", metavar="OUT.csv", help="the CSV to write ('-' for standard output)")
     command.add_argument("--wide", action="store_true", help="one row per subject/visit/reader read")
     command.add_argument("--signed-only", action="store_true", help="signed reads only")
     command.add_argument(
@@ -53,6 +54,9 @@ def run(args: argparse.Namespace) -> int:
             )
     finally:
         database.dispose()
-    print(f"{summary.rows} rows from {summary.reads} reads written to {summary.path}")
-    print(f"column descriptions: {summary.dictionary_path}")
+    # with '-' the CSV is on standard output: the summary goes to stderr, out of its way
+    report = sys.stderr if summary.dictionary_path is None else sys.stdout
+    print(f"{summary.rows} rows from {summary.reads} reads written to {summary.path}", file=report)
+    if summary.dictionary_path is not None:
+        print(f"column descriptions: {summary.dictionary_path}")
     return 0
