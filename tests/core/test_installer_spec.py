@@ -12,6 +12,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "build_installer.spec"
+SYSTEM_LIBRARY = Path(sys.executable).resolve()
+"""A real executable outside site-packages, standing for a system library the spec strips."""
 
 
 @dataclass
@@ -27,7 +29,7 @@ class Recorded:
     scripts: list[Any] = field(default_factory=list)
 
 
-def _run_spec(monkeypatch: pytest.MonkeyPatch, platform: str) -> list[Recorded]:
+def _run_spec(monkeypatch: pytest.MonkeyPatch, platform: str, workpath: Path) -> list[Recorded]:
     import PyInstaller.utils.hooks as hooks
 
     steps: list[Recorded] = []
@@ -43,6 +45,7 @@ def _run_spec(monkeypatch: pytest.MonkeyPatch, platform: str) -> list[Recorded]:
                     ("PySide6/Qt/lib/QtPdf.framework/QtPdf", "/x", "BINARY"),
                     ("PySide6/Qt/plugins/platforms/libqxcb.so", "/x", "BINARY"),
                     ("PySide6/Qt/plugins/tls/libqopensslbackend.so", "/x", "BINARY"),
+                    ("libsystem-example.so", str(SYSTEM_LIBRARY), "BINARY"),
                 ]
                 step.datas = [
                     ("kyphoangle/resources/visit_schedule.json", "/x", "DATA"),
@@ -56,6 +59,9 @@ def _run_spec(monkeypatch: pytest.MonkeyPatch, platform: str) -> list[Recorded]:
 
     monkeypatch.setattr(hooks, "collect_submodules", lambda name, **_: [name])
     monkeypatch.setattr(
+        hooks, "copy_metadata", lambda name, **_: [(f"{name}.dist-info", f"{name}.dist-info")]
+    )
+    monkeypatch.setattr(
         hooks,
         "collect_data_files",
         lambda name, include_py_files=False, **_: [(name.replace(".", "/"), name.replace(".", "/"))],
@@ -63,7 +69,8 @@ def _run_spec(monkeypatch: pytest.MonkeyPatch, platform: str) -> list[Recorded]:
     monkeypatch.setattr(sys, "platform", platform)
     names = {kind: recorder(kind) for kind in ("Analysis", "PYZ", "EXE", "COLLECT", "BUNDLE")}
     exec(
-        compile(SPEC.read_text(), str(SPEC), "exec"), {"SPECPATH": str(ROOT), "__name__": "__main__", **names}
+        compile(SPEC.read_text(), str(SPEC), "exec"),
+        {"SPECPATH": str(ROOT), "workpath": str(workpath), "__name__": "__main__", **names},
     )
     return steps
 
@@ -72,8 +79,8 @@ def _of(steps: list[Recorded], kind: str) -> list[Recorded]:
     return [step for step in steps if step.kind == kind]
 
 
-def test_linux_gets_one_program_without_icon(monkeypatch: pytest.MonkeyPatch) -> None:
-    steps = _run_spec(monkeypatch, "linux")
+def test_linux_gets_one_program_without_icon(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    steps = _run_spec(monkeypatch, "linux", tmp_path)
     (exe,) = _of(steps, "EXE")
     assert exe.kwargs["name"] == "kyphoangle" and exe.kwargs["console"] is True
     assert exe.kwargs["icon"] is None and exe.kwargs["strip"] is False  # stripped, OpenBLAS fails to load
@@ -82,7 +89,12 @@ def test_linux_gets_one_program_without_icon(monkeypatch: pytest.MonkeyPatch) ->
     assert [b[0] for b in analysis.binaries] == [
         "PySide6/Qt/lib/libQt6Widgets.so.6",
         "PySide6/Qt/plugins/platforms/libqxcb.so",
+        "libsystem-example.so",
     ]
+    assert analysis.binaries[0][1] == "/x"  # from a wheel: never stripped
+    stripped = Path(analysis.binaries[2][1])
+    assert stripped == tmp_path / "without-debug-symbols" / "libsystem-example.so"
+    assert 0 < stripped.stat().st_size <= SYSTEM_LIBRARY.stat().st_size
     assert [d[0] for d in analysis.datas] == ["kyphoangle/resources/visit_schedule.json"]
     datas = analysis.kwargs["datas"]
     assert ("kyphoangle/resources", "kyphoangle/resources") in datas
@@ -92,9 +104,9 @@ def test_linux_gets_one_program_without_icon(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_windows_gets_a_console_cli_and_a_windowed_workstation_with_the_icon(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    steps = _run_spec(monkeypatch, "win32")
+    steps = _run_spec(monkeypatch, "win32", tmp_path)
     cli, workstation = _of(steps, "EXE")
     assert (cli.kwargs["name"], cli.kwargs["console"]) == ("kyphoangle", True)
     assert (workstation.kwargs["name"], workstation.kwargs["console"]) == ("kyphoangle-workstation", False)
@@ -106,8 +118,10 @@ def test_windows_gets_a_console_cli_and_a_windowed_workstation_with_the_icon(
     assert _of(steps, "BUNDLE") == []
 
 
-def test_macos_gets_an_application_bundle_with_the_icon(monkeypatch: pytest.MonkeyPatch) -> None:
-    steps = _run_spec(monkeypatch, "darwin")
+def test_macos_gets_an_application_bundle_with_the_icon(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    steps = _run_spec(monkeypatch, "darwin", tmp_path)
     cli, workstation = _of(steps, "EXE")
     assert workstation.kwargs["console"] is False and cli.kwargs["console"] is True
     assert workstation.kwargs["strip"] is False and cli.kwargs["strip"] is False
