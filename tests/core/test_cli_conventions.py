@@ -126,3 +126,15 @@ def test_landmarks_can_come_from_standard_input(
     assert main(["measure", str(film), "--landmarks", "-"]) == 0
     names = {m["name"] for m in json.loads(capsys.readouterr().out)["measurements"]}
     assert "regional_angle" in names
+
+
+def test_every_list_command_offers_json() -> None:
+    parser = build_parser()
+    lists = []
+    for group in parser._subparsers._group_actions[0].choices.values():  # type: ignore[union-attr]
+        for action in group._actions:
+            if isinstance(action, argparse._SubParsersAction) and "list" in action.choices:
+                lists.append(action.choices["list"])
+    assert len(lists) >= 5
+    for listing in lists:
+        assert "--json" in listing._option_string_actions, listing.prog
