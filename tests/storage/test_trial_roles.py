@@ -22,6 +22,7 @@ from kyphoangle.storage.users import create_user
 
 pytestmark = pytest.mark.postgres
 
+PASSWORD = "a long enough password"
 SQL = Path(__file__).resolve().parents[2] / "docs" / "sql"
 
 
@@ -62,8 +63,8 @@ def test_the_application_role_can_work_but_never_edit_the_audit_trail(
     app = open_database(app_url)
     try:
         with app.transaction() as session:
-            admin = create_user(session, login="admin", role=UserRole.ADMIN, password="admin 1", actor=None)
-            create_user(session, login="r.smith", role=UserRole.SITE_READER, password="reader 1", actor=admin)
+            admin = create_user(session, login="admin", role=UserRole.ADMIN, password=PASSWORD, actor=None)
+            create_user(session, login="r.smith", role=UserRole.SITE_READER, password=PASSWORD, actor=admin)
         for statement in ("UPDATE audit_event SET reason = 'edited'", "DELETE FROM audit_event"):
             denied = pytest.raises(ProgrammingError, match="permission denied for table audit_event")
             with denied, app.engine.begin() as connection:
