@@ -9,6 +9,7 @@ import argparse
 import os
 import sys
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 HELP_WIDTH_COLUMNS = 100
 """Width the help texts are wrapped to, whatever the terminal (the page must not depend on it)."""
@@ -56,11 +57,13 @@ def render_cli_reference() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Write the page to the file named (standard output without one)."""
-    from kyphoangle.output_file import write_text
-
+    """Write the page to the file named (standard output without one or with `-`)."""
     args = list(sys.argv[1:] if argv is None else argv)
-    write_text(args[0] if args else "-", render_cli_reference())
+    page = render_cli_reference()
+    if not args or args[0] == "-":
+        sys.stdout.write(page)
+    else:
+        Path(args[0]).write_text(page, encoding="utf-8")  # a page of the documentation: not private
     return 0
 
 
