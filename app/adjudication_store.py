@@ -15,7 +15,8 @@ from kyphoangle.errors import PermissionDeniedError
 from kyphoangle.storage import Database
 from kyphoangle.storage import reads as read_repo
 from kyphoangle.storage import users as user_repo
-from kyphoangle.storage.models import CampaignRole, CampaignStatus, Image, ReadStatus
+from kyphoangle.storage.models import Image
+from kyphoangle.vocabulary import CampaignRole, CampaignStatus, ReadStatus
 
 AdjudicationCase = campaigns.AdjudicationCase
 

@@ -32,7 +32,7 @@ from app.film_view import ReferenceMarks
 from app.read_store import ReaderAccount
 from kyphoangle.errors import KyphoangleError
 from kyphoangle.protocol import MeasurementSet
-from kyphoangle.storage.models import CampaignRole
+from kyphoangle.vocabulary import CampaignRole
 
 
 class DecisionDialog(QDialog):

@@ -11,8 +11,8 @@ def may_manage_campaigns(store: ReadStore, account: ReaderAccount) -> bool:
     if getattr(store, "database", None) is None:
         return False
     from app.database_store import DatabaseReadStore
-    from kyphoangle.storage.models import UserRole
     from kyphoangle.storage.users import ROLE_PERMISSIONS, Permission
+    from kyphoangle.vocabulary import UserRole
 
     try:
         role = UserRole(account.role)

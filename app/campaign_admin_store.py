@@ -33,13 +33,13 @@ from kyphoangle.campaign import (
 )
 from kyphoangle.campaign_export import CampaignExportSummary, export_campaign, write_key_file
 from kyphoangle.errors import KyphoangleError
-from kyphoangle.landmark_file import ReadType
 from kyphoangle.protocol import MeasurementName
 from kyphoangle.storage import Database
-from kyphoangle.storage.models import Campaign, CampaignRole, CampaignStatus, User, UserRole
+from kyphoangle.storage.models import Campaign, User
 from kyphoangle.storage.study import list_visits
 from kyphoangle.storage.subjects import list_subjects
 from kyphoangle.storage.users import READ_TYPES_BY_ROLE, Permission, get_user, list_users, require_permission
+from kyphoangle.vocabulary import CampaignRole, CampaignStatus, ReadType, UserRole
 
 _T = TypeVar("_T")
 

@@ -35,7 +35,7 @@ from app.save_dialog import ask_save_path
 from app.tables import fill_table, fit_contents, read_only_table
 from kyphoangle.errors import KyphoangleError
 from kyphoangle.protocol import MEASUREMENT_DEFINITIONS
-from kyphoangle.storage.models import CampaignStatus
+from kyphoangle.vocabulary import CampaignStatus
 
 LIST_COLUMNS: tuple[str, ...] = ("Name", "Title", "Status", "Cases", "Finished", "Awaiting adjudication")
 READER_COLUMNS: tuple[str, ...] = ("Reader", "Login", "Done", "Remaining", "Progress")

@@ -20,7 +20,8 @@ from kyphoangle.errors import PermissionDeniedError
 from kyphoangle.storage import Database
 from kyphoangle.storage import reads as read_repo
 from kyphoangle.storage import users as user_repo
-from kyphoangle.storage.models import CampaignStatus, Image, ReadStatus
+from kyphoangle.storage.models import Image
+from kyphoangle.vocabulary import CampaignStatus, ReadStatus
 
 CaseView = campaigns.CaseView
 

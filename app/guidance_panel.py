@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 from app import style
 from app.guidance import Step
 from app.schematic_view import ALL_PLACED_TEXT, NO_FILM_TEXT, SchematicView
-from kyphoangle.anatomy import FRACTURE_LEVELS
-from kyphoangle.protocol import NotEvaluable, NotEvaluableReason
+from kyphoangle.protocol import NotEvaluable
+from kyphoangle.vocabulary import FRACTURE_LEVELS, NotEvaluableReason
 
 REASON_TEXT: dict[NotEvaluableReason, str] = {
     NotEvaluableReason.OBSCURED: "Not evaluable: obscured",

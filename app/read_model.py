@@ -14,9 +14,10 @@ from types import MappingProxyType
 from app.events import Event
 from kyphoangle.anatomy import LandmarkKey
 from kyphoangle.errors import ReadLockedError as CoreReadLockedError
-from kyphoangle.landmark_file import LandmarkFile, ReadType
+from kyphoangle.landmark_file import LandmarkFile
 from kyphoangle.normal_table import DEFAULT_NORMAL_TABLE
 from kyphoangle.protocol import GlobalEndpoints, NotEvaluable, validate_levels
+from kyphoangle.vocabulary import ReadType
 
 Position = tuple[float, float]
 

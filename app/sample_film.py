@@ -11,7 +11,7 @@ from pydicom.dataset import FileDataset, FileMetaDataset
 from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 
 from kyphoangle import phantom
-from kyphoangle.anatomy import Vertebra
+from kyphoangle.vocabulary import Vertebra
 
 DX_FOR_PRESENTATION = UID("1.2.840.10008.5.1.4.1.1.1.1")
 """Digital X-Ray Image Storage - For Presentation."""

@@ -51,7 +51,7 @@ from kyphoangle.errors import (
     PermissionDeniedError,
     ReasonRequiredError,
 )
-from kyphoangle.landmark_file import LandmarkFile, ReadType
+from kyphoangle.landmark_file import LandmarkFile
 from kyphoangle.protocol import MeasurementName
 from kyphoangle.storage.audit import AuditAction, AuditEntity, record
 from kyphoangle.storage.models import (
@@ -59,11 +59,8 @@ from kyphoangle.storage.models import (
     Campaign,
     CampaignCase,
     CampaignReader,
-    CampaignRole,
-    CampaignStatus,
     Image,
     Read,
-    ReadStatus,
     Site,
     Subject,
     TreatedLevel,
@@ -89,6 +86,7 @@ from kyphoangle.storage.users import (
     require_permission,
     verify_signature,
 )
+from kyphoangle.vocabulary import CampaignRole, CampaignStatus, ReadStatus, ReadType
 from kyphoangle.worklist import case_codes, draw_worklist
 
 DEFAULT_THRESHOLD_DEG = 5.0

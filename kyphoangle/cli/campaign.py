@@ -51,9 +51,9 @@ from kyphoangle.dicom.blinded_copy import blinded_instance_uid, write_blinded_co
 from kyphoangle.errors import RadiographError
 from kyphoangle.landmark_file import read_landmark_file
 from kyphoangle.protocol import MeasurementName
-from kyphoangle.storage.models import CampaignRole
 from kyphoangle.storage.reads import get_read
 from kyphoangle.storage.users import Permission, get_user, has_permission
+from kyphoangle.vocabulary import CampaignRole
 
 
 def _names(value: str) -> list[str]:

@@ -20,19 +20,19 @@ from pathlib import Path
 import numpy as np
 import platformdirs
 
-from kyphoangle.anatomy import Vertebra
 from kyphoangle.campaign import create_campaign, get_campaign, next_case, save_case_read, sign_case_read
 from kyphoangle.cli.db_common import SubParsers, add_group, database_options, open_db
 from kyphoangle.demo import DemoFolderError, DemoStudy, generate_demo_films
 from kyphoangle.dicom import read_header
 from kyphoangle.importer import import_radiographs
-from kyphoangle.landmark_file import LandmarkFile, ReadType, read_landmark_file
+from kyphoangle.landmark_file import LandmarkFile, read_landmark_file
 from kyphoangle.protocol import regional_endplates
 from kyphoangle.storage import Database
 from kyphoangle.storage.images import get_image
 from kyphoangle.storage.reads import create_read, sign_read
 from kyphoangle.storage.subjects import find_subject_by_patient_id, get_or_create_site, update_subject
 from kyphoangle.storage.users import count_users, create_user, get_user
+from kyphoangle.vocabulary import ReadType, Vertebra
 
 DEMO_ACCOUNTS: tuple[tuple[str, str, str, str], ...] = (
     ("admin", "admin", "demo-admin", "Demo administrator"),

@@ -6,7 +6,7 @@ import argparse
 
 from kyphoangle.cli.db_common import SubParsers, add_command, add_group, login, open_db, print_table
 from kyphoangle.storage.images import get_image, list_images, set_patient_position
-from kyphoangle.storage.models import PatientPosition
+from kyphoangle.vocabulary import PatientPosition
 
 
 def register(subparsers: SubParsers) -> None:

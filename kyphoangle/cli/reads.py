@@ -28,10 +28,10 @@ from sqlalchemy.orm import Session
 
 from kyphoangle.cli.db_common import SubParsers, add_command, add_group, login, open_db, print_table
 from kyphoangle.errors import KyphoangleError, LandmarkFileError, PermissionDeniedError
-from kyphoangle.landmark_file import LandmarkFile, ReadType, read_landmark_file, write_landmark_file
+from kyphoangle.landmark_file import LandmarkFile, read_landmark_file, write_landmark_file
 from kyphoangle.protocol import GlobalEndpoints
 from kyphoangle.storage.images import get_image
-from kyphoangle.storage.models import Image, Read, ReadStatus, User
+from kyphoangle.storage.models import Image, Read, User
 from kyphoangle.storage.reads import (
     create_read,
     get_read,
@@ -43,6 +43,7 @@ from kyphoangle.storage.reads import (
 )
 from kyphoangle.storage.study import get_study
 from kyphoangle.storage.users import Permission, get_user, has_permission, require_permission
+from kyphoangle.vocabulary import ReadStatus, ReadType
 
 BLINDED = "(blinded)"
 BLINDED_READ_TYPES = frozenset({ReadType.CENTRAL, ReadType.REPEAT, ReadType.ADJUDICATION})

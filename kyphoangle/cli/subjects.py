@@ -7,7 +7,6 @@ import datetime as dt
 
 from kyphoangle.cli.db_common import SubParsers, add_command, add_group, login, open_db, print_table
 from kyphoangle.errors import KyphoangleError
-from kyphoangle.storage.models import Diagnosis, SubjectStatus
 from kyphoangle.storage.subjects import (
     get_identity,
     get_or_create_site,
@@ -16,6 +15,7 @@ from kyphoangle.storage.subjects import (
     update_subject,
 )
 from kyphoangle.storage.users import Permission, require_permission
+from kyphoangle.vocabulary import Diagnosis, SubjectStatus
 
 
 def register(subparsers: SubParsers) -> None:

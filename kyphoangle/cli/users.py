@@ -17,8 +17,8 @@ from kyphoangle.cli.db_common import (
     open_db,
     print_table,
 )
-from kyphoangle.storage.models import UserRole
 from kyphoangle.storage.users import count_users, create_user, get_user, list_users, update_user
+from kyphoangle.vocabulary import UserRole
 
 
 def register(subparsers: SubParsers) -> None:

@@ -25,9 +25,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kyphoangle.errors import AuthenticationError, NotFoundError, PermissionDeniedError, ReasonRequiredError
-from kyphoangle.landmark_file import ReadType
 from kyphoangle.storage.audit import AuditAction, AuditEntity, changes, record
-from kyphoangle.storage.models import User, UserRole, utc_now
+from kyphoangle.storage.models import User, utc_now
+from kyphoangle.vocabulary import ReadType, UserRole
 
 MIN_PASSWORD_LENGTH = 8
 _LOGIN_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")

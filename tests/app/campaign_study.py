@@ -18,9 +18,10 @@ from app.sample_film import SampleFilm, write_sample_film
 from kyphoangle.campaign import create_campaign
 from kyphoangle.importer import import_radiographs
 from kyphoangle.storage import Database, open_database
-from kyphoangle.storage.models import User, UserRole
+from kyphoangle.storage.models import User
 from kyphoangle.storage.subjects import find_subject_by_patient_id, get_or_create_site, update_subject
 from kyphoangle.storage.users import create_user, get_user, set_password_hasher
+from kyphoangle.vocabulary import UserRole
 
 PASSWORDS = {"central1": "central-1!", "central2": "central-2!", "adjud": "adjudicate"}
 CAMPAIGN = "BLIND-1"

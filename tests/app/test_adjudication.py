@@ -31,7 +31,8 @@ from kyphoangle.normal_table import load_normal_table
 from kyphoangle.protocol import compute_measurements
 from kyphoangle.spacing import PixelSpacing
 from kyphoangle.storage.audit import list_events
-from kyphoangle.storage.models import CampaignRole, Read
+from kyphoangle.storage.models import Read
+from kyphoangle.vocabulary import CampaignRole
 
 READER_NAMES = ["central1", "central2", "Central Reader One", "Central Reader Two"]
 """The adjudicator is blinded to who read what, too."""

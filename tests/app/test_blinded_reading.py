@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from kyphoangle.campaign import campaign_progress, get_campaign
 from kyphoangle.errors import KyphoangleError, PermissionDeniedError
-from kyphoangle.storage.models import CampaignRole
+from kyphoangle.vocabulary import CampaignRole
 
 
 def test_two_readers_read_their_worklists_and_the_campaign_is_done(qtbot: QtBot, tmp_path: Path) -> None:

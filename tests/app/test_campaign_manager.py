@@ -46,8 +46,9 @@ from kyphoangle.campaign_export import CAMPAIGN_COLUMNS, KEY_COLUMNS
 from kyphoangle.landmark_file import LandmarkFile
 from kyphoangle.protocol import MeasurementName
 from kyphoangle.storage.audit import AuditAction, AuditEntity, list_events
-from kyphoangle.storage.models import AuditEvent, Campaign, CampaignRole, CampaignStatus, UserRole
+from kyphoangle.storage.models import AuditEvent, Campaign
 from kyphoangle.storage.users import create_user, get_user
+from kyphoangle.vocabulary import CampaignRole, CampaignStatus, UserRole
 
 EXTRA_READERS = ("central3", "central4", "central5", "central6", "central7")
 EXTRA_PASSWORD = "central-extra!"

@@ -36,7 +36,7 @@ from app.database_store import DatabaseReadStore
 from app.main_window import ReadingWindow
 from kyphoangle.agreement_report import AgreementScope
 from kyphoangle.campaign_export import CAMPAIGN_COLUMNS, KEY_COLUMNS
-from kyphoangle.storage.models import CampaignRole
+from kyphoangle.vocabulary import CampaignRole
 
 NEW = "CR-WALK"
 

@@ -13,7 +13,8 @@ from app.commands import (
     SetNotEvaluableCommand,
 )
 from app.read_model import ReadLockedError, ReadModel, ReadSnapshot
-from kyphoangle.protocol import NotEvaluable, NotEvaluableReason
+from kyphoangle.protocol import NotEvaluable
+from kyphoangle.vocabulary import NotEvaluableReason
 
 KEY = "L1.superior.anterior"
 

@@ -87,8 +87,8 @@ def test_an_adjudicator_who_also_reads_gets_the_window_with_work(qtbot: QtBot, t
     from app.blinded_window import BlindedReadingWindow
     from app.database_store import DatabaseReadStore
     from kyphoangle.campaign import create_campaign
-    from kyphoangle.storage.models import UserRole
     from kyphoangle.storage.users import create_user, get_user
+    from kyphoangle.vocabulary import UserRole
 
     study = build_campaign_study(tmp_path, films=1)
     with study.database.transaction() as session:

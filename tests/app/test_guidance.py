@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from app.guidance import describe_key, next_step, progress, required_steps, short_label
-from kyphoangle.protocol import NotEvaluable, NotEvaluableReason
+from kyphoangle.protocol import NotEvaluable
+from kyphoangle.vocabulary import NotEvaluableReason
 
 
 def test_globals_only() -> None:

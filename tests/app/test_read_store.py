@@ -10,7 +10,8 @@ import pytest
 from app.read_model import ReadLockedError, ReadSnapshot
 from app.read_store import AuthenticationError, LocalReadStore, visit_sort_key
 from app.sample_film import write_sample_film
-from kyphoangle.protocol import NotEvaluable, NotEvaluableReason
+from kyphoangle.protocol import NotEvaluable
+from kyphoangle.vocabulary import NotEvaluableReason
 
 
 def test_demo_account_and_wrong_password(store: LocalReadStore) -> None:
