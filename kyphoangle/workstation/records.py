@@ -39,8 +39,11 @@ class ImageEntry:
     site: str
     subject: str
     visit: str
+    """The visit's label, as the study's schedule names it."""
     fractured_levels: tuple[str, ...] = ()
     statuses: dict[str, str] = field(default_factory=dict)
+    visit_code: str = ""
+    """The visit's code (`VisitCode`), which orders the visits."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,8 +28,8 @@ from pytestqt.qtbot import QtBot
 from test_main_window import click_image
 
 from app.blinded_window import BlindedReadingWindow
-from app.campaign_store import CampaignReadStore
 from app.film_view import FilmView
+from kyphoangle.workstation.campaign_reads import CampaignReadService
 
 
 def make_blinded_window(
@@ -42,7 +42,7 @@ def make_blinded_window(
     campaign: str = CAMPAIGN,
 ) -> BlindedReadingWindow:
     """Sign `login` in and show their blinded window of `campaign`, with the first case on screen."""
-    store = CampaignReadStore(study.database, campaign)
+    store = CampaignReadService(study.database, campaign)
     account = store.authenticate(login, PASSWORDS[login])
     settings = QSettings(str(tmp / f"settings-{login}.ini"), QSettings.Format.IniFormat)
     window = BlindedReadingWindow(store, account, settings, recovery_dir=tmp / "recovery")

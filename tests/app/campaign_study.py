@@ -22,6 +22,7 @@ from kyphoangle.storage.models import User
 from kyphoangle.storage.subjects import find_subject_by_patient_id, get_or_create_site, update_subject
 from kyphoangle.storage.users import create_user, get_user, set_password_hasher
 from kyphoangle.vocabulary import UserRole
+from kyphoangle.workstation.records import Account
 
 PASSWORDS = {"central1": "central-1!", "central2": "central-2!", "adjud": "adjudicate"}
 CAMPAIGN = "BLIND-1"
@@ -176,3 +177,11 @@ def build_campaign_study(
             seed=11,
         )
     return study
+
+
+def signed_in(database: Database, login: str) -> Account:
+    """The account of one of the study's users, signed in with their password."""
+    from kyphoangle.workstation.study_reads import StudyReadService
+
+    password = {**PASSWORDS, "manager": "manager-pass"}[login]
+    return StudyReadService(database).authenticate(login, password)

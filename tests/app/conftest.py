@@ -19,8 +19,15 @@ if str(Path(__file__).parent) not in sys.path:
 import pytest
 from PySide6.QtCore import QSettings
 
-from app.read_store import LocalReadStore, ReaderAccount
 from app.sample_film import SampleFilm, write_sample_film
+from kyphoangle.vocabulary import UserRole
+from kyphoangle.workstation.accounts import add_user, create_first_admin
+from kyphoangle.workstation.connection import open_study, sign_in
+from kyphoangle.workstation.records import Account
+from kyphoangle.workstation.study_reads import StudyReadService
+
+ADMIN_PASSWORD = "admin-password"
+DEMO_PASSWORD = "demo-password"
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -37,16 +44,35 @@ def settings(tmp_path: Path) -> QSettings:
     return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> LocalReadStore:
-    return LocalReadStore(tmp_path / "data")
+def import_films(store: StudyReadService, *paths: Path) -> None:
+    """Import films into the store's study database as its admin (readers cannot import)."""
+    admin = StudyReadService(store.database)
+    admin.authenticate("admin", ADMIN_PASSWORD)
+    report = admin.import_paths(paths, lambda *_: None, lambda: False)
+    assert not report.errors, report
 
 
 @pytest.fixture
-def demo_reader() -> ReaderAccount:
-    return ReaderAccount("demo", "Demo reader")
+def store(tmp_path: Path) -> StudyReadService:
+    """A real study database (SQLite in tmp_path) with an admin and the site reader "demo", signed in."""
+    database = open_study(str(tmp_path / "data" / "study.sqlite3"))
+    create_first_admin(database, "admin", ADMIN_PASSWORD)
+    add_user(
+        sign_in(database, "admin", ADMIN_PASSWORD), "demo", UserRole.SITE_READER, DEMO_PASSWORD, "Demo reader"
+    )
+    service = StudyReadService(database)
+    service.authenticate("demo", DEMO_PASSWORD)
+    yield service
+    database.dispose()
 
 
 @pytest.fixture
-def sample_film(tmp_path: Path) -> SampleFilm:
-    return write_sample_film(tmp_path / "films" / "film.dcm", seed=1)
+def demo_reader(store: StudyReadService) -> Account:
+    return store.account
+
+
+@pytest.fixture
+def sample_film(tmp_path: Path, store: StudyReadService) -> SampleFilm:
+    film = write_sample_film(tmp_path / "films" / "film.dcm", seed=1)
+    import_films(store, film.path)
+    return film

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import QCheckBox, QLineEdit, QPlainTextEdit, QPushButton,
 from pytestqt.qtbot import QtBot
 from test_main_window import click_image
 
-from app.adjudication_store import AdjudicationStore, open_adjudication_for
 from app.adjudication_window import AdjudicationWindow, DecisionDialog
 from app.blinded_window import BlindedReadingWindow
 from kyphoangle.campaign import campaign_progress, final_reads, get_campaign
@@ -33,6 +32,7 @@ from kyphoangle.spacing import PixelSpacing
 from kyphoangle.storage.audit import list_events
 from kyphoangle.storage.models import Read
 from kyphoangle.vocabulary import CampaignRole
+from kyphoangle.workstation.adjudication import AdjudicationService, open_adjudication_for
 
 READER_NAMES = ["central1", "central2", "Central Reader One", "Central Reader Two"]
 """The adjudicator is blinded to who read what, too."""
@@ -100,7 +100,7 @@ def make_adjudication_window(
 ) -> AdjudicationWindow:
     """Sign the adjudicator in and show their window of `campaign`, with the first case on screen."""
     assert open_adjudication_for(study.database, "adjud") == campaign
-    store = AdjudicationStore(study.database, campaign)
+    store = AdjudicationService(study.database, campaign)
     account = store.authenticate("adjud", PASSWORDS["adjud"])
     settings = QSettings(str(tmp / "settings-adjud.ini"), QSettings.Format.IniFormat)
     window = AdjudicationWindow(store, account, settings, recovery_dir=tmp / "recovery")

@@ -88,19 +88,17 @@ def test_a_central_reader_signing_in_gets_the_blinded_window(qtbot: QtBot, tmp_p
     from PySide6.QtCore import QSettings
 
     from app.blinded_window import BlindedReadingWindow
-    from app.database_store import DatabaseReadStore
     from app.entry import blinded_window_for
-    from app.read_store import LocalReadStore
+    from kyphoangle.workstation.study_reads import StudyReadService
 
     study = build_campaign_study(tmp_path, films=1)
-    store = DatabaseReadStore(study.database)
+    store = StudyReadService(study.database)
     settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
     account = store.authenticate("central2", PASSWORDS["central2"])
     window = blinded_window_for(store, account, settings, tmp_path / "recovery")
     assert isinstance(window, BlindedReadingWindow)
     qtbot.addWidget(window)
     assert window.campaign_store.campaign_code == CAMPAIGN
-    assert blinded_window_for(LocalReadStore(tmp_path / "local"), account, settings, tmp_path) is None
     adjudicator = store.authenticate("adjud", PASSWORDS["adjud"])
     assert blinded_window_for(store, adjudicator, settings, tmp_path) is None
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from campaign_study import CAMPAIGN, PASSWORDS, CampaignStudy, build_campaign_study
+from campaign_study import CAMPAIGN, PASSWORDS, CampaignStudy, build_campaign_study, signed_in
 from PySide6.QtCore import QPoint, QSettings, Qt, QTimer
 from PySide6.QtGui import QPixmap, QStandardItemModel
 from PySide6.QtWidgets import (
@@ -26,12 +26,9 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
-from app.campaign_admin_store import CampaignAdminStore
 from app.campaign_dialogs import CloseCampaignDialog, NewCampaignDialog
 from app.campaign_manager import CampaignManagerWindow
-from app.database_store import DatabaseReadStore
 from app.main_window import ReadingWindow
-from app.read_store import LocalReadStore, ReaderAccount, ReadStore
 from kyphoangle.agreement_report import CSV_COLUMNS
 from kyphoangle.campaign import (
     get_campaign,
@@ -49,6 +46,9 @@ from kyphoangle.storage.audit import AuditAction, AuditEntity, list_events
 from kyphoangle.storage.models import AuditEvent, Campaign
 from kyphoangle.storage.users import create_user, get_user
 from kyphoangle.vocabulary import CampaignRole, CampaignStatus, UserRole
+from kyphoangle.workstation.campaign_admin import CampaignAdminService
+from kyphoangle.workstation.records import Account, ReadService
+from kyphoangle.workstation.study_reads import StudyReadService
 
 EXTRA_READERS = ("central3", "central4", "central5", "central6", "central7")
 EXTRA_PASSWORD = "central-extra!"
@@ -230,7 +230,9 @@ def study(tmp_path: Path, films: int) -> Iterator[CampaignStudy]:
 
 @pytest.fixture
 def window(qtbot: QtBot, study: CampaignStudy, tmp_path: Path) -> CampaignManagerWindow:
-    manager = CampaignManagerWindow(CampaignAdminStore(study.database, "manager"))
+    manager = CampaignManagerWindow(
+        CampaignAdminService(study.database, signed_in(study.database, "manager"))
+    )
     manager.setProperty("suppress_dialogs", True)
     manager.folder = tmp_path
     qtbot.addWidget(manager)
@@ -263,9 +265,9 @@ def test_campaigns_menu_only_for_data_managers_on_the_database(
     qtbot: QtBot, study: CampaignStudy, tmp_path: Path
 ) -> None:
     settings = QSettings(str(tmp_path / "menu.ini"), QSettings.Format.IniFormat)
-    store = DatabaseReadStore(study.database)
+    store = StudyReadService(study.database)
 
-    def reading_window(account: ReaderAccount, on: ReadStore = store) -> ReadingWindow:
+    def reading_window(account: Account, on: ReadService = store) -> ReadingWindow:
         window = ReadingWindow(on, account, settings)
         window.setProperty("suppress_dialogs", True)
         qtbot.addWidget(window)
@@ -278,11 +280,6 @@ def test_campaigns_menu_only_for_data_managers_on_the_database(
     assert "campaign_manager" not in site.actions_by_id
     assert "&Campaigns" not in menu_titles(site)
     assert site.findChild(QMenu, "campaignsMenu") is None
-
-    local = reading_window(
-        ReaderAccount("dm", "Local data manager", "data_manager"), LocalReadStore(tmp_path / "local")
-    )
-    assert "campaign_manager" not in local.actions_by_id
 
     manager = reading_window(store.authenticate("manager", "manager-pass"))
     assert menu_titles(manager)[-2:] == ["&Campaigns", "&Help"]
@@ -733,4 +730,4 @@ def test_only_managers_use_the_store(study: CampaignStudy) -> None:
     from kyphoangle.errors import PermissionDeniedError
 
     with pytest.raises(PermissionDeniedError):
-        CampaignAdminStore(study.database, "central1").campaigns()
+        CampaignAdminService(study.database, signed_in(study.database, "central1")).campaigns()

@@ -5,16 +5,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from campaign_study import CAMPAIGN, build_campaign_study
+from campaign_study import CAMPAIGN, build_campaign_study, signed_in
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 from test_campaign_manager import click_row, fill_new_campaign, read_cases, row_of, when_modal
 
-from app.campaign_admin_store import CampaignAdminStore
 from app.campaign_dialogs import NewCampaignDialog
 from app.campaign_manager import CampaignManagerWindow
 from kyphoangle.campaign import get_campaign, next_case
 from kyphoangle.storage.users import get_user
+from kyphoangle.workstation.campaign_admin import CampaignAdminService
 
 
 def test_campaign_manager_screenshots(qtbot: QtBot, tmp_path: Path) -> None:
@@ -28,7 +28,7 @@ def test_campaign_manager_screenshots(qtbot: QtBot, tmp_path: Path) -> None:
         remaining = next_case(session, get_campaign(session, CAMPAIGN), get_user(session, "central2"))
     assert remaining is not None, "reader 2 still has work: the status shows a campaign being read"
 
-    window = CampaignManagerWindow(CampaignAdminStore(study.database, "manager"))
+    window = CampaignManagerWindow(CampaignAdminService(study.database, signed_in(study.database, "manager")))
     window.setProperty("suppress_dialogs", True)
     qtbot.addWidget(window)
     window.resize(1400, 900)

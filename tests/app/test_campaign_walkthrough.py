@@ -32,18 +32,18 @@ from app.adjudication_window import AdjudicationWindow
 from app.blinded_window import BlindedReadingWindow
 from app.campaign_dialogs import CloseCampaignDialog, NewCampaignDialog
 from app.campaign_manager import CampaignManagerWindow
-from app.database_store import DatabaseReadStore
 from app.main_window import ReadingWindow
 from kyphoangle.agreement_report import AgreementScope
 from kyphoangle.campaign_export import CAMPAIGN_COLUMNS, KEY_COLUMNS
 from kyphoangle.vocabulary import CampaignRole
+from kyphoangle.workstation.study_reads import StudyReadService
 
 NEW = "CR-WALK"
 
 
 def test_a_campaign_from_creation_to_the_agreement_report(qtbot: QtBot, tmp_path: Path) -> None:
     study = build_campaign_study(tmp_path, films=5)  # five cases: enough for the statistics
-    store = DatabaseReadStore(study.database)
+    store = StudyReadService(study.database)
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
 
     def sign_in(login: str, password: str) -> QWidget:

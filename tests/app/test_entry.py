@@ -24,13 +24,12 @@ def test_no_arguments_open_the_workstation(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(
         entry,
         "run_gui",
-        lambda data_dir=None, database_url=None: opened.append(database_url or data_dir) or 0,
+        lambda *, database_url: opened.append(database_url) or 0,
     )
     assert entry.main([]) == 0
-    assert entry.main(["--data-dir", "/tmp/somewhere"]) == 0
     assert entry.main(["--db", "sqlite:///x.sqlite"]) == 0
     assert entry.main(["--db"]) == 2
-    assert [str(o) for o in opened] == ["sqlite:///default.sqlite", "/tmp/somewhere", "sqlite:///x.sqlite"]
+    assert opened == ["sqlite:///default.sqlite", "sqlite:///x.sqlite"]
 
 
 def test_self_check_passes(capsys: pytest.CaptureFixture[str]) -> None:
@@ -45,11 +44,11 @@ def test_each_role_gets_its_window_and_can_sign_out(qtbot: QtBot, tmp_path: Path
 
     from app.adjudication_window import AdjudicationWindow
     from app.blinded_window import BlindedReadingWindow
-    from app.database_store import DatabaseReadStore
     from app.main_window import ReadingWindow
+    from kyphoangle.workstation.study_reads import StudyReadService
 
     study = build_campaign_study(tmp_path, films=1)
-    store = DatabaseReadStore(study.database)
+    store = StudyReadService(study.database)
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     kinds = {"central1": BlindedReadingWindow, "adjud": AdjudicationWindow, "manager": ReadingWindow}
     passwords = {**PASSWORDS, "manager": "manager-pass"}
@@ -85,10 +84,10 @@ def test_an_adjudicator_who_also_reads_gets_the_window_with_work(qtbot: QtBot, t
 
     from app.adjudication_window import AdjudicationWindow
     from app.blinded_window import BlindedReadingWindow
-    from app.database_store import DatabaseReadStore
     from kyphoangle.campaign import create_campaign
     from kyphoangle.storage.users import create_user, get_user
     from kyphoangle.vocabulary import UserRole
+    from kyphoangle.workstation.study_reads import StudyReadService
 
     study = build_campaign_study(tmp_path, films=1)
     with study.database.transaction() as session:
@@ -103,7 +102,7 @@ def test_an_adjudicator_who_also_reads_gets_the_window_with_work(qtbot: QtBot, t
             adjudicator=get_user(session, "adjud2"),
             seed=5,
         )
-    store = DatabaseReadStore(study.database)
+    store = StudyReadService(study.database)
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     window, _why = entry.window_for(
         store, store.authenticate("adjud", PASSWORDS["adjud"]), settings, tmp_path

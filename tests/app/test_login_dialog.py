@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from conftest import DEMO_PASSWORD
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QLabel
 from pytestqt.qtbot import QtBot
 
 from app.dialogs import LoginDialog
-from app.read_store import LocalReadStore
+from kyphoangle.workstation.study_reads import StudyReadService
 
 
-def test_demo_hint_and_sign_in(qtbot: QtBot, tmp_path: Path) -> None:
-    store = LocalReadStore(tmp_path)
+def test_demo_hint_and_sign_in(qtbot: QtBot, store: StudyReadService) -> None:
     dialog = LoginDialog(store, last_user="demo", hint="Demo study: sign in as demo, password demo.")
     qtbot.addWidget(dialog)
     dialog.show()
@@ -24,13 +22,13 @@ def test_demo_hint_and_sign_in(qtbot: QtBot, tmp_path: Path) -> None:
     qtbot.mouseClick(sign_in, Qt.MouseButton.LeftButton)
     assert dialog.account is None and dialog.isVisible() and dialog.error_label.text()
     dialog.password_edit.clear()
-    qtbot.keyClicks(dialog.password_edit, "demo")
+    qtbot.keyClicks(dialog.password_edit, DEMO_PASSWORD)
     qtbot.mouseClick(sign_in, Qt.MouseButton.LeftButton)
     assert dialog.account is not None and dialog.account.login == "demo"
 
 
-def test_no_hint_by_default(qtbot: QtBot, tmp_path: Path) -> None:
-    dialog = LoginDialog(LocalReadStore(tmp_path))
+def test_no_hint_by_default(qtbot: QtBot, store: StudyReadService) -> None:
+    dialog = LoginDialog(store)
     qtbot.addWidget(dialog)
     assert dialog.findChild(QLabel, "loginHint") is None
 

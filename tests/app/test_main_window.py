@@ -3,10 +3,12 @@ sign, reopen. Clicks go to the viewport at screen positions mapped from known im
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from conftest import ADMIN_PASSWORD, DEMO_PASSWORD
 from PySide6.QtCore import QByteArray, QPoint, QPointF, QSettings, Qt
 from pytestqt.qtbot import QtBot
 
@@ -14,17 +16,20 @@ from app.dialogs import SignDialog
 from app.film_view import FilmView
 from app.main_window import ReadingWindow
 from app.measurement_panel import format_value
-from app.read_store import LocalReadStore, ReaderAccount
 from app.sample_film import SampleFilm, write_sample_film
 from kyphoangle.normal_table import load_normal_table
 from kyphoangle.protocol import MeasurementSet, compute_measurements
+from kyphoangle.storage import subjects as subject_repo
+from kyphoangle.storage import users as user_repo
+from kyphoangle.workstation.records import Account
+from kyphoangle.workstation.study_reads import StudyReadService
 
 
 def make_window(
     qtbot: QtBot,
-    store: LocalReadStore,
+    store: StudyReadService,
     settings: QSettings,
-    reader: ReaderAccount,
+    reader: Account,
     tmp: Path,
     *,
     resize: bool = True,
@@ -77,9 +82,9 @@ def assert_same_measurements(shown: MeasurementSet | None, expected: Measurement
 def test_place_every_landmark_drag_undo_sign_reopen(
     qtbot: QtBot,
     tmp_path: Path,
-    store: LocalReadStore,
+    store: StudyReadService,
     settings: QSettings,
-    demo_reader: ReaderAccount,
+    demo_reader: Account,
     sample_film: SampleFilm,
     monkeypatch: pytest.MonkeyPatch,
     zoom: str,
@@ -162,19 +167,19 @@ def test_place_every_landmark_drag_undo_sign_reopen(
     qtbot.waitUntil(
         lambda: (
             (r := store.load_read(sample_film.sop_instance_uid, "demo")) is not None
-            and dict(r.points) == moved_points
+            and dict(r.content.points) == moved_points
         )
     )
 
     # sign through the dialog (password typed), which locks the read
     def fake_exec(dialog: SignDialog) -> int:
-        dialog.password_edit.setText("demo")
+        dialog.password_edit.setText(DEMO_PASSWORD)
         return int(SignDialog.DialogCode.Accepted)
 
     monkeypatch.setattr(SignDialog, "exec", fake_exec)
     window.sign_dialog()
     assert window.model.signed
-    assert store.statuses(sample_film.sop_instance_uid) == {"demo": "signed"}
+    assert [image.statuses for image in store.images()] == [{"demo": "signed"}]
     view.fit()
     click_image(qtbot, view, (40.0, 40.0))
     assert dict(window.model.points) == moved_points
@@ -198,9 +203,9 @@ def test_place_every_landmark_drag_undo_sign_reopen(
 def test_nudge_is_one_screen_pixel_and_merges(
     qtbot: QtBot,
     tmp_path: Path,
-    store: LocalReadStore,
+    store: StudyReadService,
     settings: QSettings,
-    demo_reader: ReaderAccount,
+    demo_reader: Account,
     sample_film: SampleFilm,
 ) -> None:
     window = make_window(qtbot, store, settings, demo_reader, tmp_path)
@@ -227,9 +232,9 @@ def test_nudge_is_one_screen_pixel_and_merges(
 def test_replace_a_chosen_landmark_and_not_evaluable(
     qtbot: QtBot,
     tmp_path: Path,
-    store: LocalReadStore,
+    store: StudyReadService,
     settings: QSettings,
-    demo_reader: ReaderAccount,
+    demo_reader: Account,
     sample_film: SampleFilm,
 ) -> None:
     window = make_window(qtbot, store, settings, demo_reader, tmp_path)
@@ -252,7 +257,7 @@ def test_replace_a_chosen_landmark_and_not_evaluable(
 
 
 def test_guidance_without_a_film_asks_for_one(
-    qtbot: QtBot, tmp_path: Path, store: LocalReadStore, settings: QSettings, demo_reader: ReaderAccount
+    qtbot: QtBot, tmp_path: Path, store: StudyReadService, settings: QSettings, demo_reader: Account
 ) -> None:
     window = make_window(qtbot, store, settings, demo_reader, tmp_path)
     assert window.film is None
@@ -263,7 +268,7 @@ def test_guidance_without_a_film_asks_for_one(
 
 
 def test_unreadable_file_shows_our_message(
-    qtbot: QtBot, tmp_path: Path, store: LocalReadStore, settings: QSettings, demo_reader: ReaderAccount
+    qtbot: QtBot, tmp_path: Path, store: StudyReadService, settings: QSettings, demo_reader: Account
 ) -> None:
     window = make_window(qtbot, store, settings, demo_reader, tmp_path)
     bad = tmp_path / "report.dcm"
@@ -278,13 +283,13 @@ def test_unreadable_file_shows_our_message(
 def test_save_failure_keeps_a_recovery_copy(
     qtbot: QtBot,
     tmp_path: Path,
-    store: LocalReadStore,
+    store: StudyReadService,
     settings: QSettings,
-    demo_reader: ReaderAccount,
+    demo_reader: Account,
     sample_film: SampleFilm,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from app.read_store import StoreUnavailableError
+    from kyphoangle.workstation.connection import StoreUnavailableError
 
     window = make_window(qtbot, store, settings, demo_reader, tmp_path)
     open_film(qtbot, window, sample_film.path)
@@ -303,9 +308,9 @@ def test_save_failure_keeps_a_recovery_copy(
 def test_settings_persist_geometry_and_presets(
     qtbot: QtBot,
     tmp_path: Path,
-    store: LocalReadStore,
+    store: StudyReadService,
     settings: QSettings,
-    demo_reader: ReaderAccount,
+    demo_reader: Account,
     sample_film: SampleFilm,
 ) -> None:
     window = make_window(qtbot, store, settings, demo_reader, tmp_path)
@@ -336,16 +341,33 @@ def test_help_lists_every_shortcut(qtbot: QtBot) -> None:
 
 
 def test_browser_lists_visits_in_order_and_opens_an_image(
-    qtbot: QtBot, tmp_path: Path, store: LocalReadStore, settings: QSettings, demo_reader: ReaderAccount
+    qtbot: QtBot, tmp_path: Path, store: StudyReadService, settings: QSettings, demo_reader: Account
 ) -> None:
     folder = tmp_path / "incoming"
-    for visit in ("D90", "D-8..D-1", "D15"):
-        write_sample_film(folder / f"{visit}.dcm", rows=400, columns=200, spacing_mm=(1.5, 1.5), visit=visit)
-    window = make_window(qtbot, store, settings, demo_reader, tmp_path)
+    procedure = dt.date(2024, 3, 1)
+    for day in (90, -5, 15):
+        write_sample_film(
+            folder / f"D{day}.dcm",
+            rows=400,
+            columns=200,
+            spacing_mm=(1.5, 1.5),
+            study_date=procedure + dt.timedelta(days=day),
+        )
+    admin = StudyReadService(store.database)
+    admin.authenticate("admin", ADMIN_PASSWORD)
+    window = make_window(qtbot, admin, settings, admin.account, tmp_path)
     with qtbot.waitSignal(window.importer.import_finished, timeout=20000):
         window.start_import([str(folder)])
+    with store.database.transaction() as session:
+        actor = user_repo.get_user(session, "admin")
+        subject = subject_repo.list_subjects(session)[0]
+        subject_repo.update_subject(
+            session, subject_repo.get_subject(session, subject.code), actor=actor, procedure_date=procedure
+        )
+    window.refresh_browser()
     items = window.browser.image_items()
-    assert [item.parent().text(0) for item in items] == ["D-8..D-1", "D15", "D90"]  # type: ignore[union-attr]
+    labels = [item.parent().text(0) for item in items]  # type: ignore[union-attr]
+    assert labels == ["Baseline (D-8 to D-1)", "Day 15 (D12 to D18)", "Day 90 (D76 to D104)"]
     with qtbot.waitSignal(window.loader.film_loaded, timeout=20000):
         window.browser.tree.itemActivated.emit(items[1], 0)
     assert window.film is not None

@@ -6,18 +6,28 @@ painting errors.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import replace
 from pathlib import Path
 
+from conftest import ADMIN_PASSWORD, DEMO_PASSWORD, import_films
 from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
+from app import style
 from app.commands import PlaceLandmarkCommand, SetFracturedLevelsCommand
+from app.film_view import FilmView
 from app.main_window import ReadingWindow
-from app.read_store import LocalReadStore, ReaderAccount
 from app.sample_film import write_sample_film
+from kyphoangle.anatomy import LandmarkKey
+from kyphoangle.storage import subjects as subject_repo
+from kyphoangle.storage import users as user_repo
+from kyphoangle.workstation.accounts import add_user, create_first_admin
+from kyphoangle.workstation.connection import open_study, sign_in
+from kyphoangle.workstation.study_reads import StudyReadService
 
 
 def shot(qtbot: QtBot, widget: QWidget, path: Path) -> None:
@@ -26,29 +36,60 @@ def shot(qtbot: QtBot, widget: QWidget, path: Path) -> None:
     assert widget.grab().save(str(path))
 
 
+def drawn_colors(view: FilmView, position: tuple[float, float]) -> list[QColor]:
+    """The colours drawn on the screen at an image position and its 8 neighbours (the view as it is now)."""
+    image = view.grab().toImage()
+    at = view.widget_point(position)
+    ratio = image.devicePixelRatio()
+    x, y = int(at.x() * ratio), int(at.y() * ratio)
+    return [image.pixelColor(x + dx, y + dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
+
+
+def near(colors: list[QColor], wanted: QColor, tolerance: int = 40) -> bool:
+    """Whether one of the colours matches within a tolerance on each channel (antialiasing blends)."""
+    return any(
+        all(abs(a - b) <= tolerance for a, b in zip(c.getRgb()[:3], wanted.getRgb()[:3], strict=True))
+        for c in colors
+    )
+
+
 def test_screenshots(qtbot: QtBot, tmp_path: Path, settings: QSettings) -> None:
     target = Path(os.environ.get("KYPHOANGLE_SCREENSHOTS") or tmp_path / "screenshots")
     target.mkdir(parents=True, exist_ok=True)
     folder = tmp_path / "incoming"
     film = None
-    for subject, visits in (("DEMO-001", ("D-8..D-1", "D2-D5", "D90")), ("DEMO-002", ("D-8..D-1", "D15"))):
-        for index, visit in enumerate(visits):
+    procedure = dt.date(2024, 3, 1)
+    for subject, days in (("DEMO-001", (-5, 3, 90)), ("DEMO-002", (-2, 15))):
+        for index, day in enumerate(days):
             written = write_sample_film(
                 folder / f"{subject}_{index}.dcm", rows=2400, columns=1200, spacing_mm=(0.25, 0.25),
-                subject=subject, visit=visit, seed=index,
+                subject=subject, seed=index, study_date=procedure + dt.timedelta(days=day),
             )  # fmt: skip
             film = film or written
     assert film is not None
-    store = LocalReadStore(tmp_path / "data")
-    window = ReadingWindow(store, ReaderAccount("demo", "Demo reader"), settings)
+    store = StudyReadService(open_study(str(tmp_path / "data" / "study.sqlite3")))
+    create_first_admin(store.database, "admin", ADMIN_PASSWORD)
+    add_user(sign_in(store.database, "admin", ADMIN_PASSWORD), "demo", "site_reader", DEMO_PASSWORD)
+    import_films(store, folder)
+    with store.database.transaction() as session:
+        actor = user_repo.get_user(session, "admin")
+        for summary in subject_repo.list_subjects(session):
+            subject_repo.update_subject(
+                session,
+                subject_repo.get_subject(session, summary.code),
+                actor=actor,
+                procedure_date=procedure,
+            )
+    reader = store.authenticate("demo", DEMO_PASSWORD)
+    window = ReadingWindow(store, reader, settings)
     window.setProperty("suppress_dialogs", True)
     qtbot.addWidget(window)
     window.resize(1600, 1000)
     window.show()
     qtbot.waitExposed(window)
-    with qtbot.waitSignal(window.importer.import_finished, timeout=30000):
-        window.start_import([str(folder)])
+    window.refresh_browser()
     shot(qtbot, window, target / "1-browser.png")
+    assert len(window.browser.image_items()) == 5
 
     with qtbot.waitSignal(window.loader.film_loaded, timeout=30000):
         window.open_film(film.path)
@@ -56,6 +97,10 @@ def test_screenshots(qtbot: QtBot, tmp_path: Path, settings: QSettings) -> None:
     shot(qtbot, window, target / "2-film-opened.png")
 
     steps = window.steps
+    first = steps[0].key
+    side_color = style.side_color(LandmarkKey.parse(first).endplate.side)
+    window.view.fit()
+    assert not near(drawn_colors(window.view, film.truth[first]), side_color)
     for step in steps[: len(steps) // 2]:
         window.undo_stack.push(PlaceLandmarkCommand(window.model, step.key, film.truth[step.key]))
     shot(qtbot, window, target / "3-half-placed.png")
@@ -75,8 +120,12 @@ def test_screenshots(qtbot: QtBot, tmp_path: Path, settings: QSettings) -> None:
             window.undo_stack.push(PlaceLandmarkCommand(window.model, step.key, film.truth[step.key]))
     view.fit()
     shot(qtbot, window, target / "5-all-placed.png")
+    # every marker is drawn where its landmark lies, in its endplate's colour
+    for step in window.steps:
+        wanted = style.side_color(LandmarkKey.parse(step.key).endplate.side)
+        assert near(drawn_colors(view, film.truth[step.key]), wanted), step.key
     shot(qtbot, window.measurement_panel, target / "6-measurements.png")
-    assert window.sign("demo")
+    assert window.sign(DEMO_PASSWORD)
     window.refresh_browser()
     shot(qtbot, window, target / "7-signed.png")
     assert len(list(target.glob("*.png"))) >= 7

@@ -1,4 +1,4 @@
-"""`ReadStore` over one blinded reading campaign (`kyphoangle.campaign`): a central reader's worklist.
+"""A central reader's blinded worklist of one reading campaign (`kyphoangle.campaign`).
 
 The reader sees only their current case (`next_case`): its code, its film and the fractured levels.
 Reads are saved and signed through `save_case_read` and `sign_case_read`; loading goes through the
@@ -12,16 +12,17 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from app.database_store import DatabaseStoreBase
-from app.read_model import ReadLockedError, ReadSnapshot
-from app.read_store import ImageEntry, ImportReport, ProgressCallback, ReaderAccount
 from kyphoangle import campaign as campaigns
-from kyphoangle.errors import PermissionDeniedError
+from kyphoangle.errors import PermissionDeniedError, ReadLockedError
+from kyphoangle.landmark_file import LandmarkFile
 from kyphoangle.storage import Database
 from kyphoangle.storage import reads as read_repo
 from kyphoangle.storage import users as user_repo
 from kyphoangle.storage.models import Image
 from kyphoangle.vocabulary import CampaignStatus, ReadStatus
+from kyphoangle.workstation.access import Action
+from kyphoangle.workstation.connection import DatabaseService
+from kyphoangle.workstation.records import ImageEntry, ImportReport, ProgressCallback, StoredRead
 
 CaseView = campaigns.CaseView
 
@@ -82,25 +83,18 @@ def campaign_with_cases_left(database: Database, login: str) -> str | None:
     return _reading_campaigns(database, login)[0]
 
 
-class CampaignReadStore(DatabaseStoreBase):
-    """A central reader's cases of one campaign, behind the `ReadStore` protocol."""
+def _locked(what: str = "This case") -> ReadLockedError:
+    return ReadLockedError(f"{what} is signed and locked; it can no longer be changed.")
+
+
+class CampaignReadService(DatabaseService):
+    """A central reader's cases of one campaign, behind the `ReadService` protocol."""
 
     name_database_in_errors = False
 
     def __init__(self, database: Database, campaign_code: str) -> None:
         super().__init__(database)
         self.campaign_code = campaign_code
-
-    @property
-    def login(self) -> str:
-        """The signed-in reader's login."""
-        if self._account is None:
-            raise PermissionDeniedError("Sign in before reading.")
-        return self._account.login
-
-    def use_account(self, account: ReaderAccount) -> None:
-        """Act for an account already authenticated (the sign-in dialog's)."""
-        self._account = account
 
     # ------------------------------------------------------------------------------------ worklist
     def next_campaign_with_work(self) -> str | None:
@@ -110,8 +104,7 @@ class CampaignReadStore(DatabaseStoreBase):
             code = campaign_with_cases_left(self.database, self.login)
             return None if code == self.campaign_code else code
 
-        result: str | None = self._guard(run)
-        return result
+        return self._guard(run)
 
     def current_case(self) -> BlindedCase | None:
         """The reader's case to read now (blinded), or None when the worklist is done."""
@@ -122,8 +115,7 @@ class CampaignReadStore(DatabaseStoreBase):
                 reader = user_repo.get_user(session, self.login)
                 return campaigns.next_case(session, campaign, reader)
 
-        result: CaseView | None = self._guard(run)
-        return result
+        return self._guard(run)
 
     def upcoming_paths(self, count: int) -> list[str]:
         """Film paths of the next `count` unread cases after the current one (for prefetching)."""
@@ -147,8 +139,7 @@ class CampaignReadStore(DatabaseStoreBase):
                         break
                 return paths
 
-        result: list[str] = self._guard(run)
-        return result
+        return self._guard(run)
 
     def progress_text(self) -> str:
         """'n of m cases signed' for the reader's own worklist."""
@@ -160,17 +151,16 @@ class CampaignReadStore(DatabaseStoreBase):
                 entries = campaigns.worklist(session, campaign, reader)
                 return f"{sum(e.done for e in entries)} of {len(entries)} cases signed"
 
-        result: str = self._guard(run)
-        return result
+        return self._guard(run)
 
     def _require_current(self, sop_instance_uid: str) -> BlindedCase:
         case = self.current_case()
         if case is None or case.sop_instance_uid != sop_instance_uid:
-            raise ReadLockedError("This case")
+            raise _locked()
         return case
 
     # ---------------------------------------------------------------------------------------- reads
-    def load_read(self, sop_instance_uid: str, reader: str) -> ReadSnapshot | None:
+    def load_read(self, sop_instance_uid: str, reader: str) -> StoredRead | None:
         """The reader's own read of their current case, or None; any other film is refused."""
         if reader != self.login:
             raise PermissionDeniedError("Only your own reads can be opened.")
@@ -178,7 +168,7 @@ class CampaignReadStore(DatabaseStoreBase):
         if case is None or case.sop_instance_uid != sop_instance_uid:
             raise PermissionDeniedError("Only the case you are reading now can be opened.")
 
-        def run() -> ReadSnapshot | None:
+        def run() -> StoredRead | None:
             with self.database.reading() as session:
                 campaign = campaigns.get_campaign(session, self.campaign_code)
                 user = user_repo.get_user(session, reader)
@@ -186,41 +176,37 @@ class CampaignReadStore(DatabaseStoreBase):
                 if not found:
                     return None
                 read = found[-1]
-                return ReadSnapshot.from_landmark_file(
-                    read_repo.read_content(read), reader=reader, signed=read.status == ReadStatus.SIGNED
-                )
+                return StoredRead(read_repo.read_content(read), read.status == ReadStatus.SIGNED)
 
-        result: ReadSnapshot | None = self._guard(run)
-        return result
+        return self._guard(run)
 
-    def save_draft(self, snapshot: ReadSnapshot) -> None:
+    def save_draft(self, content: LandmarkFile) -> None:
         """Save the draft of the current case (refused once the case is signed)."""
-        self._require_current(snapshot.sop_instance_uid)
+        self.check(Action.READ_CASES)
+        self._require_current(content.sop_instance_uid)
 
         def run() -> None:
             with self.database.transaction() as session:
                 campaign = campaigns.get_campaign(session, self.campaign_code)
                 user = user_repo.get_user(session, self.login)
-                campaigns.save_case_read(session, campaign, user, snapshot.to_landmark_file())
+                campaigns.save_case_read(session, campaign, user, content)
 
         self._guard(run)
 
-    def sign(self, snapshot: ReadSnapshot, password: str) -> ReadSnapshot:
+    def sign(self, content: LandmarkFile, password: str) -> None:
         """Save and sign the current case with the reader's password (one transaction)."""
-        self._require_current(snapshot.sop_instance_uid)
+        self.check(Action.SIGN)
+        self._require_current(content.sop_instance_uid)
 
         def run() -> None:
             with self.database.transaction() as session:
                 campaign = campaigns.get_campaign(session, self.campaign_code)
                 user = user_repo.get_user(session, self.login)
-                campaigns.save_case_read(session, campaign, user, snapshot.to_landmark_file())
+                campaigns.save_case_read(session, campaign, user, content)
                 session.flush()
                 campaigns.sign_case_read(session, campaign, user, password)
 
         self._guard(run)
-        return ReadSnapshot.from_landmark_file(
-            snapshot.to_landmark_file(), reader=snapshot.reader, signed=True
-        )
 
     def images(self) -> Sequence[ImageEntry]:
         """No catalogue: a blinded reader never browses the study."""
@@ -230,4 +216,5 @@ class CampaignReadStore(DatabaseStoreBase):
         self, paths: Iterable[str | Path], progress: ProgressCallback, canceled: Callable[[], bool]
     ) -> ImportReport:
         """Refused: a central reader cannot import films."""
-        raise PermissionDeniedError("Central readers cannot import films.")
+        self.check(Action.IMPORT_IMAGES)
+        raise PermissionDeniedError("Films are not imported from a blinded worklist.")

@@ -1,74 +1,42 @@
-"""`ReadStore` over the study database (`kyphoangle.storage`): the adapter that replaces the JSON store.
+"""A reader's reads of the study's films (the site reading workstation), over the study database.
 
 Each method is one user action and one session (repository functions take the session). The read id
-and version opened are remembered so that saving a draft is an optimistic update of that version.
+and version opened are remembered so that saving a draft is an optimistic update of that version. The
+catalogue lists only what the access policy lets the signed-in role see.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
 
-from app.read_model import ReadSnapshot
-from app.read_store import ImageEntry, ImportReport, ProgressCallback, ReaderAccount, StoreUnavailableError
-from kyphoangle.errors import KyphoangleError, StorageError
+from kyphoangle.errors import PermissionDeniedError
+from kyphoangle.landmark_file import LandmarkFile
 from kyphoangle.storage import Database
 from kyphoangle.storage import reads as read_repo
 from kyphoangle.storage import users as user_repo
 from kyphoangle.storage.images import get_image, list_images
 from kyphoangle.storage.study import list_visits
 from kyphoangle.storage.subjects import list_subjects
+from kyphoangle.vocabulary import ReadStatus
+from kyphoangle.workstation.access import Action
+from kyphoangle.workstation.connection import DatabaseService
+from kyphoangle.workstation.records import ImageEntry, ImportReport, ProgressCallback, StoredRead
 
 
-class DatabaseStoreBase:
-    """What every store over the study database shares: the connection guard and sign-in."""
-
-    name_database_in_errors = True
-    """Whether an unreachable database is named in the message (blinded stores say less)."""
-    kept_when_unavailable = "your landmarks are kept."
-    """What the message about an unreachable database reassures the user of."""
-
-    def __init__(self, database: Database) -> None:
-        self.database = database
-        self._account: ReaderAccount | None = None
-
-    def _guard(self, action: Callable[[], Any]) -> Any:
-        try:
-            return action()
-        except KyphoangleError:
-            raise
-        except Exception as exc:  # driver errors: the database went away
-            where = f" ({self.database.display_name})" if self.name_database_in_errors else ""
-            raise StoreUnavailableError(
-                f"The study database{where} cannot be reached ({exc.__class__.__name__}); "
-                f"{self.kept_when_unavailable}"
-            ) from None
-
-    def authenticate(self, login: str, password: str) -> ReaderAccount:
-        """Check a password against the users table."""
-
-        def run() -> ReaderAccount:
-            with self.database.reading() as session:
-                user = user_repo.authenticate(session, login, password)
-                return ReaderAccount(user.login, user.full_name or user.login, str(user.role))
-
-        account: ReaderAccount = self._guard(run)
-        self._account = account
-        return account
-
-
-class DatabaseReadStore(DatabaseStoreBase):
-    """Reads, readers and films from the study database."""
+class StudyReadService(DatabaseService):
+    """A reader's reads of the study's films, and the catalogue of films, from the study database."""
 
     def __init__(self, database: Database) -> None:
         super().__init__(database)
         self._opened: dict[tuple[str, str], tuple[int, int]] = {}
 
-    def load_read(self, sop_instance_uid: str, reader: str) -> ReadSnapshot | None:
+    def load_read(self, sop_instance_uid: str, reader: str) -> StoredRead | None:
         """The reader's current (not superseded) read of the image, or None."""
+        if reader != self.login:
+            raise PermissionDeniedError("Only your own reads can be opened.")
 
-        def run() -> ReadSnapshot | None:
+        def run() -> StoredRead | None:
             with self.database.reading() as session:
                 found = read_repo.list_reads(
                     session, reader_login=reader, sop_instance_uid=sop_instance_uid, include_superseded=False
@@ -78,24 +46,21 @@ class DatabaseReadStore(DatabaseStoreBase):
                 summary = max(found, key=lambda r: r.read_id)
                 read = read_repo.get_read(session, summary.read_id)
                 self._opened[(sop_instance_uid, reader)] = (summary.read_id, summary.version)
-                return ReadSnapshot.from_landmark_file(
-                    read_repo.read_content(read), reader=reader, signed=str(summary.status) == "signed"
-                )
+                return StoredRead(read_repo.read_content(read), summary.status == ReadStatus.SIGNED)
 
-        result: ReadSnapshot | None = self._guard(run)
-        return result
+        return self._guard(run)
 
-    def save_draft(self, snapshot: ReadSnapshot) -> None:
+    def save_draft(self, content: LandmarkFile) -> None:
         """Create the draft, or update the version opened (one transaction)."""
+        reader = self._own(content)
 
         def run() -> None:
-            key = (snapshot.sop_instance_uid, snapshot.reader)
-            content = snapshot.to_landmark_file()
+            key = (content.sop_instance_uid, reader)
             with self.database.transaction() as session:
                 opened = self._opened.get(key)
                 if opened is None:
-                    image = get_image(session, snapshot.sop_instance_uid)
-                    user = user_repo.get_user(session, snapshot.reader)
+                    image = get_image(session, content.sop_instance_uid)
+                    user = user_repo.get_user(session, reader)
                     read = read_repo.create_read(session, image=image, reader=user, content=content)
                 else:
                     read = read_repo.get_read(session, opened[0])
@@ -105,12 +70,13 @@ class DatabaseReadStore(DatabaseStoreBase):
 
         self._guard(run)
 
-    def sign(self, snapshot: ReadSnapshot, password: str) -> ReadSnapshot:
+    def sign(self, content: LandmarkFile, password: str) -> None:
         """Save, then sign with the reader's password; the read is locked afterwards."""
-        self.save_draft(snapshot)
+        self.check(Action.SIGN)
+        self.save_draft(content)
 
         def run() -> None:
-            key = (snapshot.sop_instance_uid, snapshot.reader)
+            key = (content.sop_instance_uid, self._own(content))
             read_id, version = self._opened[key]
             with self.database.transaction() as session:
                 read = read_repo.get_read(session, read_id)
@@ -119,12 +85,17 @@ class DatabaseReadStore(DatabaseStoreBase):
                 self._opened[key] = (signed.id, signed.version)
 
         self._guard(run)
-        return ReadSnapshot.from_landmark_file(
-            snapshot.to_landmark_file(), reader=snapshot.reader, signed=True
-        )
+
+    def _own(self, content: LandmarkFile) -> str:
+        """The signed-in reader, who must be the read's reader (a read is personal)."""
+        if content.reader not in (None, self.login):
+            raise PermissionDeniedError("Only your own reads can be saved.")
+        return self.login
 
     def images(self) -> list[ImageEntry]:
-        """Every film with its subject's site and levels, the visit's label and each reader's status."""
+        """Every film the role may list, with its subject's site and levels, the visit and read statuses."""
+        self.check(Action.LIST_IMAGES)
+        self.check(Action.LIST_IMAGE_PATHS)
 
         def run() -> list[ImageEntry]:
             with self.database.reading() as session:
@@ -145,12 +116,12 @@ class DatabaseReadStore(DatabaseStoreBase):
                             visit=labels.get(image.visit, image.visit),
                             fractured_levels=subject.treated_levels if subject else (),
                             statuses=statuses.get(image.sop_instance_uid, {}),
+                            visit_code=image.visit or "",
                         )
                     )
                 return entries
 
-        result: list[ImageEntry] = self._guard(run)
-        return result
+        return self._guard(run)
 
     def import_paths(
         self, paths: Iterable[str | Path], progress: ProgressCallback, canceled: Callable[[], bool]
@@ -158,12 +129,12 @@ class DatabaseReadStore(DatabaseStoreBase):
         """Import with the core importer on behalf of the signed-in user."""
         from kyphoangle.importer import import_radiographs
 
-        if self._account is None:
-            raise StorageError("Sign in before importing.")
+        self.check(Action.IMPORT_IMAGES)
+        login = self.login
 
         def run() -> ImportReport:
             with self.database.reading() as session:
-                actor = user_repo.get_user(session, self._account.login)  # type: ignore[union-attr]
+                actor = user_repo.get_user(session, login)
                 session.expunge(actor)
             summary = import_radiographs(
                 self.database,
@@ -180,5 +151,4 @@ class DatabaseReadStore(DatabaseStoreBase):
                 canceled=summary.cancelled,
             )
 
-        report: ImportReport = self._guard(run)
-        return report
+        return self._guard(run)

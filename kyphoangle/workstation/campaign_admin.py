@@ -17,7 +17,6 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
-from app.database_store import DatabaseStoreBase
 from kyphoangle.agreement_report import AgreementReport, agreement_report
 from kyphoangle.campaign import (
     AdjudicationRule,
@@ -38,8 +37,11 @@ from kyphoangle.storage import Database
 from kyphoangle.storage.models import Campaign, User
 from kyphoangle.storage.study import list_visits
 from kyphoangle.storage.subjects import list_subjects
-from kyphoangle.storage.users import READ_TYPES_BY_ROLE, Permission, get_user, list_users, require_permission
+from kyphoangle.storage.users import READ_TYPES_BY_ROLE, get_user, list_users
 from kyphoangle.vocabulary import CampaignRole, CampaignStatus, ReadType, UserRole
+from kyphoangle.workstation.access import Action
+from kyphoangle.workstation.connection import DatabaseService
+from kyphoangle.workstation.records import Account
 
 _T = TypeVar("_T")
 
@@ -153,35 +155,35 @@ def _person(user: User) -> Person:
     return Person(user.login, user.full_name, UserRole(user.role))
 
 
-class CampaignAdminStore(DatabaseStoreBase):
+class CampaignAdminService(DatabaseService):
     """Campaign creation, status, closing, export and agreement for a data manager or admin."""
 
     kept_when_unavailable = "nothing was changed."
 
-    def __init__(self, database: Database, login: str) -> None:
+    def __init__(self, database: Database, account: Account) -> None:
         super().__init__(database)
-        self.login = login
+        self.use_account(account)
 
     def _actor(self, session: Session) -> User:
-        user = get_user(session, self.login)
-        require_permission(user, Permission.MANAGE_CAMPAIGNS)
-        return user
+        return get_user(session, self.login)
 
     def _reading(self, action: Callable[[Session, User], _T]) -> _T:
+        self.check(Action.MANAGE_CAMPAIGNS)
+
         def run() -> _T:
             with self.database.reading() as session:
                 return action(session, self._actor(session))
 
-        result: _T = self._guard(run)
-        return result
+        return self._guard(run)
 
     def _writing(self, action: Callable[[Session, User], _T]) -> _T:
+        self.check(Action.MANAGE_CAMPAIGNS)
+
         def run() -> _T:
             with self.database.transaction() as session:
                 return action(session, self._actor(session))
 
-        result: _T = self._guard(run)
-        return result
+        return self._guard(run)
 
     # ------------------------------------------------------------------------------------- reading
     def campaigns(self) -> list[CampaignRow]:

@@ -1,4 +1,4 @@
-"""`ReadStore` for the adjudicator of a blinded campaign: cases awaiting adjudication, one at a time.
+"""The adjudicator's cases of a blinded campaign: cases awaiting adjudication, one at a time.
 
 The adjudicator sees a case by its code with every reader's signed first read (as "Reader 1",
 "Reader 2", ...; no patient, date, visit, site or reader login) and either chooses one of them as final
@@ -8,15 +8,17 @@ password and are audited by the core (`kyphoangle.campaign`).
 
 from __future__ import annotations
 
-from app.campaign_store import BlindedCase, CampaignReadStore
-from app.read_model import ReadLockedError, ReadSnapshot
 from kyphoangle import campaign as campaigns
-from kyphoangle.errors import PermissionDeniedError
+from kyphoangle.errors import PermissionDeniedError, ReadLockedError
+from kyphoangle.landmark_file import LandmarkFile
 from kyphoangle.storage import Database
 from kyphoangle.storage import reads as read_repo
 from kyphoangle.storage import users as user_repo
 from kyphoangle.storage.models import Image
 from kyphoangle.vocabulary import CampaignRole, CampaignStatus, ReadStatus
+from kyphoangle.workstation.access import Action
+from kyphoangle.workstation.campaign_reads import BlindedCase, CampaignReadService
+from kyphoangle.workstation.records import StoredRead
 
 AdjudicationCase = campaigns.AdjudicationCase
 
@@ -48,8 +50,8 @@ def _most_waiting(database: Database, login: str) -> tuple[int, str] | None:
     return best
 
 
-class AdjudicationStore(CampaignReadStore):
-    """The adjudicator's cases of one campaign, behind the `ReadStore` protocol (their own third reads)."""
+class AdjudicationService(CampaignReadService):
+    """The adjudicator's cases of one campaign, behind the `ReadService` protocol (their own third reads)."""
 
     def next_campaign_with_work(self) -> str | None:
         """Another open campaign with cases waiting for the signed-in adjudicator, or None."""
@@ -60,8 +62,7 @@ class AdjudicationStore(CampaignReadStore):
                 return None
             return best[1]
 
-        result: str | None = self._guard(run)
-        return result
+        return self._guard(run)
 
     def current_case(self) -> AdjudicationCase | None:
         """The first case awaiting adjudication, or None when there is none."""
@@ -72,8 +73,7 @@ class AdjudicationStore(CampaignReadStore):
                 user = user_repo.get_user(session, self.login)
                 return campaigns.adjudication_case(session, campaign, user)
 
-        result: AdjudicationCase | None = self._guard(run)
-        return result
+        return self._guard(run)
 
     def upcoming_paths(self, count: int) -> list[str]:
         """Film paths of the next cases awaiting adjudication after the current one."""
@@ -88,8 +88,7 @@ class AdjudicationStore(CampaignReadStore):
                     paths.append(session.get_one(Image, case.image_id).file_path)
                 return paths
 
-        result: list[str] = self._guard(run)
-        return result
+        return self._guard(run)
 
     def progress_text(self) -> str:
         """How many cases wait for the adjudicator."""
@@ -101,67 +100,59 @@ class AdjudicationStore(CampaignReadStore):
                 count = len(campaigns.adjudication_worklist(session, campaign, user))
                 return f"{count} case{'s' if count != 1 else ''} awaiting adjudication"
 
-        result: str = self._guard(run)
-        return result
+        return self._guard(run)
 
     def _require_current(self, sop_instance_uid: str) -> BlindedCase:
         case = self.current_case()
         if case is None or case.sop_instance_uid != sop_instance_uid:
-            raise ReadLockedError("This case")
+            raise ReadLockedError("This case is signed and locked; it can no longer be changed.")
         return case
 
     # ---------------------------------------------------------------------------------------- reads
-    def load_read(self, sop_instance_uid: str, reader: str) -> ReadSnapshot | None:
+    def load_read(self, sop_instance_uid: str, reader: str) -> StoredRead | None:
         """The adjudicator's own third read of the current case, or None."""
         if reader != self.login:
             raise PermissionDeniedError("Only your own reads can be opened.")
         case = self._require_current(sop_instance_uid)
 
-        def run() -> ReadSnapshot | None:
+        def run() -> StoredRead | None:
             with self.database.reading() as session:
                 campaign = campaigns.get_campaign(session, self.campaign_code)
                 user = user_repo.get_user(session, reader)
                 for read in campaigns.case_reads(session, campaign, case.case_code, user):
                     if read.reader_id == user.id:
-                        return ReadSnapshot.from_landmark_file(
-                            read_repo.read_content(read),
-                            reader=reader,
-                            signed=read.status == ReadStatus.SIGNED,
-                        )
+                        return StoredRead(read_repo.read_content(read), read.status == ReadStatus.SIGNED)
                 return None
 
-        result: ReadSnapshot | None = self._guard(run)
-        return result
+        return self._guard(run)
 
-    def save_draft(self, snapshot: ReadSnapshot) -> None:
+    def save_draft(self, content: LandmarkFile) -> None:
         """Save the adjudicator's third read of the current case as a draft."""
-        case = self._require_current(snapshot.sop_instance_uid)
+        self.check(Action.ADJUDICATE)
+        case = self._require_current(content.sop_instance_uid)
 
         def run() -> None:
             with self.database.transaction() as session:
                 campaign = campaigns.get_campaign(session, self.campaign_code)
                 user = user_repo.get_user(session, self.login)
-                campaigns.save_adjudication_read(
-                    session, campaign, user, case.case_code, snapshot.to_landmark_file()
-                )
+                campaigns.save_adjudication_read(session, campaign, user, case.case_code, content)
 
         self._guard(run)
 
-    def sign(self, snapshot: ReadSnapshot, password: str) -> ReadSnapshot:
+    def sign(self, content: LandmarkFile, password: str) -> None:
         """Refused: a third read is signed with a reason (`sign_third_read`)."""
         raise PermissionDeniedError("A third read is signed as final with a reason.")
 
-    def sign_third_read(self, snapshot: ReadSnapshot, password: str, reason: str) -> None:
+    def sign_third_read(self, content: LandmarkFile, password: str, reason: str) -> None:
         """Save and sign the third read and select it as the case's final read (one transaction)."""
-        case = self._require_current(snapshot.sop_instance_uid)
+        self.check(Action.ADJUDICATE)
+        case = self._require_current(content.sop_instance_uid)
 
         def run() -> None:
             with self.database.transaction() as session:
                 campaign = campaigns.get_campaign(session, self.campaign_code)
                 user = user_repo.get_user(session, self.login)
-                campaigns.save_adjudication_read(
-                    session, campaign, user, case.case_code, snapshot.to_landmark_file()
-                )
+                campaigns.save_adjudication_read(session, campaign, user, case.case_code, content)
                 session.flush()
                 campaigns.sign_adjudication_read(
                     session, campaign, user, case.case_code, password=password, reason=reason
@@ -171,6 +162,7 @@ class AdjudicationStore(CampaignReadStore):
 
     def choose_read(self, case_code: str, role: CampaignRole, password: str, reason: str) -> None:
         """Select a reader's read as the case's final read."""
+        self.check(Action.ADJUDICATE)
 
         def run() -> None:
             with self.database.transaction() as session:
