@@ -145,20 +145,18 @@ def create_campaign(
         return CreatedCampaign(campaign.code, campaign.random_seed)
 
 
-def my_worklist(actor: SignedIn, code: str) -> list[WorklistRow]:
-    """The user's worklist (case codes only), or the adjudicator's cases awaiting adjudication."""
+def my_worklist(actor: SignedIn, code: str) -> tuple[bool, list[WorklistRow]]:
+    """The user's worklist (case codes only), or the adjudicator's cases awaiting adjudication: (whether
+    the user adjudicates the campaign, the rows)."""
     scope = actor.check(Action.LIST_CAMPAIGNS)
     with actor.reading() as (session, user):
         campaign = _campaign_for(session, user, code, scope)
         adjudicator = campaigns.members_of(session, campaign).get(CampaignRole.ADJUDICATOR)
         if adjudicator is not None and adjudicator[1].id == user.id:
-            return [
-                WorklistRow(None, case, False, True)
-                for case in campaigns.adjudication_worklist(session, campaign, user)
-            ]
-        return [
-            WorklistRow(e.position, e.case_code, e.done) for e in campaigns.worklist(session, campaign, user)
-        ]
+            waiting = campaigns.adjudication_worklist(session, campaign, user)
+            return True, [WorklistRow(None, case, False, True) for case in waiting]
+        entries = campaigns.worklist(session, campaign, user)
+        return False, [WorklistRow(e.position, e.case_code, e.done) for e in entries]
 
 
 def next_case(actor: SignedIn, code: str, *, film: str | Path | None = None) -> NextCase | None:

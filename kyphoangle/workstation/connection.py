@@ -18,6 +18,8 @@ from kyphoangle.workstation.access import Action, Scope, allowed, denial_message
 from kyphoangle.workstation.records import Account
 
 __all__ = [
+    "ENV_DATABASE",
+    "Database",
     "DatabaseService",
     "SignedIn",
     "StoreUnavailableError",
