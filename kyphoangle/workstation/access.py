@@ -25,6 +25,7 @@ __all__ = [
     "Action",
     "Field",
     "Scope",
+    "access_document",
     "allowed",
     "denial_message",
     "matrix_markdown",
@@ -71,7 +72,7 @@ class Scope(enum.StrEnum):
     ALL = "all"
     """Every record of the study."""
     OWN_SITE = "own site"
-    """The subjects of the user's site (every site when the user has none recorded)."""
+    """The subjects of the user's site."""
     OWN = "own"
     """The user's own reads and account."""
     ASSIGNED = "assigned cases"
@@ -113,6 +114,7 @@ _BLINDED_READER: dict[Action, Scope] = {action: Scope.NONE for action in Action}
     Action.READ_CASES: Scope.ASSIGNED,
     Action.LIST_CAMPAIGNS: Scope.ASSIGNED,
     Action.LIST_USERS: Scope.OWN,
+    Action.VERIFY_AUDIT: Scope.ALL,
 }
 
 POLICY: Mapping[UserRole, Mapping[Action, Scope]] = {
@@ -132,6 +134,7 @@ POLICY: Mapping[UserRole, Mapping[Action, Scope]] = {
         Action.SIGN: Scope.OWN,
         Action.AMEND: Scope.OWN,
         Action.LIST_USERS: Scope.OWN,
+        Action.VERIFY_AUDIT: Scope.ALL,
     },
     UserRole.CENTRAL_READER: _BLINDED_READER,
     UserRole.ADJUDICATOR: _BLINDED_READER | {Action.ADJUDICATE: Scope.ASSIGNED},
@@ -194,15 +197,51 @@ def matrix_markdown() -> str:
         lines.append(f"| {action.value} | " + " | ".join(scope_of(r, action).value for r in roles) + " |")
     lines += [
         "",
+        "## Fields each role may see",
+        "",
         "| field | " + " | ".join(role.label for role in roles) + " |",
         "|---|" + "---|" * len(roles),
     ]
     for field in Field:
         marks = ["yes" if field in visible_fields(r) else "no" for r in roles]
         lines.append(f"| {field.value} | " + " | ".join(marks) + " |")
-    lines += ["", "Scopes:", ""]
+    lines += ["", "## Scopes", ""]
     lines += [f"- **{scope.value}**: {_SCOPE_TEXT[scope]}" for scope in Scope]
     return "\n".join(lines) + "\n"
+
+
+DOCUMENT_HEADER = """# Who may do what
+
+Generated from `kyphoangle/workstation/access.py` (`python -m kyphoangle.workstation.access docs/access.md`);
+a test fails when this page and the policy differ. Every command of the command line and every window of
+the workstation asks this policy before it touches the study. A refused action exits with status 3 and
+one line naming the role and the action (for example "central readers cannot list image paths"), and
+the refusal is written to the audit trail (entity `access`, action `deny`).
+
+Central readers and adjudicators are blinded: they work on the cases of the campaigns they are members
+of, by case code and blinded image UID, and never see an original UID, a file path, a patient's name,
+ID or dates, a visit, a site, or another reader's login. An adjudicator sees the values of the reads
+waiting for their decision as "Reader 1", "Reader 2". Site readers see the subjects of their site.
+
+## Actions
+
+"""
+
+
+def access_document() -> str:
+    """The whole of `docs/access.md`: the explanation, the matrix and the visible fields."""
+    return DOCUMENT_HEADER + matrix_markdown()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write `docs/access.md` (the path given) from the policy."""
+    import sys
+
+    from kyphoangle.output_file import write_text
+
+    args = sys.argv[1:] if argv is None else argv
+    write_text(args[0] if args else "-", access_document())
+    return 0
 
 
 _SCOPE_TEXT: Mapping[Scope, str] = {
@@ -213,3 +252,7 @@ _SCOPE_TEXT: Mapping[Scope, str] = {
     "identity.",
     Scope.NONE: "refused: the command exits with status 3 and one line, and the refusal is audited.",
 }
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

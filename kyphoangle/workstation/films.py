@@ -50,9 +50,9 @@ def list_films(
     actor: SignedIn, *, subject: str | None = None, visit: str | None = None, paths: bool = False
 ) -> list[FilmRow]:
     """The films the user may list, by subject and study day; with `paths`, where each file lies."""
-    actor.check(Action.LIST_IMAGES)
     if paths:
         actor.check(Action.LIST_IMAGE_PATHS)
+    actor.check(Action.LIST_IMAGES)
     fields = visible_fields(actor.account.role)
     with actor.reading() as (session, _user):
         return [

@@ -33,9 +33,9 @@ class SubjectRow:
 
 def list_subjects(actor: SignedIn, *, identity: bool = False) -> list[SubjectRow]:
     """The subjects the user may list; with `identity`, their patient name, ID and birth date (audited)."""
-    actor.check(Action.LIST_SUBJECTS)
     if identity:
         actor.check(Action.SHOW_IDENTITY)
+    actor.check(Action.LIST_SUBJECTS)
     fields = visible_fields(actor.account.role)
     show_dates = Field.DATES in fields
     with actor.reading() as (session, user):
