@@ -16,10 +16,9 @@ import argparse
 import sys
 from pathlib import Path
 
-import platformdirs
-
 from kyphoangle.cli.db_common import SubParsers, add_group, database_options, open_db
 from kyphoangle.demo import DemoFolderError, generate_demo_films
+from kyphoangle.folders import data_folder
 from kyphoangle.workstation.accounts import users_exist
 from kyphoangle.workstation.demo_study import (
     DEMO_ACCOUNTS,
@@ -41,7 +40,7 @@ __all__ = [
 
 def default_demo_folder() -> Path:
     """Where the demo films are written: `demo-films` in the user data folder."""
-    return Path(platformdirs.user_data_dir("kyphoangle", appauthor=False)) / "demo-films"
+    return data_folder() / "demo-films"
 
 
 def register(subparsers: SubParsers) -> None:

@@ -64,6 +64,7 @@ class Action(enum.StrEnum):
     VERIFY_AUDIT = "verify the audit trail"
     MANAGE_USERS = "manage users"
     LIST_USERS = "list users"
+    BACK_UP = "back up the study database"
 
 
 class Scope(enum.StrEnum):
