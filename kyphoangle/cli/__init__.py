@@ -223,10 +223,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE_OR_INPUT
     what = " ".join(str(v) for k, v in sorted(vars(args).items()) if k == "command" or k.endswith("_command"))
     logger.info("kyphoangle %s: %s", __version__, what)
-    if getattr(args, "json", False):
-        from kyphoangle.cli.db_common import TABLES_AS_JSON
+    from kyphoangle.cli.db_common import TABLES_AS_JSON
 
-        TABLES_AS_JSON.set(True)
+    TABLES_AS_JSON.set(bool(getattr(args, "json", False)))  # per command, also when run in-process
     try:
         result: int = args.run(args)
     except PermissionDeniedError as exc:

@@ -28,6 +28,7 @@ def register(subparsers: SubParsers) -> None:
     add.add_argument("login")
     add.add_argument("--role", required=True, choices=[r.value for r in UserRole])
     add.add_argument("--name", default="", help="full name, shown with signatures")
+    add.add_argument("--site", help="site code of a site reader, who then sees only that site's subjects")
     add.set_defaults(run=run_add)
     listing = add_command(group, "list", "list the users")
     listing.set_defaults(run=run_list)
@@ -36,6 +37,7 @@ def register(subparsers: SubParsers) -> None:
     change.add_argument("--role", choices=[r.value for r in UserRole])
     change.add_argument("--name")
     change.add_argument("--active", choices=("yes", "no"))
+    change.add_argument("--site", help="site code (site readers see only their site's subjects)")
     change.add_argument(
         "--password", action="store_true", help="set a new password (asked, or KYPHOANGLE_NEW_PASSWORD)"
     )
@@ -54,7 +56,9 @@ def run_add(args: argparse.Namespace) -> int:
         else:
             actor, _ = signed_in(args)
             try:
-                row = add_user(actor, args.login, args.role, ask_new_password(args.login), args.name)
+                row = add_user(
+                    actor, args.login, args.role, ask_new_password(args.login), args.name, site=args.site
+                )
             finally:
                 actor.close()
     finally:
@@ -71,8 +75,8 @@ def run_list(args: argparse.Namespace) -> int:
     finally:
         actor.close()
     print_table(
-        ("login", "role", "active", "name"),
-        ((u.login, u.role, "yes" if u.active else "no", u.full_name) for u in rows),
+        ("login", "role", "active", "name", "site"),
+        ((u.login, u.role, "yes" if u.active else "no", u.full_name, u.site) for u in rows),
     )
     return 0
 
@@ -89,6 +93,7 @@ def run_set(args: argparse.Namespace) -> int:
             full_name=args.name,
             active=None if args.active is None else args.active == "yes",
             password=ask_new_password(args.login) if args.password else None,
+            site=args.site,
         )
     finally:
         actor.close()

@@ -231,6 +231,9 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     password_changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))
+    """The site of a site reader (revision 0003_user_site): they see its subjects only."""
+    site: Mapped[Site | None] = relationship()
 
 
 class Image(Base):

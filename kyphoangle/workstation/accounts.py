@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kyphoangle.errors import NotFoundError
 from kyphoangle.storage import Database
 from kyphoangle.storage import users as user_repo
-from kyphoangle.storage.models import User
+from kyphoangle.storage.models import Site, User
 from kyphoangle.vocabulary import UserRole
 from kyphoangle.workstation.access import Action, Scope
 from kyphoangle.workstation.connection import SignedIn
@@ -16,16 +20,28 @@ __all__ = ["UserRow", "add_user", "create_first_admin", "list_users", "update_us
 
 @dataclass(frozen=True, slots=True)
 class UserRow:
-    """One account as listed: login, role, whether it may sign in, full name."""
+    """One account as listed: login, role, whether it may sign in, full name, site (site readers)."""
 
     login: str
     role: UserRole
     active: bool
     full_name: str
+    site: str = ""
 
 
 def _row(user: User) -> UserRow:
-    return UserRow(user.login, UserRole(user.role), user.active, user.full_name)
+    return UserRow(
+        user.login, UserRole(user.role), user.active, user.full_name, user.site.code if user.site else ""
+    )
+
+
+def _site(session: Session, code: str | None) -> Site | None:
+    if not code:
+        return None
+    found = session.scalar(select(Site).where(Site.code == code))
+    if found is None:
+        raise NotFoundError(f"there is no site {code}")
+    return found
 
 
 def users_exist(database: Database) -> bool:
@@ -46,6 +62,7 @@ def add_user(
     password: str,
     full_name: str = "",
     *,
+    site: str | None = None,
     database: Database | None = None,
 ) -> UserRow:
     """Create an account (admins; `actor` None only for the first account, which must be an admin)."""
@@ -57,7 +74,13 @@ def add_user(
     with database.transaction() as session:
         acting = user_repo.get_user(session, actor.account.login) if actor is not None else None
         user = user_repo.create_user(
-            session, login=login, role=role, password=password, full_name=full_name, actor=acting
+            session,
+            login=login,
+            role=role,
+            password=password,
+            full_name=full_name,
+            actor=acting,
+            site=_site(session, site),
         )
         return _row(user)
 
@@ -79,9 +102,15 @@ def update_user(
     full_name: str | None = None,
     active: bool | None = None,
     password: str | None = None,
+    site: str | None = None,
 ) -> UserRow:
-    """Change an account's role, name, active flag or password (admins; audited with the reason)."""
-    actor.check(Action.MANAGE_USERS)
+    """Change an account's role, name, active flag or password (admins; anyone their own password;
+    audited with the reason)."""
+    own_password_only = (
+        login == actor.account.login and role is None and full_name is None and active is None and not site
+    )
+    if not own_password_only:
+        actor.check(Action.MANAGE_USERS)
     with actor.database.transaction() as session:
         user = user_repo.get_user(session, login)
         user_repo.update_user(
@@ -93,5 +122,6 @@ def update_user(
             full_name=full_name,
             active=active,
             password=password,
+            site=_site(session, site),
         )
         return _row(user)

@@ -106,6 +106,13 @@ class DatabaseService:
         return account
 
 
+def user_site(database: Database, login: str) -> str | None:
+    """The code of the user's site, or None when none is recorded."""
+    with database.reading() as session:
+        user = user_repo.get_user(session, login)
+        return user.site.code if user.site is not None else None
+
+
 def record_denial(database: Database, login: str, action: Action) -> None:
     """Write a refused action to the audit trail in its own transaction (the refusal itself is kept)."""
     from kyphoangle.storage.audit import AuditAction, AuditEntity, record
@@ -155,6 +162,13 @@ class SignedIn:
         """A write transaction and the user's row in it (committed when the block ends without error)."""
         with self.database.transaction() as session:
             yield session, user_repo.get_user(session, self.account.login)
+
+    def site_scope(self, scope: Scope) -> str | None:
+        """The site code a listing of this scope is limited to: the user's own site for `Scope.OWN_SITE`
+        (when one is recorded), else None (no limit)."""
+        if scope is not Scope.OWN_SITE:
+            return None
+        return user_site(self.database, self.account.login)
 
     def close(self) -> None:
         """Release the database's connections (the command is done)."""

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from kyphoangle.importer import ImportProgress, ImportSummary, import_radiographs
 from kyphoangle.storage import images as image_repo
+from kyphoangle.storage import subjects as subject_repo
 from kyphoangle.vocabulary import PatientPosition, SpacingSource, VisitAssignment
 from kyphoangle.workstation.access import Action, Field, visible_fields
 from kyphoangle.workstation.connection import SignedIn
@@ -52,9 +53,12 @@ def list_films(
     """The films the user may list, by subject and study day; with `paths`, where each file lies."""
     if paths:
         actor.check(Action.LIST_IMAGE_PATHS)
-    actor.check(Action.LIST_IMAGES)
+    site = actor.site_scope(actor.check(Action.LIST_IMAGES))
     fields = visible_fields(actor.account.role)
     with actor.reading() as (session, _user):
+        allowed = (
+            None if site is None else {s.code for s in subject_repo.list_subjects(session) if s.site == site}
+        )
         return [
             FilmRow(
                 i.sop_instance_uid,
@@ -68,6 +72,7 @@ def list_films(
                 i.file_path if paths else None,
             )
             for i in image_repo.list_images(session, subject_code=subject, visit_code=visit)
+            if allowed is None or i.subject in allowed
         ]
 
 

@@ -19,8 +19,8 @@ from kyphoangle.storage.images import get_image, list_images
 from kyphoangle.storage.study import list_visits
 from kyphoangle.storage.subjects import list_subjects
 from kyphoangle.vocabulary import ReadStatus
-from kyphoangle.workstation.access import Action
-from kyphoangle.workstation.connection import DatabaseService
+from kyphoangle.workstation.access import Action, Scope
+from kyphoangle.workstation.connection import DatabaseService, user_site
 from kyphoangle.workstation.records import ImageEntry, ImportReport, ProgressCallback, StoredRead
 
 
@@ -94,8 +94,9 @@ class StudyReadService(DatabaseService):
 
     def images(self) -> list[ImageEntry]:
         """Every film the role may list, with its subject's site and levels, the visit and read statuses."""
-        self.check(Action.LIST_IMAGES)
+        scope = self.check(Action.LIST_IMAGES)
         self.check(Action.LIST_IMAGE_PATHS)
+        site = user_site(self.database, self.login) if scope is Scope.OWN_SITE else None
 
         def run() -> list[ImageEntry]:
             with self.database.reading() as session:
@@ -107,6 +108,8 @@ class StudyReadService(DatabaseService):
                 entries = []
                 for image in list_images(session):
                     subject = subjects.get(image.subject)
+                    if site is not None and (subject is None or subject.site != site):
+                        continue
                     entries.append(
                         ImageEntry(
                             path=image.file_path,

@@ -35,12 +35,14 @@ def list_subjects(actor: SignedIn, *, identity: bool = False) -> list[SubjectRow
     """The subjects the user may list; with `identity`, their patient name, ID and birth date (audited)."""
     if identity:
         actor.check(Action.SHOW_IDENTITY)
-    actor.check(Action.LIST_SUBJECTS)
+    site = actor.site_scope(actor.check(Action.LIST_SUBJECTS))
     fields = visible_fields(actor.account.role)
     show_dates = Field.DATES in fields
     with actor.reading() as (session, user):
         rows = []
         for s in subject_repo.list_subjects(session):
+            if site is not None and s.site != site:
+                continue
             row = SubjectRow(
                 s.code,
                 s.site if Field.SITE in fields else None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import DEMO_PASSWORD, import_films
+from reading_study import DEMO_PASSWORD, import_films
 
 from app.read_model import ReadModel, ReadSnapshot
 from app.sample_film import write_sample_film

@@ -18,6 +18,7 @@ if str(Path(__file__).parent) not in sys.path:
 
 import pytest
 from PySide6.QtCore import QSettings
+from reading_study import ADMIN_PASSWORD, DEMO_PASSWORD, import_films
 
 from app.sample_film import SampleFilm, write_sample_film
 from kyphoangle.vocabulary import UserRole
@@ -25,9 +26,6 @@ from kyphoangle.workstation.accounts import add_user, create_first_admin
 from kyphoangle.workstation.connection import open_study, sign_in
 from kyphoangle.workstation.records import Account
 from kyphoangle.workstation.study_reads import StudyReadService
-
-ADMIN_PASSWORD = "admin-password"
-DEMO_PASSWORD = "demo-password"
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -42,14 +40,6 @@ def _temporary_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
 @pytest.fixture
 def settings(tmp_path: Path) -> QSettings:
     return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-
-
-def import_films(store: StudyReadService, *paths: Path) -> None:
-    """Import films into the store's study database as its admin (readers cannot import)."""
-    admin = StudyReadService(store.database)
-    admin.authenticate("admin", ADMIN_PASSWORD)
-    report = admin.import_paths(paths, lambda *_: None, lambda: False)
-    assert not report.errors, report
 
 
 @pytest.fixture

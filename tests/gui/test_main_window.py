@@ -8,9 +8,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import ADMIN_PASSWORD, DEMO_PASSWORD
 from PySide6.QtCore import QByteArray, QPoint, QPointF, QSettings, Qt
 from pytestqt.qtbot import QtBot
+from reading_study import ADMIN_PASSWORD, DEMO_PASSWORD
 
 from app.dialogs import SignDialog
 from app.film_view import FilmView

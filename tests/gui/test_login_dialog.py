@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from conftest import DEMO_PASSWORD
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QLabel
 from pytestqt.qtbot import QtBot
+from reading_study import DEMO_PASSWORD
 
 from app.dialogs import LoginDialog
 from kyphoangle.workstation.study_reads import StudyReadService

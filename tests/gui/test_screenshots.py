@@ -11,11 +11,11 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
-from conftest import ADMIN_PASSWORD, DEMO_PASSWORD, import_films
 from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
+from reading_study import ADMIN_PASSWORD, DEMO_PASSWORD, import_films
 
 from app import style
 from app.commands import PlaceLandmarkCommand, SetFracturedLevelsCommand
