@@ -1,7 +1,7 @@
 """The campaign manager: data managers and admins create, follow, close and export central reading campaigns.
 
 Opened from the reading window's Campaigns menu when the study database is in use and the signed-in
-role may manage campaigns (`app.campaign_access`). Nothing here is blinded: data managers see
+role may manage campaigns (`kyphoangle.workstation.access`). Nothing here is blinded: data managers see
 everything. Each button is one action on the database (`CampaignAdminService`).
 """
 
@@ -33,7 +33,7 @@ from app.save_dialog import ask_save_path
 from app.tables import fill_table, fit_contents, read_only_table
 from kyphoangle.errors import KyphoangleError
 from kyphoangle.protocol import MEASUREMENT_DEFINITIONS
-from kyphoangle.vocabulary import CampaignStatus
+from kyphoangle.vocabulary import CampaignRole, CampaignStatus, label_of
 from kyphoangle.workstation.campaign_admin import CampaignAdminService, CampaignDetails, CampaignRow
 from kyphoangle.workstation.connection import DatabaseService
 from kyphoangle.workstation.records import Account, ReadService
@@ -49,10 +49,6 @@ def campaign_manager_for(
     if not isinstance(store, DatabaseService):
         raise KyphoangleError("campaigns are kept in the study database; open the workstation on it")
     return CampaignManagerWindow(CampaignAdminService(store.database, account), parent)
-
-
-def _role_label(role: str) -> str:
-    return role.replace("_", " ").capitalize()
 
 
 def _rule_text(details: CampaignDetails) -> str:
@@ -133,7 +129,13 @@ class CampaignStatusPanel(QWidget):
         fill_table(
             self.reader_table,
             [
-                (_role_label(reader.role), reader.login, str(reader.done), str(reader.remaining), "")
+                (
+                    label_of(reader.role, CampaignRole),
+                    reader.login,
+                    str(reader.done),
+                    str(reader.remaining),
+                    "",
+                )
                 for reader in progress.readers
             ],
         )
