@@ -11,15 +11,14 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
+from drawn import drawn_colors, near
 from PySide6.QtCore import QPoint, QSettings, Qt
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 from reading_study import ADMIN_PASSWORD, DEMO_PASSWORD, import_films
 
 from app import style
 from app.commands import PlaceLandmarkCommand, SetFracturedLevelsCommand
-from app.film_view import FilmView
 from app.main_window import ReadingWindow
 from app.sample_film import write_sample_film
 from kyphoangle.anatomy import LandmarkKey
@@ -34,23 +33,6 @@ def shot(qtbot: QtBot, widget: QWidget, path: Path) -> None:
     """Let pending layouts settle, then save the widget as PNG."""
     qtbot.wait(60)
     assert widget.grab().save(str(path))
-
-
-def drawn_colors(view: FilmView, position: tuple[float, float]) -> list[QColor]:
-    """The colours drawn on the screen at an image position and its 8 neighbours (the view as it is now)."""
-    image = view.grab().toImage()
-    at = view.widget_point(position)
-    ratio = image.devicePixelRatio()
-    x, y = int(at.x() * ratio), int(at.y() * ratio)
-    return [image.pixelColor(x + dx, y + dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
-
-
-def near(colors: list[QColor], wanted: QColor, tolerance: int = 40) -> bool:
-    """Whether one of the colours matches within a tolerance on each channel (antialiasing blends)."""
-    return any(
-        all(abs(a - b) <= tolerance for a, b in zip(c.getRgb()[:3], wanted.getRgb()[:3], strict=True))
-        for c in colors
-    )
 
 
 def test_screenshots(qtbot: QtBot, tmp_path: Path, settings: QSettings) -> None:
