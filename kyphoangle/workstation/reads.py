@@ -31,7 +31,15 @@ from kyphoangle.vocabulary import ReadStatus, ReadType
 from kyphoangle.workstation.access import Action, Scope
 from kyphoangle.workstation.connection import SignedIn
 
-__all__ = ["ImportedRead", "ReadRow", "export_reads", "import_read", "list_reads", "sign_reads"]
+__all__ = [
+    "ImportedRead",
+    "ReadRow",
+    "amend_read",
+    "export_reads",
+    "import_read",
+    "list_reads",
+    "sign_reads",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,3 +215,24 @@ def sign_reads(actor: SignedIn, read_ids: list[int], password: str) -> list[int]
                 raise PermissionDeniedError(f"read {read_id} is {read.reader.login}'s: only they can sign it")
             read_repo.sign_read(session, read, password=password)
     return list(read_ids)
+
+
+def amend_read(
+    actor: SignedIn, read_id: int, path: str | Path, *, reason: str, sign_with: str | None = None
+) -> ImportedRead:
+    """Amend the user's own signed read with a landmark file: a new version linked to it, with the reason
+    (signed too when `sign_with` is the reader's password; one transaction)."""
+    scope = actor.check(Action.AMEND)
+    if scope is Scope.ASSIGNED:
+        raise PermissionDeniedError(
+            f"{actor.account.role.plural} amend campaign reads through the data manager"
+        )
+    content = read_landmark_file(path)
+    with actor.writing() as (session, user):
+        read = read_repo.get_read(session, read_id)
+        if read.reader_id != user.id:
+            raise PermissionDeniedError(f"read {read_id} is {read.reader.login}'s: only they can amend it")
+        amended = read_repo.amend_read(session, read, content=content, reason=reason, actor=user)
+        if sign_with is not None:
+            read_repo.sign_read(session, amended, password=sign_with)
+        return ImportedRead(amended.id, amended.status, user.login, False)
