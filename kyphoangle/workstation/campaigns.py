@@ -11,8 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from sqlalchemy.orm import Session
-
 from kyphoangle import campaign as campaigns
 from kyphoangle.agreement_report import AgreementReport, agreement_report
 from kyphoangle.campaign import AdjudicationRule, CampaignProgress
@@ -21,12 +19,11 @@ from kyphoangle.dicom.blinded_copy import blinded_instance_uid, write_blinded_co
 from kyphoangle.errors import PermissionDeniedError, RadiographError
 from kyphoangle.landmark_file import read_landmark_file
 from kyphoangle.protocol import MeasurementName
-from kyphoangle.storage.models import Campaign, User
 from kyphoangle.storage.reads import get_read
 from kyphoangle.storage.users import get_user
 from kyphoangle.vocabulary import CampaignRole, ReadStatus, ReadType
 from kyphoangle.workstation.access import Action, Scope
-from kyphoangle.workstation.connection import SignedIn
+from kyphoangle.workstation.connection import SignedIn, record_denial
 
 __all__ = [
     "AdjudicationDecision",
@@ -95,14 +92,16 @@ class AdjudicationDecision:
     chosen: CampaignRole | None
 
 
-def _campaign_for(session: Session, user: User, code: str, scope: Scope) -> Campaign:
-    """The campaign, refused to a reader who is not one of its members."""
-    campaign = campaigns.get_campaign(session, code)
-    if scope is Scope.ASSIGNED and not any(
-        member[1].id == user.id for member in campaigns.members_of(session, campaign).values()
-    ):
+def _require_member(actor: SignedIn, code: str, scope: Scope, action: Action) -> None:
+    """Refuse (audited) a reader who is not a member of the campaign; managers see every campaign."""
+    if scope is not Scope.ASSIGNED:
+        return
+    with actor.reading() as (session, user):
+        campaign = campaigns.get_campaign(session, code)
+        member = any(m[1].id == user.id for m in campaigns.members_of(session, campaign).values())
+    if not member:
+        record_denial(actor.database, actor.account.login, action)
         raise PermissionDeniedError(f"you are not a reader of campaign {code}")
-    return campaign
 
 
 def create_campaign(
@@ -149,8 +148,9 @@ def my_worklist(actor: SignedIn, code: str) -> tuple[bool, list[WorklistRow]]:
     """The user's worklist (case codes only), or the adjudicator's cases awaiting adjudication: (whether
     the user adjudicates the campaign, the rows)."""
     scope = actor.check(Action.LIST_CAMPAIGNS)
+    _require_member(actor, code, scope, Action.LIST_CAMPAIGNS)
     with actor.reading() as (session, user):
-        campaign = _campaign_for(session, user, code, scope)
+        campaign = campaigns.get_campaign(session, code)
         adjudicator = campaigns.members_of(session, campaign).get(CampaignRole.ADJUDICATOR)
         if adjudicator is not None and adjudicator[1].id == user.id:
             waiting = campaigns.adjudication_worklist(session, campaign, user)
@@ -234,8 +234,9 @@ def adjudicate_case(
 def campaign_status(actor: SignedIn, code: str) -> CampaignProgress:
     """The campaign's progress: every reader's line for managers, only one's own for a member reader."""
     scope = actor.check(Action.LIST_CAMPAIGNS)
-    with actor.reading() as (session, user):
-        campaign = _campaign_for(session, user, code, scope)
+    _require_member(actor, code, scope, Action.LIST_CAMPAIGNS)
+    with actor.reading() as (session, _user):
+        campaign = campaigns.get_campaign(session, code)
         progress = campaigns.campaign_progress(session, campaign)
     if scope is Scope.ALL:
         return progress
