@@ -287,10 +287,14 @@ _LABELS: dict[tuple[type[Term], str], str] = {
     (NotEvaluableReason, "instrumented"): "instrumented",
     (NotEvaluableReason, "other"): "other",
     (SpacingSource, "pixel_spacing"): "Pixel Spacing, calibrated at the patient",
-    (SpacingSource, "imager_pixel_spacing"): "Imager Pixel Spacing, at the detector",
-    (SpacingSource, "imager_pixel_spacing_ermf"): "Imager Pixel Spacing / magnification factor",
+    (SpacingSource, "imager_pixel_spacing"): (
+        "Imager Pixel Spacing, at the detector, not magnification-corrected"
+    ),
+    (SpacingSource, "imager_pixel_spacing_ermf"): (
+        "Imager Pixel Spacing corrected by the magnification factor"
+    ),
     (SpacingSource, "manual"): "manual calibration",
-    (SpacingSource, "none"): "no spacing (pixels)",
+    (SpacingSource, "none"): "no spacing in the file: heights in pixels",
     (VisitAssignment, "automatic"): "by the schedule",
     (VisitAssignment, "manual"): "by hand",
     (CampaignRole, "reader_1"): "Reader 1",
