@@ -31,7 +31,6 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, String, and_, select, type_coerce
 from sqlalchemy.orm import Session
 
-from kyphoangle.anatomy import FRACTURE_LEVELS
 from kyphoangle.normal_table import load_normal_table
 from kyphoangle.output_file import STANDARD_OUTPUT, output_text, write_bytes
 from kyphoangle.protocol import MEASUREMENT_DEFINITIONS, MeasurementName
@@ -43,16 +42,15 @@ from kyphoangle.storage.models import (
     MeasurementRow,
     Read,
     ReadLevel,
-    ReadStatus,
     Site,
     Subject,
     TreatedLevel,
     User,
     Visit,
-    VisitAssignment,
 )
 from kyphoangle.storage.schedule import UNSCHEDULED
 from kyphoangle.storage.users import Permission, require_permission
+from kyphoangle.vocabulary import FRACTURE_LEVELS, ReadStatus, VisitAssignment
 
 LONG_COLUMNS: tuple[str, ...] = (
     "subject", "site", "diagnosis", "visit", "visit_day", "reader", "read_type", "read_id", "read_status",

@@ -23,25 +23,16 @@ import math
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from kyphoangle.errors import KyphoangleError, LandmarkError, LandmarkFileError
 from kyphoangle.protocol import GlobalEndpoints, NotEvaluable, validate_levels, validate_points
-from kyphoangle.spacing import PixelSpacing, SpacingSource
+from kyphoangle.spacing import PixelSpacing
+from kyphoangle.vocabulary import ReadType, SpacingSource
 
 LANDMARK_FORMAT = "kyphoangle.landmarks/1"
-
-
-class ReadType(StrEnum):
-    """Why a read was made: at the site, by a central reader, as a repeat, or by the adjudicator."""
-
-    SITE = "site"
-    CENTRAL = "central"
-    REPEAT = "repeat"
-    ADJUDICATION = "adjudication"
 
 
 @dataclass(frozen=True, slots=True)

@@ -132,7 +132,7 @@ def apply_global_options(options: GlobalOptions) -> None:
     if options.data_dir:
         os.environ[ENV_DATA_DIR] = str(options.data_dir)
     if options.db:
-        from kyphoangle.storage.engine import ENV_DATABASE
+        from kyphoangle.workstation.connection import ENV_DATABASE
 
         os.environ[ENV_DATABASE] = options.db
 
