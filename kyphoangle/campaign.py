@@ -49,6 +49,7 @@ from kyphoangle.errors import (
     KyphoangleError,
     NotFoundError,
     PermissionDeniedError,
+    ReadAlreadySignedError,
     ReasonRequiredError,
 )
 from kyphoangle.landmark_file import LandmarkFile, ReadType
@@ -336,7 +337,7 @@ def create_campaign(
     session.add(campaign)
     session.flush()
     # Which film gets which code is shuffled too, so code order says nothing about import order.
-    codes = case_codes(seed, len(images))
+    codes = case_codes(len(images))
     cases = [
         CampaignCase(campaign_id=campaign.id, case_code=case_code, image_id=image.id)
         for case_code, image in zip(codes, images, strict=True)
@@ -606,6 +607,7 @@ def save_case_read(
         image.sop_instance_uid,
         blinded_instance_uid(image.sop_instance_uid, case.case_code),
     ):
+        _refuse_signed_case(session, member, named)
         raise CampaignError(f"these landmarks are of another film, not of case {case.case_code}")
     # A landmark file of the case's blinded copy names the copy's UID: the read is of the film itself.
     content = replace(content, sop_instance_uid=image.sop_instance_uid, reader=reader.login, read_type=kind)
@@ -616,7 +618,15 @@ def save_case_read(
         return update_draft(
             session, existing, content=content, expected_version=expected_version, actor=reader
         )
-    read = create_read(session, image=image, reader=reader, content=content, read_type=kind, actor=reader)
+    read = create_read(
+        session,
+        image=image,
+        reader=reader,
+        content=content,
+        read_type=kind,
+        actor=reader,
+        campaign_case_id=case.id,
+    )
     item.read_id = read.id
     record(
         session,
@@ -628,6 +638,24 @@ def save_case_read(
         new={"read_id": read.id, "case_code": case.case_code, "read_type": kind},
     )
     return read
+
+
+def _refuse_signed_case(session: Session, member: CampaignReader, named_uid: str) -> None:
+    """Landmarks of a case the reader has already signed: refused, naming the amendment."""
+    for item in _items(session, member):
+        case = session.get_one(CampaignCase, item.case_id)
+        image = session.get_one(Image, case.image_id)
+        if named_uid in (
+            image.sop_instance_uid,
+            blinded_instance_uid(image.sop_instance_uid, case.case_code),
+        ):
+            read = _item_read(session, item)
+            if read is not None and read.status == ReadStatus.SIGNED:
+                raise ReadAlreadySignedError(
+                    f"already signed: case {case.case_code} was signed as read {read.id}; a signed read is "
+                    f"changed only by an amendment with a reason: kyphoangle reads amend {read.id} FILE.json "
+                    "--reason TEXT"
+                )
 
 
 def sign_case_read(session: Session, campaign: Campaign, reader: User, password: str) -> Read:
@@ -877,7 +905,12 @@ def save_adjudication_read(
         )
     image = session.get_one(Image, case.image_id)
     read = create_read(
-        session, image=image, reader=adjudicator, content=content, read_type=ReadType.ADJUDICATION
+        session,
+        image=image,
+        reader=adjudicator,
+        content=content,
+        read_type=ReadType.ADJUDICATION,
+        campaign_case_id=case.id,
     )
     position = max((i.order_position for i in _items(session, member)), default=-1) + 1
     session.add(

@@ -24,15 +24,16 @@ import datetime as dt
 import enum
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, Table, event, insert, select, update
 from sqlalchemy.orm import Session
 
 from kyphoangle import __version__
 from kyphoangle.errors import AuditTrailError
+from kyphoangle.storage.ledger import digest_rows, has_touched, install_tracking, merge_digests, take_touched
 from kyphoangle.storage.models import AuditEvent, AuditHead, User, utc_now
 
 GENESIS_HASH = "0" * 64
@@ -53,6 +54,12 @@ class AuditAction(enum.StrEnum):
     ASSIGN = "assign"
     RECOMPUTE = "recompute"
     EXPORT = "export"
+    WRITE = "write"
+    BASELINE = "baseline"
+    SIGN_IN = "sign_in"
+    SIGN_IN_FAILED = "sign_in_failed"
+    LOCK = "lock"
+    UNLOCK = "unlock"
 
 
 class AuditEntity(enum.StrEnum):
@@ -71,6 +78,9 @@ class AuditEntity(enum.StrEnum):
     CAMPAIGN = "campaign"
     WORKLIST = "worklist"
     ADJUDICATION = "adjudication"
+    SIGNATURE = "signature"
+    RECORDS = "records"
+    """Row digests of writes made after a transaction's last event, or taken when a schema was upgraded."""
 
 
 def _json_default(value: object) -> object:
@@ -108,8 +118,12 @@ def canonical_event_bytes(
     reason: str | None,
     software_version: str,
     previous_hash: str,
+    row_digests: str | None = None,
 ) -> bytes:
-    """The bytes an event's hash is taken over: every stored field except the hash itself."""
+    """The bytes an event's hash is taken over: every stored field except the hash itself.
+
+    `row_digests` (revision 0003) is left out when empty, so the hashes of older events stay valid.
+    """
     content = {
         "sequence": sequence,
         "occurred_at": _timestamp(occurred_at),
@@ -124,6 +138,8 @@ def canonical_event_bytes(
         "software_version": software_version,
         "previous_hash": previous_hash,
     }
+    if row_digests is not None:
+        content["row_digests"] = row_digests
     return canonical_json(content).encode("utf-8")
 
 
@@ -142,8 +158,14 @@ def _hash_of(event: AuditEvent) -> str:
             reason=event.reason,
             software_version=event.software_version,
             previous_hash=event.previous_hash,
+            row_digests=event.row_digests,
         )
     ).hexdigest()
+
+
+_EVENT: Table = AuditEvent.__table__  # type: ignore[assignment]
+_HEAD: Table = AuditHead.__table__  # type: ignore[assignment]
+_ACTOR = "kyphoangle_audit_actor"
 
 
 def lock_trail(session: Session) -> None:
@@ -152,6 +174,54 @@ def lock_trail(session: Session) -> None:
     On SQLite the write transaction already holds the database's write lock (BEGIN IMMEDIATE).
     """
     session.execute(select(AuditHead.id).where(AuditHead.id == _HEAD_ID).with_for_update())
+
+
+def append_event(
+    connection: Connection,
+    *,
+    actor_id: int | None,
+    actor_login: str,
+    entity: str,
+    entity_id: str,
+    action: str,
+    old_values: str | None = None,
+    new_values: str | None = None,
+    reason: str | None = None,
+    row_digests: str | None = None,
+) -> int:
+    """Append one event on `connection` (locking the head row); returns its sequence number."""
+    head = connection.execute(
+        select(_HEAD.c.last_sequence, _HEAD.c.last_hash).where(_HEAD.c.id == _HEAD_ID).with_for_update()
+    ).one()
+    sequence = int(head.last_sequence) + 1
+    values: dict[str, Any] = {
+        "sequence": sequence,
+        "occurred_at": utc_now(),
+        "actor_id": actor_id,
+        "actor_login": actor_login,
+        "entity": entity,
+        "entity_id": entity_id,
+        "action": action,
+        "old_values": old_values,
+        "new_values": new_values,
+        "reason": reason,
+        "software_version": __version__,
+        "previous_hash": head.last_hash,
+        "row_digests": row_digests,
+    }
+    event_hash = hashlib.sha256(canonical_event_bytes(**values)).hexdigest()
+    connection.execute(insert(_EVENT).values(**values, event_hash=event_hash))
+    connection.execute(
+        update(_HEAD).where(_HEAD.c.id == _HEAD_ID).values(last_sequence=sequence, last_hash=event_hash)
+    )
+    return sequence
+
+
+def _row_digests_since_last_event(session: Session) -> str | None:
+    touched = take_touched(session)
+    if not touched:
+        return None
+    return canonical_json(digest_rows(session.connection(), touched))
 
 
 def record(
@@ -168,37 +238,59 @@ def record(
     """Append one event to the trail in the session's transaction; returns its sequence number.
 
     `actor` None means the system itself. Values are made canonical JSON (dates as ISO text, Enums as
-    their values). Flushes pending ORM changes first so ids exist and the event follows its change.
+    their values). Flushes pending ORM changes first so ids exist and the event follows its change;
+    the digests of the rows written since the previous event go into the event (`ledger`).
     """
     session.flush()
-    head = session.execute(
-        select(AuditHead.last_sequence, AuditHead.last_hash).where(AuditHead.id == _HEAD_ID).with_for_update()
-    ).one()
-    sequence = int(head.last_sequence) + 1
-    event = AuditEvent(
-        sequence=sequence,
-        occurred_at=utc_now(),
-        actor_id=actor.id if actor is not None else None,
-        actor_login=actor.login if actor is not None else SYSTEM_LOGIN,
+    actor_id = actor.id if actor is not None else None
+    actor_login = actor.login if actor is not None else SYSTEM_LOGIN
+    session.info[_ACTOR] = (actor_id, actor_login)
+    return append_event(
+        session.connection(),
+        actor_id=actor_id,
+        actor_login=actor_login,
         entity=AuditEntity(entity).value,
         entity_id=str(entity_id),
         action=AuditAction(action).value,
         old_values=canonical_json(dict(old)) if old is not None else None,
         new_values=canonical_json(dict(new)) if new is not None else None,
         reason=reason,
-        software_version=__version__,
-        previous_hash=head.last_hash,
-        event_hash="",
+        row_digests=_row_digests_since_last_event(session),
     )
-    event.event_hash = _hash_of(event)
-    session.add(event)
+
+
+def _close_transaction(session: Session) -> None:
+    """Before a commit: rows written after the transaction's last event get a closing event."""
     session.flush()
-    session.execute(
-        update(AuditHead)
-        .where(AuditHead.id == _HEAD_ID)
-        .values(last_sequence=sequence, last_hash=event.event_hash)
+    if not has_touched(session):
+        return
+    actor_id, actor_login = session.info.get(_ACTOR, (None, SYSTEM_LOGIN))
+    append_event(
+        session.connection(),
+        actor_id=actor_id,
+        actor_login=actor_login,
+        entity=AuditEntity.RECORDS.value,
+        entity_id="-",
+        action=AuditAction.WRITE.value,
+        row_digests=_row_digests_since_last_event(session),
     )
-    return sequence
+
+
+def _forget_actor(session: Session, *args: object) -> None:
+    session.info.pop(_ACTOR, None)
+    take_touched(session)
+
+
+def install_audit_hooks() -> None:
+    """Fingerprint written rows and close every committing transaction with their digests (idempotent)."""
+    install_tracking()
+    if not event.contains(Session, "before_commit", _close_transaction):
+        event.listen(Session, "before_commit", _close_transaction)
+        event.listen(Session, "after_commit", _forget_actor)
+        event.listen(Session, "after_rollback", _forget_actor)
+
+
+install_audit_hooks()
 
 
 def changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -263,6 +355,32 @@ def list_events(
 
 
 @dataclass(frozen=True, slots=True)
+class Anchor:
+    """The head of the trail written down outside the database: last sequence number and its hash."""
+
+    sequence: int
+    event_hash: str
+
+    def __str__(self) -> str:
+        return f"{self.sequence}:{self.event_hash}"
+
+    @classmethod
+    def parse(cls, text: str) -> Anchor:
+        """Read `SEQUENCE:HASH` as `kyphoangle audit anchor` prints it."""
+        sequence, _, event_hash = text.strip().partition(":")
+        event_hash = event_hash.strip().lower()
+        if not sequence.strip().isdigit() or len(event_hash) != 64 or any(c not in HEX for c in event_hash):
+            raise AuditTrailError(
+                f"{text!r} is not an audit anchor "
+                "(expected SEQUENCE:HASH as 'kyphoangle audit anchor' prints it)"
+            )
+        return cls(int(sequence), event_hash)
+
+
+HEX = frozenset("0123456789abcdef")
+
+
+@dataclass(frozen=True, slots=True)
 class AuditVerification:
     """The result of checking the chain: intact, or the first bad event and what is wrong with it."""
 
@@ -271,22 +389,35 @@ class AuditVerification:
     head_hash: str
     first_bad_sequence: int | None = None
     problem: str | None = None
+    rows_checked: int = 0
+    signatures_checked: int = 0
 
     @property
     def intact(self) -> bool:
         """Whether every event is present, unaltered and in order."""
         return self.problem is None
 
-
-def _iter_events(session: Session) -> Iterator[AuditEvent]:
-    query = select(AuditEvent).order_by(AuditEvent.sequence).execution_options(yield_per=2000)
-    for event in session.scalars(query):
-        yield event
-        session.expunge(event)
+    @property
+    def anchor(self) -> Anchor:
+        """The head as an anchor to keep outside the database."""
+        return Anchor(self.head_sequence, self.head_hash)
 
 
-def verify_trail(session: Session) -> AuditVerification:
-    """Recompute the chain from the first event; report the first event that breaks it."""
+_CHAIN_COLUMNS = (
+    "sequence", "occurred_at", "actor_id", "actor_login", "entity", "entity_id", "action", "old_values",
+    "new_values", "reason", "software_version", "previous_hash", "row_digests",
+)  # fmt: skip
+
+
+def verify_trail(
+    session: Session, *, anchor: Anchor | None = None, expected_rows: dict[str, str | None] | None = None
+) -> AuditVerification:
+    """Recompute the chain from the first event; report the first event that breaks it.
+
+    With `anchor`, the trail must still hold that event with that hash (a deleted tail is caught even
+    when the head row was rewound with it). With `expected_rows`, the row digests of the events are
+    replayed into it (row key -> digest expected now, None for a deleted row).
+    """
     head = session.execute(select(AuditHead.last_sequence, AuditHead.last_hash)).one_or_none()
     if head is None:
         return AuditVerification(0, 0, GENESIS_HASH, 0, "the audit head row is missing")
@@ -296,27 +427,47 @@ def verify_trail(session: Session) -> AuditVerification:
     def broken(sequence: int, problem: str) -> AuditVerification:
         return AuditVerification(checked, head.last_sequence, head.last_hash, sequence, problem)
 
-    for event in _iter_events(session):
+    query = select(*(_EVENT.c[name] for name in _CHAIN_COLUMNS), _EVENT.c.event_hash).order_by(
+        _EVENT.c.sequence
+    )
+    anchor_seen = anchor is None
+    for row in session.connection().execute(query.execution_options(yield_per=5000)):
+        values = dict(zip(_CHAIN_COLUMNS, row, strict=False))
+        sequence = values["sequence"]
         what = (
-            f"event {event.sequence} ({event.action} {event.entity} {event.entity_id} by {event.actor_login})"
+            f"event {sequence} ({values['action']} {values['entity']} {values['entity_id']} "
+            f"by {values['actor_login']})"
         )
-        if event.sequence != expected_sequence:
-            if event.sequence > expected_sequence:
+        if sequence != expected_sequence:
+            if sequence > expected_sequence:
                 missing = (
                     f"event {expected_sequence}"
-                    if event.sequence == expected_sequence + 1
-                    else f"events {expected_sequence} to {event.sequence - 1}"
+                    if sequence == expected_sequence + 1
+                    else f"events {expected_sequence} to {sequence - 1}"
                 )
                 return broken(expected_sequence, f"{missing} deleted (the trail jumps to {what})")
-            return broken(event.sequence, f"{what} is out of sequence")
-        if event.previous_hash != previous:
-            return broken(event.sequence, f"{what} does not follow the event before it (chain broken)")
-        if _hash_of(event) != event.event_hash:
-            return broken(event.sequence, f"{what} was altered after it was recorded")
-        previous = event.event_hash
+            return broken(sequence, f"{what} is out of sequence")
+        if values["previous_hash"] != previous:
+            return broken(sequence, f"{what} does not follow the event before it (chain broken)")
+        event_hash = row[-1]
+        if hashlib.sha256(canonical_event_bytes(**values)).hexdigest() != event_hash:
+            return broken(sequence, f"{what} was altered after it was recorded")
+        if anchor is not None and sequence == anchor.sequence:
+            if event_hash != anchor.event_hash:
+                return broken(sequence, f"{what} is not the event of the anchor (its hash differs)")
+            anchor_seen = True
+        if expected_rows is not None and values["row_digests"] is not None:
+            merge_digests(expected_rows, json.loads(values["row_digests"]))
+        previous = event_hash
         expected_sequence += 1
         checked += 1
     last = expected_sequence - 1
+    if not anchor_seen and anchor is not None:
+        return broken(
+            last + 1,
+            f"events {last + 1} to {anchor.sequence} deleted: the anchor names event {anchor.sequence}, "
+            f"the trail ends at event {last}",
+        )
     if head.last_sequence != last or head.last_hash != previous:
         if head.last_sequence > last:
             return broken(

@@ -29,6 +29,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy import Enum as SqlEnum
 from sqlalchemy.engine import Dialect
@@ -89,6 +90,21 @@ class VisitAssignment(enum.StrEnum):
     PENDING = "pending"
     AUTOMATIC = "automatic"
     MANUAL = "manual"
+
+
+class SignatureMeaning(enum.StrEnum):
+    """What a signature attests (21 CFR 11.50): the kind of read signed, or an amendment of one."""
+
+    SITE_READ = "site_read"
+    CENTRAL_READ = "central_read"
+    REPEAT_READ = "repeat_read"
+    ADJUDICATION = "adjudication"
+    AMENDMENT = "amendment"
+
+    @property
+    def label(self) -> str:
+        """How views and exports name the meaning ("central read")."""
+        return self.value.replace("_", " ")
 
 
 class ReadStatus(enum.StrEnum):
@@ -281,6 +297,10 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     password_changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Failed sign-ins in a row since the last successful one (added in revision 0003)."""
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    """No sign-in before this time after too many failures (added in revision 0003)."""
 
 
 class Image(Base):
@@ -315,15 +335,43 @@ class Image(Base):
     visit: Mapped[Visit | None] = relationship()
 
 
+CURRENT_SIGNED = "status = 'signed' AND superseded_by_id IS NULL"
+"""The reads that count: signed and not superseded by a signed amendment."""
+
+
 class Read(Base):
     """One reader's landmarks on one image, with the settings its measurements were computed with.
 
     `version` is the optimistic-concurrency counter: an update whose version is stale fails instead of
     overwriting someone else's change. A signed read is never changed; an amendment is a new read whose
     `amends_read_id` names it, and the old one gets `superseded_by_id` when the amendment is signed.
+    `read_version` counts the amendments (1 for the original read). The database itself keeps one
+    current signed read per image, reader, read type and campaign case (two partial unique indexes,
+    added in revision 0003), so two programs signing at once cannot both succeed.
     """
 
     __tablename__ = "read"
+    __table_args__ = (
+        Index(
+            "uq_read_current_signed",
+            "image_id",
+            "reader_id",
+            "read_type",
+            unique=True,
+            sqlite_where=text(f"{CURRENT_SIGNED} AND campaign_case_id IS NULL"),
+            postgresql_where=text(f"{CURRENT_SIGNED} AND campaign_case_id IS NULL"),
+        ),
+        Index(
+            "uq_read_current_signed_case",
+            "image_id",
+            "reader_id",
+            "read_type",
+            "campaign_case_id",
+            unique=True,
+            sqlite_where=text(f"{CURRENT_SIGNED} AND campaign_case_id IS NOT NULL"),
+            postgresql_where=text(f"{CURRENT_SIGNED} AND campaign_case_id IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     image_id: Mapped[int] = mapped_column(ForeignKey("image.id"), index=True)
@@ -340,10 +388,14 @@ class Read(Base):
     lordosis_endpoints: Mapped[str] = mapped_column(String(64))
     calibration_row_mm: Mapped[float | None] = mapped_column(Float)
     calibration_col_mm: Mapped[float | None] = mapped_column(Float)
-    amends_read_id: Mapped[int | None] = mapped_column(ForeignKey("read.id"))
+    amends_read_id: Mapped[int | None] = mapped_column(ForeignKey("read.id"), unique=True)
     amendment_reason: Mapped[str | None] = mapped_column(Text)
     superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("read.id"))
     version: Mapped[int] = mapped_column(Integer)
+    campaign_case_id: Mapped[int | None] = mapped_column(ForeignKey("campaign_case.id"), index=True)
+    """The campaign case the read was made for (central, repeat and adjudication reads)."""
+    read_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    """1 for the original read, n + 1 for the amendment of version n."""
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
@@ -358,6 +410,27 @@ class Read(Base):
     measurements: Mapped[list[MeasurementRow]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by="MeasurementRow.id"
     )
+
+
+class Signature(Base):
+    """An electronic signature of one read (21 CFR 11.50 / 11.70): who, when, what it means, what it covers.
+
+    `content_sha256` is the SHA-256 of the read's canonical content when it was signed (see
+    `kyphoangle.storage.signatures`): `kyphoangle audit verify` recomputes it, so a signature cannot be
+    carried over to other values.
+    """
+
+    __tablename__ = "signature"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    read_id: Mapped[int] = mapped_column(ForeignKey("read.id"), unique=True)
+    signer_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    signer_login: Mapped[str] = mapped_column(String(64))
+    signer_name: Mapped[str] = mapped_column(String(200))
+    signed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    meaning: Mapped[SignatureMeaning] = mapped_column(_enum(SignatureMeaning))
+    content_format: Mapped[str] = mapped_column(String(40))
+    content_sha256: Mapped[str] = mapped_column(String(64))
 
 
 class ReadLevel(Base):
@@ -429,6 +502,8 @@ class AuditEvent(Base):
     software_version: Mapped[str] = mapped_column(String(32))
     previous_hash: Mapped[str] = mapped_column(String(64))
     event_hash: Mapped[str] = mapped_column(String(64))
+    row_digests: Mapped[str | None] = mapped_column(Text)
+    """JSON: digest of every table row the change wrote, by row key (null: deleted); revision 0003."""
 
 
 class AuditHead(Base):
