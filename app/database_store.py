@@ -17,6 +17,7 @@ from kyphoangle.storage import Database
 from kyphoangle.storage import reads as read_repo
 from kyphoangle.storage import users as user_repo
 from kyphoangle.storage.images import get_image, list_images
+from kyphoangle.storage.models import User
 from kyphoangle.storage.study import list_visits
 from kyphoangle.storage.subjects import list_subjects
 
@@ -49,8 +50,10 @@ class DatabaseStoreBase:
         """Check a password against the users table."""
 
         def run() -> ReaderAccount:
+            # Checked and audited in a transaction of its own (failures and locks are kept).
+            user_id = user_repo.sign_in(self.database, login, password)
             with self.database.reading() as session:
-                user = user_repo.authenticate(session, login, password)
+                user = session.get_one(User, user_id)
                 return ReaderAccount(user.login, user.full_name or user.login, str(user.role))
 
         account: ReaderAccount = self._guard(run)

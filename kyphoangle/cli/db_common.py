@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 
 from kyphoangle.errors import AuthenticationError
 from kyphoangle.storage import Database, open_database
-from kyphoangle.storage.engine import ENV_DATABASE
+from kyphoangle.storage.engine import ENV_DATABASE, database_of
 from kyphoangle.storage.models import User
-from kyphoangle.storage.users import authenticate
+from kyphoangle.storage.users import sign_in
 
 ENV_USER = "KYPHOANGLE_USER"
 ENV_PASSWORD = "KYPHOANGLE_PASSWORD"
@@ -103,10 +103,15 @@ def ask_new_password(login: str) -> str:
 
 
 def login(args: argparse.Namespace, session: Session) -> tuple[User, str]:
-    """Authenticate `--user` (password from KYPHOANGLE_PASSWORD or a prompt); returns (user, password)."""
+    """Sign `--user` in (password from KYPHOANGLE_PASSWORD or a prompt); returns (user, password).
+
+    The sign-in is checked and audited in a transaction of its own (`sign_in`), committed before the
+    command's own session starts, so a failure is recorded even though the command stops.
+    """
     name = login_name(args)
     password = ask_password(f"Password for {name}: ")
-    return authenticate(session, name, password), password
+    user_id = sign_in(database_of(session), name, password)
+    return session.get_one(User, user_id), password
 
 
 def print_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> None:

@@ -1,4 +1,4 @@
-"""`kyphoangle reads import|export|list|sign`: reads as `kyphoangle.landmarks/1` files, and signing.
+"""`kyphoangle reads import|export|list|sign|amend`: reads as `kyphoangle.landmarks/1` files, and signing.
 
 Who may do what:
 
@@ -13,6 +13,9 @@ Who may do what:
 - `reads export DIR` writes every read (data managers and admins), one file per read
   (`read-000042.json`); importing them into another database with the same films and users
   reproduces the same measurements.
+- A signed read is never changed: signing again what is already signed (the same film, reader, read
+  type and campaign case) is refused, and `reads amend READ_ID FILE.json --reason TEXT [--sign]`
+  makes a new version linked to the one it supersedes.
 - `reads list` shows everybody's reads to data managers and admins, and readers their own (central,
   repeat and adjudication reads without subject, visit or day: central reading is blinded).
 """
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +33,12 @@ from sqlalchemy.orm import Session
 from kyphoangle.cli.db_common import SubParsers, add_command, add_group, login, open_db, print_table
 from kyphoangle.errors import KyphoangleError, LandmarkFileError, PermissionDeniedError
 from kyphoangle.landmark_file import LandmarkFile, ReadType, read_landmark_file, write_landmark_file
+from kyphoangle.output_file import private_folder
 from kyphoangle.protocol import GlobalEndpoints
 from kyphoangle.storage.images import get_image
-from kyphoangle.storage.models import Image, Read, ReadStatus, User
+from kyphoangle.storage.models import CampaignCase, Image, Read, ReadStatus, User
 from kyphoangle.storage.reads import (
+    amend_read,
     create_read,
     get_read,
     iter_reads,
@@ -40,9 +46,11 @@ from kyphoangle.storage.reads import (
     read_content,
     reads_of_image,
     sign_read,
+    signature_of,
 )
 from kyphoangle.storage.study import get_study
 from kyphoangle.storage.users import Permission, get_user, has_permission, require_permission
+from kyphoangle.text_safety import terminal_safe
 
 BLINDED = "(blinded)"
 BLINDED_READ_TYPES = frozenset({ReadType.CENTRAL, ReadType.REPEAT, ReadType.ADJUDICATION})
@@ -74,6 +82,20 @@ def register(subparsers: SubParsers) -> None:
     signing = add_command(group, "sign", "sign your draft reads (your password)")
     signing.add_argument("read_ids", nargs="+", type=int, metavar="READ_ID")
     signing.set_defaults(run=run_sign)
+    amending = add_command(
+        group,
+        "amend",
+        "amend your signed read: a new version from a landmark file, with a reason",
+        "A signed read is never changed. An amendment is a new read of the same film, reader, read type "
+        "and campaign case, linked to the version it supersedes, with a reason (kept in the audit trail). "
+        "With --sign it is signed at once (your password); the amended read then becomes 'superseded' "
+        "and the exports carry the new version.",
+    )
+    amending.add_argument("read_id", type=int, metavar="READ_ID", help="the signed read to amend")
+    amending.add_argument("file", metavar="FILE.json", help="the corrected landmarks")
+    amending.add_argument("--reason", required=True, help="why the signed read is amended")
+    amending.add_argument("--sign", action="store_true", help="sign the amendment (your password)")
+    amending.set_defaults(run=run_amend)
 
 
 def _normalised(content: LandmarkFile, session: Session) -> dict[str, Any]:
@@ -126,7 +148,9 @@ def run_import(args: argparse.Namespace) -> int:
                     read = create_read(session, image=image, reader=reader, content=content, actor=acting)
                     if args.sign:
                         sign_read(session, read, password=password)
-                    print(f"{path}: read {read.id} ({read.status}) by {reader.login}")
+                    done = f"{path}: read {read.id} ({read.status}) by {reader.login}"
+                # Said only once the transaction is committed.
+                print(done)
             except KyphoangleError as exc:
                 failures += 1
                 print(f"kyphoangle: {path}: {exc}", file=sys.stderr)
@@ -136,10 +160,9 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    """Write one landmark file per read."""
+    """Write one landmark file per read (private files in a private folder)."""
     database = open_db(args)
-    folder = Path(args.folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_folder(args.folder)
     count = 0
     try:
         with database.reading() as session:
@@ -155,7 +178,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    """Print reads."""
+    """Print reads, with the signer, time and meaning of each signature."""
     database = open_db(args)
     try:
         with database.reading() as session:
@@ -186,19 +209,27 @@ def run_list(args: argparse.Namespace) -> int:
                     "reader",
                     "type",
                     "status",
-                    "version",
+                    "read_version",
+                    "amends",
+                    "signed_by",
+                    "signed_at_utc",
+                    "meaning",
                 ),
                 (
                     (
                         s.read_id,
-                        s.subject,
+                        terminal_safe(s.subject),
                         s.visit,
                         s.study_day,
                         s.sop_instance_uid,
-                        s.reader,
+                        terminal_safe(s.reader),
                         s.read_type,
                         s.display_status,
-                        s.version,
+                        s.read_version,
+                        s.amends_read_id,
+                        terminal_safe(s.signed_by) if s.signed_by else None,
+                        s.signed_at.strftime("%Y-%m-%d %H:%M:%S") if s.signed_at else None,
+                        s.signature_meaning.replace("_", " ") if s.signature_meaning else None,
                     )
                     for s in summaries
                 ),
@@ -209,8 +240,9 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_sign(args: argparse.Namespace) -> int:
-    """Sign drafts of the logged-in reader."""
+    """Sign drafts of the logged-in reader; "signed" is printed only after the commit."""
     database = open_db(args)
+    signed: list[str] = []
     try:
         with database.transaction() as session:
             user, password = login(args, session)
@@ -221,7 +253,46 @@ def run_sign(args: argparse.Namespace) -> int:
                         f"read {read_id} is {read.reader.login}'s: only they can sign it"
                     )
                 sign_read(session, read, password=password)
-                print(f"read {read_id} signed by {user.login}")
+                signature = signature_of(session, read)
+                meaning = signature.meaning.label if signature is not None else ""
+                signed.append(f"read {read_id} signed by {user.login} ({meaning})")
     finally:
         database.dispose()
+    for line in signed:
+        print(line)
+    return 0
+
+
+def run_amend(args: argparse.Namespace) -> int:
+    """Amend a signed read of the logged-in reader; printed only after the commit."""
+    content = read_landmark_file(args.file)
+    database = open_db(args)
+    try:
+        with database.transaction() as session:
+            user, password = login(args, session)
+            read = get_read(session, args.read_id)
+            if read.reader_id != user.id:
+                raise PermissionDeniedError(
+                    f"read {args.read_id} is {read.reader.login}'s: only they can amend it"
+                )
+            if read.campaign_case_id is not None:
+                from kyphoangle.dicom.blinded_copy import blinded_instance_uid  # pydicom: only when needed
+
+                # A landmark file of the case's blinded copy names the copy's UID: the read is of the film.
+                case = session.get_one(CampaignCase, read.campaign_case_id)
+                if content.sop_instance_uid == blinded_instance_uid(
+                    read.image.sop_instance_uid, case.case_code
+                ):
+                    content = replace(content, sop_instance_uid=read.image.sop_instance_uid)
+            content = replace(content, reader=user.login, read_type=ReadType(read.read_type))
+            amendment = amend_read(session, read, content=content, reason=args.reason, actor=user)
+            if args.sign:
+                sign_read(session, amendment, password=password)
+            done = (
+                f"read {amendment.id} (version {amendment.read_version}, {amendment.status}) amends read "
+                f"{read.id}"
+            )
+    finally:
+        database.dispose()
+    print(done)
     return 0

@@ -1,4 +1,4 @@
-"""`kyphoangle users add|list|set`: accounts and roles (only an admin adds or changes users).
+"""`kyphoangle users add|list|set|unlock`: accounts and roles (only an admin adds or changes users).
 
 On an empty database, `kyphoangle users add LOGIN --role admin` creates the first admin without
 logging in. The new user's password is read from KYPHOANGLE_NEW_PASSWORD, else typed twice.
@@ -18,7 +18,8 @@ from kyphoangle.cli.db_common import (
     print_table,
 )
 from kyphoangle.storage.models import UserRole
-from kyphoangle.storage.users import count_users, create_user, get_user, list_users, update_user
+from kyphoangle.storage.users import count_users, create_user, get_user, list_users, unlock_user, update_user
+from kyphoangle.text_safety import terminal_safe
 
 
 def register(subparsers: SubParsers) -> None:
@@ -41,21 +42,28 @@ def register(subparsers: SubParsers) -> None:
     )
     change.add_argument("--reason", required=True, help="why (recorded in the audit trail)")
     change.set_defaults(run=run_set)
+    unlock = add_command(group, "unlock", "lift the lock of an account after failed sign-ins (admins)")
+    unlock.add_argument("login")
+    unlock.add_argument("--reason", required=True, help="why (recorded in the audit trail)")
+    unlock.set_defaults(run=run_unlock)
 
 
 def run_add(args: argparse.Namespace) -> int:
     """Create the user."""
     database = open_db(args)
     try:
+        with database.reading() as session:
+            first = count_users(session) == 0
         with database.transaction() as session:
-            actor = None if count_users(session) == 0 else login(args, session)[0]
+            actor = None if first else login(args, session)[0]
             password = ask_new_password(args.login)
             user = create_user(
                 session, login=args.login, role=args.role, password=password, full_name=args.name, actor=actor
             )
-            print(f"user {user.login} ({user.role}) created")
+            done = f"user {terminal_safe(user.login)} ({user.role}) created"
     finally:
         database.dispose()
+    print(done)
     return 0
 
 
@@ -67,7 +75,10 @@ def run_list(args: argparse.Namespace) -> int:
             login(args, session)
             print_table(
                 ("login", "role", "active", "name"),
-                ((u.login, u.role, "yes" if u.active else "no", u.full_name) for u in list_users(session)),
+                (
+                    (terminal_safe(u.login), u.role, "yes" if u.active else "no", terminal_safe(u.full_name))
+                    for u in list_users(session)
+                ),
             )
     finally:
         database.dispose()
@@ -91,7 +102,22 @@ def run_set(args: argparse.Namespace) -> int:
                 active=None if args.active is None else args.active == "yes",
                 password=ask_new_password(args.login) if args.password else None,
             )
-            print(f"user {user.login} updated")
+            done = f"user {terminal_safe(user.login)} updated"
     finally:
         database.dispose()
+    print(done)
+    return 0
+
+
+def run_unlock(args: argparse.Namespace) -> int:
+    """Lift the lock of an account after failed sign-ins (admins)."""
+    database = open_db(args)
+    try:
+        with database.transaction() as session:
+            actor, _ = login(args, session)
+            user = unlock_user(session, get_user(session, args.login), actor=actor, reason=args.reason)
+            done = f"user {terminal_safe(user.login)} unlocked"
+    finally:
+        database.dispose()
+    print(done)
     return 0

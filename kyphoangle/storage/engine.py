@@ -49,6 +49,18 @@ _BEGIN_OPTION = "kyphoangle_sqlite_begin"
 _MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
+DATABASE_INFO = "kyphoangle_database"
+"""`Session.info` key of the `Database` a session was opened on (see `database_of`)."""
+
+
+def database_of(session: Session) -> Database:
+    """The database a session of `Database.transaction` or `Database.reading` belongs to."""
+    database = session.info.get(DATABASE_INFO)
+    if not isinstance(database, Database):
+        raise StorageError("this session was not opened by kyphoangle's Database")
+    return database
+
+
 def default_database_path() -> Path:
     """The SQLite file used when no database is named: in the user's data directory."""
     return Path(platformdirs.user_data_dir("kyphoangle", appauthor=False)) / DEFAULT_DATABASE_FILENAME
@@ -177,9 +189,10 @@ class Database:
     def __init__(self, url: URL, engine: Engine) -> None:
         self.url = url
         self.engine = engine
-        self._writer = sessionmaker(bind=engine, expire_on_commit=False)
+        info = {DATABASE_INFO: self}
+        self._writer = sessionmaker(bind=engine, expire_on_commit=False, info=info)
         reading_engine = engine.execution_options(**{_BEGIN_OPTION: "DEFERRED"})
-        self._reader = sessionmaker(bind=reading_engine, expire_on_commit=False)
+        self._reader = sessionmaker(bind=reading_engine, expire_on_commit=False, info=info)
 
     @property
     def is_sqlite(self) -> bool:

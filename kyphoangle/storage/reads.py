@@ -97,6 +97,11 @@ class ReadSummary(NamedTuple):
     version: int
     updated_at: dt.datetime
     signed_at: dt.datetime | None
+    read_version: int = 1
+    signed_by: str | None = None
+    """The signer's login (signed reads)."""
+    signature_meaning: str | None = None
+    """What the signature means: `site_read`, `central_read`, `repeat_read`, `adjudication`, `amendment`."""
 
     @property
     def display_status(self) -> str:
@@ -658,11 +663,15 @@ def list_reads(
             Read.version,
             Read.updated_at,
             Read.signed_at,
+            Read.read_version,
+            Signature.signer_login,
+            type_coerce(Signature.meaning, String),
         )
         .join(Image, Image.id == Read.image_id)
         .join(Subject, Subject.id == Image.subject_id)
         .join(reader, reader.id == Read.reader_id)
         .outerjoin(Visit, Visit.id == Image.visit_id)
+        .outerjoin(Signature, Signature.read_id == Read.id)
         .order_by(Subject.code, Image.study_date, Read.id)
     )
     if subject_code is not None:
@@ -700,6 +709,9 @@ def _read_summaries(
             version,
             updated_at,
             signed_at,
+            read_version,
+            signed_by,
+            meaning,
         )
         for (
             read_id,
@@ -716,6 +728,9 @@ def _read_summaries(
             version,
             updated_at,
             signed_at,
+            read_version,
+            signed_by,
+            meaning,
         ) in session.connection().execute(query).all()
     ]
 

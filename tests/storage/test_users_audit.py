@@ -63,7 +63,7 @@ def test_login_and_password_rules(database: Database, staff: Staff) -> None:
         with pytest.raises(AuthenticationError, match="wrong login or password"):
             authenticate(session, "ghost", PASSWORD)
         admin = session.get_one(User, staff.admin)
-        with pytest.raises(AuthenticationError, match="at least 8"):
+        with pytest.raises(AuthenticationError, match="at least 10"):
             create_user(session, login="short", role="site_reader", password="abc", actor=admin)
         with pytest.raises(AuthenticationError, match="valid login"):
             create_user(session, login="bad login", role="site_reader", password=PASSWORD, actor=admin)
@@ -82,7 +82,9 @@ def test_disabling_a_user_is_audited_with_reason(database: Database, staff: Staf
         with pytest.raises(AuthenticationError, match="disabled"):
             authenticate(session, "site_reader", PASSWORD)
         events = list_events(session, entity=AuditEntity.USER, entity_id=staff.site_reader)
-        assert [e.action for e in events] == ["create", "update"]
+        assert [e.action for e in events] == ["create", "update", "sign_in_failed"]
+        assert events[-1].new_values == {"login": "site_reader", "why": "account disabled"}
+        events = events[:-1]
         assert events[-1].old_values == {"active": True}
         assert events[-1].new_values == {"active": False}
         assert events[-1].reason == "left the site"

@@ -87,11 +87,12 @@ def upgrade() -> None:
 
 def _link_reads(connection: sa.Connection) -> None:
     """Each read's campaign case (amendments inherit it) and version (1 + the version it amends)."""
-    case_of: dict[int, int] = dict(
-        connection.execute(
+    case_of: dict[int, int] = {
+        int(read_id): int(case_id)
+        for read_id, case_id in connection.execute(
             sa.text("SELECT read_id, case_id FROM worklist_item WHERE read_id IS NOT NULL")
-        ).tuples()
-    )
+        )
+    }
     reads = connection.execute(sa.text("SELECT id, amends_read_id FROM read ORDER BY id")).all()
     versions: dict[int, int] = {}
     for read_id, amends in reads:
