@@ -54,6 +54,7 @@ from kyphoangle.protocol import MeasurementName
 from kyphoangle.storage.models import CampaignRole
 from kyphoangle.storage.reads import get_read
 from kyphoangle.storage.users import Permission, get_user, has_permission
+from kyphoangle.text_safety import terminal_safe
 
 
 def _names(value: str) -> list[str]:
@@ -170,9 +171,10 @@ def run_create(args: argparse.Namespace) -> int:
                 min_gap_days=args.min_gap_days,
                 seed=args.seed,
             )
-            print(f"campaign {campaign.code} created (seed {campaign.random_seed})")
+            done = f"campaign {terminal_safe(campaign.code)} created (seed {campaign.random_seed})"
     finally:
         database.dispose()
+    print(done)  # only once committed
     return 0
 
 
@@ -253,9 +255,10 @@ def run_read(args: argparse.Namespace) -> int:
             read = save_case_read(session, campaign, user, content)
             if args.sign:
                 sign_case_read(session, campaign, user, password)
-            print(f"read {read.id} ({read.read_type}, {read.status}) saved")
+            done = f"read {read.id} ({read.read_type}, {read.status}) saved"
     finally:
         database.dispose()
+    print(done)  # only once committed
     return 0
 
 
@@ -271,16 +274,17 @@ def run_adjudicate(args: argparse.Namespace) -> int:
                 decision = choose_reader_read(
                     session, campaign, user, args.case, role=role, reason=args.reason, password=password
                 )
-                print(
+                done = (
                     f"case {args.case}: {reader_name(role)}'s read (read {decision.chosen_read_id}) is final"
                 )
-                return 0
-            adjudicate(
-                session, campaign, user, args.case, read=get_read(session, args.read), reason=args.reason
-            )
-            print(f"case {args.case}: read {args.read} is final")
+            else:
+                adjudicate(
+                    session, campaign, user, args.case, read=get_read(session, args.read), reason=args.reason
+                )
+                done = f"case {args.case}: read {args.read} is final"
     finally:
         database.dispose()
+    print(terminal_safe(done))  # only once committed
     return 0
 
 
@@ -300,7 +304,9 @@ def run_status(args: argparse.Namespace) -> int:
                     (r.login, r.role, r.done, r.remaining) for r in progress.readers if r.login == user.login
                 ]
             print_table(("reader", "role", "done", "remaining"), rows)
-            print(f"campaign {progress.code} is {progress.status}, {len(progress.readers)} readers")
+            print(
+                f"campaign {terminal_safe(progress.code)} is {progress.status}, {len(progress.readers)} readers"
+            )
             print(
                 f"{progress.cases} cases: {progress.reading} being read, "
                 f"{progress.awaiting_adjudication} awaiting adjudication, {progress.finished} finished "
@@ -321,9 +327,11 @@ def run_close(args: argparse.Namespace) -> int:
             unfinished = campaign_progress(session, campaign)
             close_campaign(session, campaign, actor=user, reason=args.reason)
             left = unfinished.cases - unfinished.finished
-            print(f"campaign {campaign.code} closed ({left} of {unfinished.cases} cases unfinished)")
+            name = terminal_safe(campaign.code)
+            done = f"campaign {name} closed ({left} of {unfinished.cases} cases unfinished)"
     finally:
         database.dispose()
+    print(done)  # only once committed
     return 0
 
 
