@@ -304,9 +304,8 @@ def run_status(args: argparse.Namespace) -> int:
                     (r.login, r.role, r.done, r.remaining) for r in progress.readers if r.login == user.login
                 ]
             print_table(("reader", "role", "done", "remaining"), rows)
-            print(
-                f"campaign {terminal_safe(progress.code)} is {progress.status}, {len(progress.readers)} readers"
-            )
+            name = terminal_safe(progress.code)
+            print(f"campaign {name} is {progress.status}, {len(progress.readers)} readers")
             print(
                 f"{progress.cases} cases: {progress.reading} being read, "
                 f"{progress.awaiting_adjudication} awaiting adjudication, {progress.finished} finished "
