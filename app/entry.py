@@ -80,6 +80,14 @@ def run_gui(data_dir: Path | None = None, *, database_url: str | None = None) ->
     QApplication.setOrganizationName("kyphoangle")
     QApplication.setApplicationName("kyphoangle")
     folder = data_dir or default_data_dir()
+    from kyphoangle.errors import OutputFileError
+    from kyphoangle.output_file import private_folder
+
+    try:
+        private_folder(folder)  # 0700: drafts, recovery files and the default database live here
+    except OutputFileError as exc:
+        print(f"kyphoangle: {exc}", file=sys.stderr)
+        return 2
     store: ReadStore
     if database_url is not None:
         from app.database_store import DatabaseReadStore

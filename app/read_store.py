@@ -26,6 +26,7 @@ from app.read_model import ReadLockedError, ReadSnapshot
 __all__ = ["AuthenticationError", "LocalReadStore", "ReadStore", "ReaderAccount", "StoreUnavailableError"]
 from kyphoangle.errors import AuthenticationError, KyphoangleError
 from kyphoangle.landmark_file import parse_landmark_document
+from kyphoangle.output_file import PRIVATE_FOLDER_MODE
 
 
 class StoreUnavailableError(KyphoangleError):
@@ -109,8 +110,12 @@ def visit_sort_key(label: str) -> tuple[int, str]:
 
 
 def atomic_write_json(path: Path, document: object) -> None:
-    """Write JSON so that the file is either the old or the new one, even if the process is killed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write JSON so that the file is either the old or the new one, even if the process is killed.
+
+    The file is private (0600, `mkstemp`'s mode) in a private folder (0700), like everything else the
+    workstation keeps.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True, mode=PRIVATE_FOLDER_MODE)
     handle, temporary = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
