@@ -6,10 +6,10 @@ environment variable, else `kyphoangle.sqlite3` in the user's data directory
 (`platformdirs.user_data_dir("kyphoangle")`).
 
 An SQLite file is created owner-only (0600; its WAL files follow its mode), in an owner-only (0700)
-folder when it is the default one. SQLite runs in WAL mode with foreign keys on, `synchronous=FULL` (a
-committed read survives a power cut, not only a crash) and a 30 s busy timeout. Write transactions start with `BEGIN IMMEDIATE`, so two
-processes writing at once queue up instead of failing half-way; read-only sessions (`Database.reading`)
-start a deferred transaction and never wait for a writer.
+folder when it is the default one. SQLite runs in WAL mode with foreign keys on, `synchronous=FULL`
+(a committed read survives a power cut, not only a crash) and a 30 s busy timeout. Write transactions
+start with `BEGIN IMMEDIATE`, so two processes writing at once queue up instead of failing half-way;
+read-only sessions (`Database.reading`) start a deferred transaction and never wait for a writer.
 
 Sessions belong to the caller, one per user action::
 
