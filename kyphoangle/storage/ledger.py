@@ -9,9 +9,10 @@ chain, `kyphoangle audit verify` can replay the chain into the expected digest o
 it with the tables as they are: a value edited, a row inserted or deleted with any other tool is named.
 
 A row key is `table:primary key` (`landmark:42|T12.superior.anterior`); a digest is the first 128 bits
-of the SHA-256 of the row's columns in name order, each written in one canonical text form (timestamps
-as naive UTC ISO text, Enums as their values, floats by `repr`), so the same row gives the same digest
-on SQLite and PostgreSQL, from the models' tables or from reflected ones.
+of the SHA-256 of the row's columns in name order, each written in one canonical text form. Rows are
+read *untyped*, as the database driver returns them (no conversion that a malformed value could make
+fail), so a digest taken when kyphoangle wrote a row and one taken by `verify` always agree, whatever
+was done to the row in between.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table, event, inspect, select, tuple_
+from sqlalchemy import Connection, Table, TableClause, event, inspect, select, tuple_
+from sqlalchemy import column as sql_column
+from sqlalchemy import table as sql_table
 from sqlalchemy.orm import Session, UOWTransaction
 
 from kyphoangle.storage.models import Base
@@ -80,13 +83,26 @@ def _layout(table: Table) -> tuple[list[str], list[int]]:
     return names, positions
 
 
-def scan_table(connection: Connection, table: Table) -> Iterator[tuple[str, str]]:
-    """(row key, digest) of every row of the table, by primary key."""
-    names, positions = _layout(table)
-    query = select(*(table.c[name] for name in names)).order_by(*table.primary_key.columns)
-    name = table.name
+def untyped(table_name: str, names: Iterable[str]) -> TableClause:
+    """The table with untyped columns: values come as the driver returns them, unconverted."""
+    return sql_table(table_name, *(sql_column(name) for name in names))
+
+
+def scan_rows(
+    connection: Connection, table_name: str, names: Sequence[str], primary_key: Sequence[str]
+) -> Iterator[tuple[str, str]]:
+    """(row key, digest) of every row of a table, by primary key; `names` sorted."""
+    raw = untyped(table_name, names)
+    positions = [list(names).index(name) for name in primary_key]
+    query = select(*(raw.c[name] for name in names)).order_by(*(raw.c[name] for name in primary_key))
     for row in connection.execute(query.execution_options(yield_per=5000)):
-        yield row_key(name, [row[p] for p in positions]), row_digest(name, names, row)
+        yield row_key(table_name, [row[p] for p in positions]), row_digest(table_name, names, row)
+
+
+def scan_table(connection: Connection, table: Table) -> Iterator[tuple[str, str]]:
+    """(row key, digest) of every row of one of the models' tables, by primary key."""
+    names, _ = _layout(table)
+    yield from scan_rows(connection, table.name, names, [column.name for column in table.primary_key.columns])
 
 
 def digest_rows(
@@ -98,8 +114,9 @@ def digest_rows(
     for table_name in sorted(touched):
         table = tables[table_name]
         names, positions = _layout(table)
+        raw = untyped(table_name, names)
         keys = sorted({tuple(key) for key in touched[table_name]}, key=repr)
-        pk_columns = list(table.primary_key.columns)
+        pk_columns = [raw.c[column.name] for column in table.primary_key.columns]
         for start in range(0, len(keys), _BATCH):
             batch = keys[start : start + _BATCH]
             if len(pk_columns) == 1:
@@ -107,7 +124,7 @@ def digest_rows(
             else:
                 condition = tuple_(*pk_columns).in_(batch)
             found = {}
-            for row in connection.execute(select(*(table.c[name] for name in names)).where(condition)):
+            for row in connection.execute(select(*(raw.c[name] for name in names)).where(condition)):
                 found[row_key(table_name, [row[p] for p in positions])] = row_digest(table_name, names, row)
             for key in batch:
                 text_key = row_key(table_name, key)

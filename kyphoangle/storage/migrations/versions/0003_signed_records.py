@@ -183,19 +183,16 @@ def _sign_existing(connection: sa.Connection) -> None:
 def _record_baseline(connection: sa.Connection) -> None:
     """The digest of every row as the upgrade leaves it, in the audit trail (chunks of 5,000 rows)."""
     from kyphoangle.storage.audit import append_event, canonical_json
-    from kyphoangle.storage.ledger import EXCLUDED_TABLES, row_digest, row_key
+    from kyphoangle.storage.ledger import EXCLUDED_TABLES, scan_rows
 
-    metadata = sa.MetaData()
-    metadata.reflect(connection)
+    inspector = sa.inspect(connection)
     digests: dict[str, str] = {}
-    for table in sorted(metadata.tables.values(), key=lambda t: t.name):
-        if table.name in EXCLUDED_TABLES:
+    for table_name in sorted(inspector.get_table_names()):
+        if table_name in EXCLUDED_TABLES:
             continue
-        names = sorted(column.name for column in table.columns)
-        positions = [names.index(column.name) for column in table.primary_key.columns]
-        query = sa.select(*(table.c[name] for name in names)).order_by(*table.primary_key.columns)
-        for row in connection.execute(query):
-            digests[row_key(table.name, [row[p] for p in positions])] = row_digest(table.name, names, row)
+        names = sorted(column["name"] for column in inspector.get_columns(table_name))
+        primary_key = inspector.get_pk_constraint(table_name)["constrained_columns"]
+        digests.update(scan_rows(connection, table_name, names, primary_key))
     items = sorted(digests.items())
     for start in range(0, len(items), BASELINE_CHUNK):
         chunk = dict(items[start : start + BASELINE_CHUNK])
