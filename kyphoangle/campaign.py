@@ -597,6 +597,8 @@ def save_case_read(
     member = _reader_membership(session, campaign, reader)
     found = _current_item(session, campaign, member)
     if found is None:
+        if content.sop_instance_uid:
+            _refuse_signed_case(session, member, content.sop_instance_uid)
         raise CampaignError(f"{reader.login} has no case left to read in campaign {campaign.code!r}")
     item = found[0]
     case = session.get_one(CampaignCase, item.case_id)
