@@ -12,9 +12,15 @@ write transaction is `BEGIN IMMEDIATE`, which already serialises writers), so th
 when several programs write at once. Database triggers refuse UPDATE and DELETE on `audit_event`;
 `verify_trail` detects what gets past them (an edited, deleted or inserted row, a cut-off tail).
 
+Each event also carries the digests of the table rows written since the previous event
+(`kyphoangle.storage.ledger`), so the trail vouches for every table, not only for itself
+(`kyphoangle.storage.integrity` checks both).
+
 What the chain cannot prove on its own: someone able to rewrite the whole table *and* recompute every
-hash. Recording the head hash printed by `kyphoangle audit verify` outside the database (e.g. in the
-trial master file) closes that gap.
+hash, or who deletes the newest events and rewinds the head with them. The anchor (`Anchor`: the head's
+sequence and hash, printed by `kyphoangle audit anchor`) kept outside the database, e.g. in the trial
+master file, closes that gap; on PostgreSQL the program's own role can also be refused UPDATE and
+DELETE on the trail (`postgres_writer_grants`).
 """
 
 from __future__ import annotations
@@ -291,6 +297,24 @@ def install_audit_hooks() -> None:
 
 
 install_audit_hooks()
+
+
+def postgres_writer_grants(role: str) -> list[str]:
+    """The statements giving a PostgreSQL role what the program needs, except changing the trail.
+
+    Run them as the database's owner (who runs the migrations). The role may read and write every
+    table and append to `audit_event`, but not UPDATE, DELETE or TRUNCATE it: on top of the triggers,
+    an edit of the trail by the program's own account is refused by the server's permissions.
+    """
+    if not role.replace("_", "").isalnum():
+        raise ValueError(f"{role!r} is not a plain role name")
+    return [
+        f"GRANT USAGE ON SCHEMA public TO {role}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
+        f"REVOKE UPDATE, DELETE, TRUNCATE ON audit_event FROM {role}",
+        f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON alembic_version FROM {role}",
+    ]
 
 
 def changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
