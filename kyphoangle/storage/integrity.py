@@ -11,11 +11,32 @@ Three checks, in this order, each stopping at the first record that differs and 
 
 from __future__ import annotations
 
+from sqlalchemy import Connection, inspect
 from sqlalchemy.orm import Session
 
-from kyphoangle.storage.audit import Anchor, AuditVerification, verify_trail
-from kyphoangle.storage.ledger import Digests, describe_key, ledger_tables, scan_table, table_of_key
+from kyphoangle.storage.audit import (
+    SYSTEM_LOGIN,
+    Anchor,
+    AuditAction,
+    AuditEntity,
+    AuditVerification,
+    append_event,
+    canonical_json,
+    verify_trail,
+)
+from kyphoangle.storage.ledger import (
+    EXCLUDED_TABLES,
+    Digests,
+    describe_key,
+    ledger_tables,
+    scan_rows,
+    scan_table,
+    table_of_key,
+)
 from kyphoangle.storage.signatures import check_signatures
+
+BASELINE_CHUNK_ROWS = 5000
+"""Row digests per baseline event."""
 
 
 def _compare_rows(session: Session, expected: Digests) -> tuple[int, str | None]:
@@ -71,3 +92,35 @@ def verify_database(session: Session, *, anchor: Anchor | None = None) -> AuditV
         rows_checked=rows_checked,
         signatures_checked=signatures_checked,
     )
+
+
+def record_baseline(connection: Connection, *, reason: str) -> int:
+    """Record the digest of every row as it is now, in events of 5,000 rows; returns the rows recorded.
+
+    Used by the schema upgrade that introduced row digests (the rows written before it) and by tools
+    that fill a database in bulk. The tables are read by reflection, so the columns are those the
+    database has at that point of its migrations.
+    """
+    inspector = inspect(connection)
+    digests: dict[str, str] = {}
+    for table_name in sorted(inspector.get_table_names()):
+        if table_name in EXCLUDED_TABLES:
+            continue
+        names = sorted(column["name"] for column in inspector.get_columns(table_name))
+        primary_key = inspector.get_pk_constraint(table_name)["constrained_columns"]
+        digests.update(scan_rows(connection, table_name, names, primary_key))
+    items = sorted(digests.items())
+    for start in range(0, len(items), BASELINE_CHUNK_ROWS):
+        chunk = dict(items[start : start + BASELINE_CHUNK_ROWS])
+        append_event(
+            connection,
+            actor_id=None,
+            actor_login=SYSTEM_LOGIN,
+            entity=AuditEntity.RECORDS.value,
+            entity_id=f"{start + 1}-{start + len(chunk)}",
+            action=AuditAction.BASELINE.value,
+            new_values=canonical_json({"rows": len(chunk)}),
+            reason=reason,
+            row_digests=canonical_json(chunk),
+        )
+    return len(items)

@@ -111,7 +111,7 @@ def content_sha256(content: _Content) -> str:
     return hashlib.sha256(_canonical(content)).hexdigest()
 
 
-def _contents(connection: Connection, read_ids: list[int] | None) -> Iterator[_Content]:
+def read_contents(connection: Connection, read_ids: list[int] | None) -> Iterator[_Content]:
     """The canonical content of the listed reads (all signed reads when None), by read id."""
     reads_query = (
         select(*(_text(c) if c is Read.read_type else c for c in _READ_COLUMNS))
@@ -194,7 +194,7 @@ def _take(pending: Any, rows: Iterator[Any], read_id: int, target: Any, add: Any
 def read_content_sha256(session: Session, read_id: int) -> str:
     """The SHA-256 of one read's canonical content as stored now."""
     session.flush()
-    for content in _contents(session.connection(), [read_id]):
+    for content in read_contents(session.connection(), [read_id]):
         return content_sha256(content)
     raise ValueError(f"there is no read {read_id}")
 
@@ -237,7 +237,7 @@ def check_signatures(connection: Connection) -> tuple[int, SignatureProblem | No
     }
     checked = 0
     seen: set[int] = set()
-    for content in _contents(connection, None):
+    for content in read_contents(connection, None):
         read_id = content.read["id"]
         seen.add(read_id)
         digest, login, status = recorded[read_id]

@@ -30,7 +30,6 @@ depends_on = None
 CURRENT_SIGNED = "status = 'signed' AND superseded_by_id IS NULL"
 MEANINGS = ("site_read", "central_read", "repeat_read", "adjudication", "amendment")
 MEANING_BY_TYPE = {"site": "site_read", "central": "central_read", "repeat": "repeat_read"}
-BASELINE_CHUNK = 5000
 REASON = "schema upgrade 0003: one current signed read per case"
 
 
@@ -144,7 +143,7 @@ def _supersede_duplicates(connection: sa.Connection) -> None:
 
 def _sign_existing(connection: sa.Connection) -> None:
     """A signature for every signed read: its reader, its signing time, bound to its content."""
-    from kyphoangle.storage.signatures import CONTENT_FORMAT, _contents, content_sha256
+    from kyphoangle.storage.signatures import CONTENT_FORMAT, read_contents, content_sha256
 
     reads = connection.execute(
         sa.text(
@@ -157,7 +156,7 @@ def _sign_existing(connection: sa.Connection) -> None:
         return
     digests = {
         content.read["id"]: content_sha256(content)
-        for content in _contents(connection, [row[0] for row in reads])
+        for content in read_contents(connection, [row[0] for row in reads])
     }
     for read_id, reader_id, signed_at, read_type, amends, login, full_name in reads:
         meaning = "amendment" if amends is not None else MEANING_BY_TYPE.get(read_type, "adjudication")
@@ -181,32 +180,12 @@ def _sign_existing(connection: sa.Connection) -> None:
 
 
 def _record_baseline(connection: sa.Connection) -> None:
-    """The digest of every row as the upgrade leaves it, in the audit trail (chunks of 5,000 rows)."""
-    from kyphoangle.storage.audit import append_event, canonical_json
-    from kyphoangle.storage.ledger import EXCLUDED_TABLES, scan_rows
+    """The digest of every row as the upgrade leaves it, in the audit trail."""
+    from kyphoangle.storage.integrity import record_baseline
 
-    inspector = sa.inspect(connection)
-    digests: dict[str, str] = {}
-    for table_name in sorted(inspector.get_table_names()):
-        if table_name in EXCLUDED_TABLES:
-            continue
-        names = sorted(column["name"] for column in inspector.get_columns(table_name))
-        primary_key = inspector.get_pk_constraint(table_name)["constrained_columns"]
-        digests.update(scan_rows(connection, table_name, names, primary_key))
-    items = sorted(digests.items())
-    for start in range(0, len(items), BASELINE_CHUNK):
-        chunk = dict(items[start : start + BASELINE_CHUNK])
-        append_event(
-            connection,
-            actor_id=None,
-            actor_login="system",
-            entity="records",
-            entity_id=f"{start + 1}-{start + len(chunk)}",
-            action="baseline",
-            new_values=canonical_json({"rows": len(chunk)}),
-            reason="schema upgrade 0003: digests of the rows as they are, checked by audit verify",
-            row_digests=canonical_json(chunk),
-        )
+    record_baseline(
+        connection, reason="schema upgrade 0003: digests of the rows as they are, checked by audit verify"
+    )
 
 
 def downgrade() -> None:
