@@ -172,6 +172,7 @@ def _hash_of(event: AuditEvent) -> str:
 _EVENT: Table = AuditEvent.__table__  # type: ignore[assignment]
 _HEAD: Table = AuditHead.__table__  # type: ignore[assignment]
 _ACTOR = "kyphoangle_audit_actor"
+_PENDING = "kyphoangle_audit_pending"
 
 
 def lock_trail(session: Session) -> None:
@@ -180,6 +181,52 @@ def lock_trail(session: Session) -> None:
     On SQLite the write transaction already holds the database's write lock (BEGIN IMMEDIATE).
     """
     session.execute(select(AuditHead.id).where(AuditHead.id == _HEAD_ID).with_for_update())
+
+
+def _append(connection: Connection, events: list[dict[str, Any]]) -> int:
+    """Append events: lock the head row, chain and insert them; returns the last sequence number."""
+    head = connection.execute(
+        select(_HEAD.c.last_sequence, _HEAD.c.last_hash).where(_HEAD.c.id == _HEAD_ID).with_for_update()
+    ).one()
+    sequence, previous = int(head.last_sequence), str(head.last_hash)
+    rows = []
+    for values in events:
+        sequence += 1
+        chained = {**values, "sequence": sequence, "previous_hash": previous}
+        previous = hashlib.sha256(canonical_event_bytes(**chained)).hexdigest()
+        rows.append({**chained, "event_hash": previous})
+    connection.execute(insert(_EVENT), rows)
+    connection.execute(
+        update(_HEAD).where(_HEAD.c.id == _HEAD_ID).values(last_sequence=sequence, last_hash=previous)
+    )
+    return sequence
+
+
+def _event_values(
+    *,
+    actor_id: int | None,
+    actor_login: str,
+    entity: str,
+    entity_id: str,
+    action: str,
+    old_values: str | None,
+    new_values: str | None,
+    reason: str | None,
+    row_digests: str | None,
+) -> dict[str, Any]:
+    return {
+        "occurred_at": utc_now(),
+        "actor_id": actor_id,
+        "actor_login": actor_login,
+        "entity": entity,
+        "entity_id": entity_id,
+        "action": action,
+        "old_values": old_values,
+        "new_values": new_values,
+        "reason": reason,
+        "software_version": __version__,
+        "row_digests": row_digests,
+    }
 
 
 def append_event(
@@ -195,32 +242,19 @@ def append_event(
     reason: str | None = None,
     row_digests: str | None = None,
 ) -> int:
-    """Append one event on `connection` (locking the head row); returns its sequence number."""
-    head = connection.execute(
-        select(_HEAD.c.last_sequence, _HEAD.c.last_hash).where(_HEAD.c.id == _HEAD_ID).with_for_update()
-    ).one()
-    sequence = int(head.last_sequence) + 1
-    values: dict[str, Any] = {
-        "sequence": sequence,
-        "occurred_at": utc_now(),
-        "actor_id": actor_id,
-        "actor_login": actor_login,
-        "entity": entity,
-        "entity_id": entity_id,
-        "action": action,
-        "old_values": old_values,
-        "new_values": new_values,
-        "reason": reason,
-        "software_version": __version__,
-        "previous_hash": head.last_hash,
-        "row_digests": row_digests,
-    }
-    event_hash = hashlib.sha256(canonical_event_bytes(**values)).hexdigest()
-    connection.execute(insert(_EVENT).values(**values, event_hash=event_hash))
-    connection.execute(
-        update(_HEAD).where(_HEAD.c.id == _HEAD_ID).values(last_sequence=sequence, last_hash=event_hash)
+    """Append one event on `connection` now (locking the head row); returns its sequence number."""
+    values = _event_values(
+        actor_id=actor_id,
+        actor_login=actor_login,
+        entity=entity,
+        entity_id=entity_id,
+        action=action,
+        old_values=old_values,
+        new_values=new_values,
+        reason=reason,
+        row_digests=row_digests,
     )
-    return sequence
+    return _append(connection, [values])
 
 
 def _row_digests_since_last_event(session: Session) -> str | None:
@@ -241,49 +275,61 @@ def record(
     new: Mapping[str, Any] | None = None,
     reason: str | None = None,
 ) -> int:
-    """Append one event to the trail in the session's transaction; returns its sequence number.
+    """Add one event to the trail in the session's transaction; returns how many it holds so far.
 
     `actor` None means the system itself. Values are made canonical JSON (dates as ISO text, Enums as
     their values). Flushes pending ORM changes first so ids exist and the event follows its change;
-    the digests of the rows written since the previous event go into the event (`ledger`).
+    the digests of the rows written since the previous event go into the event (`ledger`). The
+    events of a transaction are chained and inserted when it commits: the trail's lock (the head
+    row) is held only for that last moment, so programs writing at once wait for each other briefly.
     """
     session.flush()
     actor_id = actor.id if actor is not None else None
     actor_login = actor.login if actor is not None else SYSTEM_LOGIN
     session.info[_ACTOR] = (actor_id, actor_login)
-    return append_event(
-        session.connection(),
-        actor_id=actor_id,
-        actor_login=actor_login,
-        entity=AuditEntity(entity).value,
-        entity_id=str(entity_id),
-        action=AuditAction(action).value,
-        old_values=canonical_json(dict(old)) if old is not None else None,
-        new_values=canonical_json(dict(new)) if new is not None else None,
-        reason=reason,
-        row_digests=_row_digests_since_last_event(session),
+    pending: list[dict[str, Any]] = session.info.setdefault(_PENDING, [])
+    pending.append(
+        _event_values(
+            actor_id=actor_id,
+            actor_login=actor_login,
+            entity=AuditEntity(entity).value,
+            entity_id=str(entity_id),
+            action=AuditAction(action).value,
+            old_values=canonical_json(dict(old)) if old is not None else None,
+            new_values=canonical_json(dict(new)) if new is not None else None,
+            reason=reason,
+            row_digests=_row_digests_since_last_event(session),
+        )
     )
+    return len(pending)
 
 
 def _close_transaction(session: Session) -> None:
-    """Before a commit: rows written after the transaction's last event get a closing event."""
+    """Before a commit: a closing event for rows written after the last one; then the events go in."""
     session.flush()
-    if not has_touched(session):
-        return
-    actor_id, actor_login = session.info.get(_ACTOR, (None, SYSTEM_LOGIN))
-    append_event(
-        session.connection(),
-        actor_id=actor_id,
-        actor_login=actor_login,
-        entity=AuditEntity.RECORDS.value,
-        entity_id="-",
-        action=AuditAction.WRITE.value,
-        row_digests=_row_digests_since_last_event(session),
-    )
+    if has_touched(session):
+        actor_id, actor_login = session.info.get(_ACTOR, (None, SYSTEM_LOGIN))
+        session.info.setdefault(_PENDING, []).append(
+            _event_values(
+                actor_id=actor_id,
+                actor_login=actor_login,
+                entity=AuditEntity.RECORDS.value,
+                entity_id="-",
+                action=AuditAction.WRITE.value,
+                old_values=None,
+                new_values=None,
+                reason=None,
+                row_digests=_row_digests_since_last_event(session),
+            )
+        )
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        _append(session.connection(), pending)
 
 
 def _forget_actor(session: Session, *args: object) -> None:
     session.info.pop(_ACTOR, None)
+    session.info.pop(_PENDING, None)
     take_touched(session)
 
 

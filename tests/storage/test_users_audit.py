@@ -26,6 +26,7 @@ from kyphoangle.storage.users import (
     get_user,
     has_permission,
     list_users,
+    sign_in,
     update_user,
 )
 
@@ -78,9 +79,9 @@ def test_disabling_a_user_is_audited_with_reason(database: Database, staff: Staf
         with pytest.raises(ReasonRequiredError):
             update_user(session, reader, actor=admin, reason=" ", active=False)
         update_user(session, reader, actor=admin, reason="left the site", active=False)
-    with database.transaction() as session:
-        with pytest.raises(AuthenticationError, match="disabled"):
-            authenticate(session, "site_reader", PASSWORD)
+    with pytest.raises(AuthenticationError, match="disabled"):
+        sign_in(database, "site_reader", PASSWORD)
+    with database.reading() as session:
         events = list_events(session, entity=AuditEntity.USER, entity_id=staff.site_reader)
         assert [e.action for e in events] == ["create", "update", "sign_in_failed"]
         assert events[-1].new_values == {"login": "site_reader", "why": "account disabled"}

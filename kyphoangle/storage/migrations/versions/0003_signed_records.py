@@ -143,7 +143,7 @@ def _supersede_duplicates(connection: sa.Connection) -> None:
 
 def _sign_existing(connection: sa.Connection) -> None:
     """A signature for every signed read: its reader, its signing time, bound to its content."""
-    from kyphoangle.storage.signatures import CONTENT_FORMAT, read_contents, content_sha256
+    from kyphoangle.storage.signatures import CONTENT_FORMAT, content_sha256, read_contents
 
     reads = connection.execute(
         sa.text(
