@@ -96,7 +96,7 @@ def postgres_server() -> Iterator[str]:
         capture_output=True,
     )
     try:
-        yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/postgres"
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
     finally:
         subprocess.run(
             [*run_as, f"{bin_dir}/pg_ctl", "-D", str(data), "-m", "fast", "-w", "stop"], capture_output=True

@@ -2,8 +2,8 @@
 
 A database is chosen by, in order: the `--db` value (a SQLAlchemy URL such as
 `postgresql://user@host/kyphoangle`, or a plain file path meaning SQLite), the `KYPHOANGLE_DB`
-environment variable, else `kyphoangle.sqlite3` in the user's data directory
-(`platformdirs.user_data_dir("kyphoangle")`).
+environment variable, else `kyphoangle.sqlite3` in the data folder (`kyphoangle.folders.data_folder`:
+`--data-dir`, else the platform's user data folder).
 
 An SQLite file is created owner-only (0600; its WAL files follow its mode), in an owner-only (0700)
 folder when it is the default one. SQLite runs in WAL mode with foreign keys on, `synchronous=FULL`
@@ -27,7 +27,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import platformdirs
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -38,7 +37,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from kyphoangle.errors import StorageError
+from kyphoangle.folders import data_folder
 from kyphoangle.output_file import PRIVATE_FILE_MODE, private_folder
+from kyphoangle.resources import package_folder
 
 ENV_DATABASE = "KYPHOANGLE_DB"
 """Environment variable naming the database when `--db` is not given."""
@@ -48,7 +49,7 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_CACHE_KIB = 65_536
 """Page cache per connection (64 MiB): long lists and exports read from memory."""
 _BEGIN_OPTION = "kyphoangle_sqlite_begin"
-_MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+_MIGRATIONS_PACKAGE = "kyphoangle.storage.migrations"
 
 
 DATABASE_INFO = "kyphoangle_database"
@@ -65,7 +66,7 @@ def database_of(session: Session) -> Database:
 
 def default_database_path() -> Path:
     """The SQLite file used when no database is named: in the user's data directory."""
-    return Path(platformdirs.user_data_dir("kyphoangle", appauthor=False)) / DEFAULT_DATABASE_FILENAME
+    return data_folder() / DEFAULT_DATABASE_FILENAME
 
 
 def resolve_database_url(value: str | URL | None = None) -> URL:
@@ -148,7 +149,7 @@ def create_database_engine(url: URL) -> Engine:
 def alembic_config() -> Config:
     """Alembic configuration built in code (no alembic.ini at run time)."""
     config = Config()
-    config.set_main_option("script_location", str(_MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(package_folder(_MIGRATIONS_PACKAGE)))
     return config
 
 
