@@ -4,7 +4,6 @@ and on PostgreSQL the program's role may append to the audit trail but not chang
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 import time
 from collections.abc import Iterator
 
@@ -77,16 +76,20 @@ def test_unknown_logins_answer_as_slowly_as_wrong_passwords(
     database: Database, production_hashing: None
 ) -> None:
     with database.transaction() as session:
-        create_user(session, login="first", role=UserRole.ADMIN, password=PASSWORD, actor=None)
+        first = create_user(session, login="first", role=UserRole.ADMIN, password=PASSWORD, actor=None)
+        for n in range(2):
+            create_user(session, login=f"known{n}", role=UserRole.SITE_READER, password=PASSWORD, actor=first)
     known: list[float] = []
     unknown: list[float] = []
-    for _ in range(4):  # 4 failures: under the lock
-        for login, times in (("first", known), ("nobody", unknown)):
+    for _ in range(4):  # 4 failures each: under the lock
+        for login, times in (("first", known), ("nobody", unknown), ("known0", known), ("ghost", unknown),
+                             ("known1", known), ("phantom", unknown)):  # fmt: skip
             start = time.perf_counter()
             with pytest.raises(AuthenticationError):
                 sign_in(database, login, "wrong password here")
             times.append(time.perf_counter() - start)
-    ratio = statistics.median(unknown) / statistics.median(known)
+    # The fastest of 12 tries each: the least disturbed by other programs on the machine.
+    ratio = min(unknown) / min(known)
     assert 0.8 <= ratio <= 1.2, (known, unknown)
 
 
