@@ -50,7 +50,7 @@ from kyphoangle.protocol import (
 )
 from kyphoangle.spacing import PixelSpacing, SpacingSource
 from kyphoangle.storage.audit import AuditAction, AuditEntity, changes, record
-from kyphoangle.storage.engine import bulk_results
+from kyphoangle.storage.engine import DATABASE_INFO, bulk_results
 from kyphoangle.storage.images import image_aspect_ratio, image_spacing, study_day_sql
 from kyphoangle.storage.models import (
     Image,
@@ -476,15 +476,23 @@ def already_signed_message(signed: Read) -> str:
 
 
 def _signed_conflict(session: Session, read: Read) -> ReadAlreadySignedError:
-    session.expire(read)
-    with session.no_autoflush:
-        signed = current_signed_read(session, read)
-    if signed is None:
-        return ReadAlreadySignedError(
-            "already signed: this film already has a current signed read of this reader and read type, "
-            "signed at the same moment elsewhere; change it with kyphoangle reads amend READ_ID"
-        )
-    return ReadAlreadySignedError(already_signed_message(signed))
+    """The refusal when the unique index caught a signature made at the same moment elsewhere.
+
+    This transaction can no longer query (PostgreSQL aborts it), so the read signed first, committed by
+    now, is looked up in a session of its own.
+    """
+    key = (read.image_id, read.reader_id, read.read_type, read.campaign_case_id)
+    database = session.info.get(DATABASE_INFO)
+    if database is not None:
+        with database.reading() as other:
+            probe = Read(image_id=key[0], reader_id=key[1], read_type=key[2], campaign_case_id=key[3])
+            signed = current_signed_read(other, probe)
+            if signed is not None:
+                return ReadAlreadySignedError(already_signed_message(signed))
+    return ReadAlreadySignedError(
+        "already signed: this film already has a current signed read of this reader and read type, "
+        "signed at the same moment elsewhere; change it with kyphoangle reads amend READ_ID"
+    )
 
 
 def sign_read(session: Session, read: Read, *, password: str, expected_version: int | None = None) -> Read:
@@ -509,19 +517,15 @@ def sign_read(session: Session, read: Read, *, password: str, expected_version: 
     elif (signed := current_signed_read(session, read)) is not None:
         raise ReadAlreadySignedError(already_signed_message(signed))
     now = utc_now()
-    session.flush()
     try:
-        # A savepoint, so that after a refusal by the unique index the transaction can still name the
-        # read that was signed first.
-        with session.begin_nested():
-            if previous is not None:
-                # The amended read steps aside first: the index sees one current signed read at a time.
-                previous.superseded_by_id = read.id
-                _flush(session, previous)
-            read.status = ReadStatus.SIGNED
-            read.signed_at = now
-            read.updated_at = now
-            _flush(session, read)
+        if previous is not None:
+            # The amended read steps aside first: the index sees one current signed read at a time.
+            previous.superseded_by_id = read.id
+            _flush(session, previous)
+        read.status = ReadStatus.SIGNED
+        read.signed_at = now
+        read.updated_at = now
+        _flush(session, read)
     except IntegrityError as exc:
         if "uq_read_current_signed" in str(exc.orig) or "UNIQUE constraint failed: read." in str(exc.orig):
             raise _signed_conflict(session, read) from None
