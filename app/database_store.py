@@ -81,8 +81,16 @@ class DatabaseReadStore(DatabaseStoreBase):
                 summary = max(found, key=lambda r: r.read_id)
                 read = read_repo.get_read(session, summary.read_id)
                 self._opened[(sop_instance_uid, reader)] = (summary.read_id, summary.version)
+                signature = ""
+                if summary.signed_by and summary.signed_at is not None and summary.signature_meaning:
+                    when = summary.signed_at.strftime("%Y-%m-%d %H:%M UTC")
+                    meaning = summary.signature_meaning.replace("_", " ")
+                    signature = f"signed by {summary.signed_by}, {when}, {meaning}"
                 return ReadSnapshot.from_landmark_file(
-                    read_repo.read_content(read), reader=reader, signed=str(summary.status) == "signed"
+                    read_repo.read_content(read),
+                    reader=reader,
+                    signed=str(summary.status) == "signed",
+                    signature=signature,
                 )
 
         result: ReadSnapshot | None = self._guard(run)

@@ -382,7 +382,13 @@ class ReadingWindow(QMainWindow):
         self.last_saved = None
         self._rebuild_presets()
         self.statusBar().showMessage(
-            f"Opened {self.film_label(path)}" + (" (signed read: locked)" if snapshot.signed else ""), 5000
+            f"Opened {self.film_label(path)}"
+            + (
+                f" (signed read: locked{'; ' + snapshot.signature if snapshot.signature else ''})"
+                if snapshot.signed
+                else ""
+            ),
+            5000,
         )
         self.refresh_browser()
         self._refresh()

@@ -41,6 +41,8 @@ class ReadSnapshot:
     normal_table: str = DEFAULT_NORMAL_TABLE
     read_type: ReadType = ReadType.SITE
     signed: bool = False
+    signature: str = ""
+    """Who signed, when and with what meaning ("signed by r.smith, 2026-12-04 09:10 UTC, site read")."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "points", MappingProxyType(dict(self.points)))
@@ -60,7 +62,9 @@ class ReadSnapshot:
         )
 
     @classmethod
-    def from_landmark_file(cls, landmarks: LandmarkFile, *, reader: str, signed: bool) -> ReadSnapshot:
+    def from_landmark_file(
+        cls, landmarks: LandmarkFile, *, reader: str, signed: bool, signature: str = ""
+    ) -> ReadSnapshot:
         """A snapshot from a landmark record (the reader given wins over the file's)."""
         return cls(
             sop_instance_uid=landmarks.sop_instance_uid,
@@ -72,6 +76,7 @@ class ReadSnapshot:
             normal_table=landmarks.normal_table or DEFAULT_NORMAL_TABLE,
             read_type=landmarks.read_type,
             signed=signed,
+            signature=signature,
         )
 
 

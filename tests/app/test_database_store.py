@@ -51,5 +51,6 @@ def test_import_save_sign_lock(database_store: DatabaseReadStore, tmp_path: Path
     fresh = DatabaseReadStore(database_store.database)
     signed = fresh.load_read(film.sop_instance_uid, "demo")
     assert signed is not None and signed.signed
+    assert signed.signature.startswith("signed by demo, 20") and signed.signature.endswith(", site read")
     with pytest.raises(ReadLockedError):
         fresh.save_draft(moved)
