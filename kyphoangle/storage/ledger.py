@@ -9,16 +9,14 @@ chain, `kyphoangle audit verify` can replay the chain into the expected digest o
 it with the tables as they are: a value edited, a row inserted or deleted with any other tool is named.
 
 A row key is `table:primary key` (`landmark:42|T12.superior.anterior`); a digest is the first 128 bits
-of the SHA-256 of the row's columns in name order, each written in one canonical text form. Rows are
-read *untyped*, as the database driver returns them (no conversion that a malformed value could make
-fail), so a digest taken when kyphoangle wrote a row and one taken by `verify` always agree, whatever
-was done to the row in between.
+of the SHA-256 of the table name, its column names in order and the `repr` of the row's values in
+that order. Rows are read *untyped*, as the database driver returns them (no conversion that a
+malformed value could make fail), so a digest taken when kyphoangle wrote a row and one taken by
+`verify` always agree, whatever was done to the row in between.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import enum
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -46,34 +44,26 @@ def ledger_tables() -> list[Table]:
     )
 
 
-def _encode(value: object) -> str:
-    if value is None:
-        return "\x00"
-    if isinstance(value, enum.Enum):
-        return str(value.value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(dt.UTC).replace(tzinfo=None)
-        return value.isoformat(sep=" ", timespec="microseconds")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
-
-
 def row_key(table_name: str, primary_key: Iterable[object]) -> str:
-    """The key naming one row in the trail: `table:value|value`."""
-    return f"{table_name}:{'|'.join(_encode(value) for value in primary_key)}"
+    """The key naming one row in the trail: `table:value|value` (primary keys are numbers or text)."""
+    return f"{table_name}:{'|'.join(str(value) for value in primary_key)}"
+
+
+def _prefix(table_name: str, names: Sequence[str]) -> str:
+    return f"{table_name}\x1e{chr(0x1F).join(names)}\x1e"
 
 
 def row_digest(table_name: str, names: Sequence[str], values: Sequence[object]) -> str:
-    """The digest of one row; `names` are the column names in sorted order, `values` in the same order."""
-    text = "\x1e".join(
-        (table_name, *(f"{name}\x1f{_encode(value)}" for name, value in zip(names, values, strict=True)))
-    )
+    """The digest of one row; `names` are the column names in sorted order, `values` in the same order.
+
+    The values are written by `repr` of the driver's own Python values (text, numbers, None, and on
+    PostgreSQL dates and booleans): the same row read twice by the same driver gives the same text.
+    """
+    return _digest(_prefix(table_name, names), values)
+
+
+def _digest(prefix: str, values: Sequence[object]) -> str:
+    text = prefix + repr(tuple(values))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:DIGEST_HEX_DIGITS]
 
 
@@ -95,8 +85,19 @@ def scan_rows(
     raw = untyped(table_name, names)
     positions = [list(names).index(name) for name in primary_key]
     query = select(*(raw.c[name] for name in names)).order_by(*(raw.c[name] for name in primary_key))
-    for row in connection.execute(query.execution_options(yield_per=5000)):
-        yield row_key(table_name, [row[p] for p in positions]), row_digest(table_name, names, row)
+    prefix = _prefix(table_name, names)
+    sha256 = hashlib.sha256
+    cursor = connection.execute(query.execution_options(yield_per=5000))
+    if len(positions) == 1:
+        (position,) = positions
+        for row in cursor:
+            yield (
+                f"{table_name}:{row[position]}",
+                sha256((prefix + repr(tuple(row))).encode("utf-8")).hexdigest()[:DIGEST_HEX_DIGITS],
+            )
+        return
+    for row in cursor:
+        yield row_key(table_name, [row[p] for p in positions]), _digest(prefix, row)
 
 
 def scan_table(connection: Connection, table: Table) -> Iterator[tuple[str, str]]:
