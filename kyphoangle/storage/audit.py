@@ -401,7 +401,11 @@ def list_events(
     entity_id: object | None = None,
     limit: int | None = None,
 ) -> list[AuditRecord]:
-    """Events in order, optionally for one kind of entity (and one id); the last `limit` when given."""
+    """Events in order, optionally for one kind of entity (and one id); the last `limit` when given.
+
+    The events the session's own transaction has recorded but not committed yet are included, numbered
+    after the head as it stands (their final numbers are given at the commit).
+    """
     query = select(AuditEvent)
     if entity is not None:
         query = query.where(AuditEvent.entity == AuditEntity(entity).value)
@@ -425,7 +429,29 @@ def list_events(
         )
         for e in session.scalars(query)
     ]
-    return sorted(events, key=lambda e: e.sequence)
+    pending: list[dict[str, Any]] = session.info.get(_PENDING, [])
+    if pending:
+        head = int(session.scalar(select(AuditHead.last_sequence).where(AuditHead.id == _HEAD_ID)) or 0)
+        for n, values in enumerate(pending, start=1):
+            if entity is not None and values["entity"] != AuditEntity(entity).value:
+                continue
+            if entity_id is not None and values["entity_id"] != str(entity_id):
+                continue
+            events.append(
+                AuditRecord(
+                    sequence=head + n,
+                    occurred_at=values["occurred_at"],
+                    actor_login=values["actor_login"],
+                    entity=values["entity"],
+                    entity_id=values["entity_id"],
+                    action=values["action"],
+                    old_values=json.loads(values["old_values"]) if values["old_values"] is not None else None,
+                    new_values=json.loads(values["new_values"]) if values["new_values"] is not None else None,
+                    reason=values["reason"],
+                )
+            )
+    events.sort(key=lambda e: e.sequence)
+    return events[-limit:] if limit is not None and limit > 0 else events
 
 
 @dataclass(frozen=True, slots=True)
