@@ -132,6 +132,14 @@ def run_gui(*, database_url: str) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     QApplication.setOrganizationName("kyphoangle")
     QApplication.setApplicationName("kyphoangle")
+    from kyphoangle.errors import OutputFileError
+    from kyphoangle.output_file import private_folder
+
+    try:
+        private_folder(default_data_dir())  # 0700: recovery files live here
+    except OutputFileError as exc:
+        print(f"kyphoangle: {exc}", file=sys.stderr)
+        return 2
     try:
         store = StudyReadService(open_study(database_url))
     except KyphoangleError as exc:

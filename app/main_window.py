@@ -368,7 +368,9 @@ class ReadingWindow(QMainWindow):
             self._error("The saved read cannot be loaded", str(exc))
             stored = None
         snapshot = (
-            ReadSnapshot.from_landmark_file(stored.content, reader=self.reader.login, signed=stored.signed)
+            ReadSnapshot.from_landmark_file(
+                stored.content, reader=self.reader.login, signed=stored.signed, signature=stored.signature
+            )
             if stored is not None
             else None
         ) or ReadSnapshot(
@@ -387,7 +389,13 @@ class ReadingWindow(QMainWindow):
         self.last_saved = None
         self._rebuild_presets()
         self.statusBar().showMessage(
-            f"Opened {self.film_label(path)}" + (" (signed read: locked)" if snapshot.signed else ""), 5000
+            f"Opened {self.film_label(path)}"
+            + (
+                f" (signed read: locked{'; ' + snapshot.signature if snapshot.signature else ''})"
+                if snapshot.signed
+                else ""
+            ),
+            5000,
         )
         self.refresh_browser()
         self._refresh()

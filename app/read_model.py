@@ -45,6 +45,8 @@ class ReadSnapshot:
     signed: bool = False
     calibration: PixelSpacing | None = None
     """A manual calibration stored with the read (kept through every save)."""
+    signature: str = ""
+    """Who signed, when and with what meaning ("signed by r.smith, 2026-12-04 09:10 UTC, site read")."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "points", MappingProxyType(dict(self.points)))
@@ -65,7 +67,9 @@ class ReadSnapshot:
         )
 
     @classmethod
-    def from_landmark_file(cls, landmarks: LandmarkFile, *, reader: str, signed: bool) -> ReadSnapshot:
+    def from_landmark_file(
+        cls, landmarks: LandmarkFile, *, reader: str, signed: bool, signature: str = ""
+    ) -> ReadSnapshot:
         """A snapshot from a landmark record (the reader given wins over the file's)."""
         return cls(
             sop_instance_uid=landmarks.sop_instance_uid,
@@ -78,6 +82,7 @@ class ReadSnapshot:
             read_type=landmarks.read_type,
             signed=signed,
             calibration=landmarks.calibration,
+            signature=signature,
         )
 
 

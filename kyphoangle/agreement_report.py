@@ -38,7 +38,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import IO, TYPE_CHECKING, TextIO
 
 from sqlalchemy.orm import Session
 
@@ -61,9 +61,11 @@ from kyphoangle.campaign import (
     reader_roles,
     settings_of,
 )
+from kyphoangle.output_file import output_binary, output_text, write_text
 from kyphoangle.storage.models import Campaign, Read, User
 from kyphoangle.storage.reads import measurements_of
 from kyphoangle.storage.users import Permission, require_permission
+from kyphoangle.text_safety import csv_record, terminal_safe
 from kyphoangle.vocabulary import CampaignRole, ReadStatus
 
 if TYPE_CHECKING:
@@ -332,16 +334,16 @@ def csv_rows(report: AgreementReport) -> list[dict[str, str]]:
 def write_csv(report: AgreementReport, out: TextIO | Path) -> None:
     """Write the statistics as CSV to a path or an open text stream."""
     if isinstance(out, Path):
-        with out.open("w", newline="", encoding="utf-8") as handle:
+        with output_text(out, newline="") as handle:
             _csv_to(report, handle)
     else:
         _csv_to(report, out)
 
 
-def _csv_to(report: AgreementReport, handle: TextIO) -> None:
+def _csv_to(report: AgreementReport, handle: IO[str]) -> None:
     writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
     writer.writeheader()
-    writer.writerows(csv_rows(report))
+    writer.writerows(csv_record(row) for row in csv_rows(report))
 
 
 def icc_text(line: AgreementLine) -> str:
@@ -450,10 +452,10 @@ def write_html(report: AgreementReport, out: Path) -> None:
     )
     header = "".join(f"<th>{e(c)}</th>" for c in CSV_COLUMNS[1:])
     document = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Agreement: {e(report.campaign)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>Agreement: {e(terminal_safe(report.campaign))}</title>
 <style>body{{font-family:sans-serif}} table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:2px 6px}} figure{{display:inline-block;margin:4px}}</style></head>
-<body><h1>Reader agreement in campaign {e(report.campaign)}</h1>
+<body><h1>Reader agreement in campaign {e(terminal_safe(report.campaign))}</h1>
 <p>{e(_METHODS)}</p>
 <h2>Statistics</h2><table><tr>{header}</tr>
 {rows}
@@ -467,7 +469,7 @@ td,th{{border:1px solid #ccc;padding:2px 6px}} figure{{display:inline-block;marg
 {plots}
 </body></html>
 """
-    out.write_text(document, encoding="utf-8")
+    write_text(out, document)
 
 
 # --- PDF ------------------------------------------------------------------------------------------------
@@ -551,12 +553,17 @@ def write_pdf(report: AgreementReport, out: Path) -> None:
     plot_pages = [plotted[i : i + PDF_PLOTS_PER_PAGE] for i in range(0, len(plotted), PDF_PLOTS_PER_PAGE)]
     total = len(table_pages) + len(plot_pages)
     slot = 1.0 / (PDF_ROWS_PER_PAGE + 1)
-    title = f"Reader agreement in campaign {report.campaign}"
+    title = f"Reader agreement in campaign {terminal_safe(report.campaign)}"
 
     def footer(figure: Figure, number: int) -> None:
-        figure.text(0.96, 0.02, f"{report.campaign}: page {number} of {total}", ha="right", fontsize=7)
+        figure.text(
+            0.96, 0.02, f"{terminal_safe(report.campaign)}: page {number} of {total}", ha="right", fontsize=7
+        )
 
-    with PdfPages(out, metadata={"Title": title, "Creator": "kyphoangle"}) as pdf:
+    with (
+        output_binary(out) as stream,
+        PdfPages(stream, metadata={"Title": title, "Creator": "kyphoangle"}) as pdf,
+    ):
         for number, (lines, with_rates) in enumerate(table_pages, start=1):
             figure = Figure(figsize=PDF_PAGE_SIZE_IN)
             if number == 1:

@@ -4,8 +4,10 @@ The measurement file has one row per measurement per read of the campaign (centr
 adjudication reads; current reads only, drafts included with their status) with the case code, the
 reader and their slot (`reader_1` ... `reader_6` for however many readers the campaign has, or
 `adjudicator`), the read type and whether the read is the case's final read (see
-`kyphoangle.campaign`). Rows come by case, then slot (adjudicator first), then presentation. It
-holds no subject, visit, date, site or film identifier, so it can go to the statisticians as it is.
+`kyphoangle.campaign`), the read's version and its signature (signer, time, meaning). Rows come by
+case, then slot (adjudicator first), then presentation. It holds no subject, visit, film date, site
+or film identifier, so it can go to the statisticians as it is. Both files are private (0600) and
+written whole or not at all.
 
 The key file maps each case code to its subject and visit. It is written only on request, only by a
 data manager or an admin, and every writing is recorded in the audit trail.
@@ -14,7 +16,6 @@ data manager or an admin, and every writing is recorded in the audit trail.
 from __future__ import annotations
 
 import csv
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,16 +23,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kyphoangle.campaign import campaign_reads, final_reads
+from kyphoangle.output_file import output_text
 from kyphoangle.storage.audit import AuditAction, AuditEntity, record
 from kyphoangle.storage.images import visit_label
-from kyphoangle.storage.models import Campaign, CampaignCase, Image, User
+from kyphoangle.storage.models import Campaign, CampaignCase, Image, Signature, User
 from kyphoangle.storage.reads import measurements_of
 from kyphoangle.storage.users import Permission, require_permission
+from kyphoangle.text_safety import csv_record
 
 CAMPAIGN_COLUMNS: tuple[str, ...] = (
     "campaign", "case_code", "reader", "reader_role", "read_type", "read_id", "read_status", "final",
     "measurement", "level", "value", "unit", "normal_table", "normal_table_version", "endpoints",
-    "not_computed", "missing_landmarks",
+    "not_computed", "missing_landmarks", "read_version", "amends_read_id", "signed_by", "signed_at_utc",
+    "signature_meaning",
 )  # fmt: skip
 """Columns of the campaign CSV; nothing identifies a patient, a film, a date, a visit or a site."""
 
@@ -56,8 +60,25 @@ def _number(value: float | None) -> str:
 def campaign_rows(session: Session, campaign: Campaign) -> list[dict[str, str]]:
     """The rows of the campaign CSV, by case, reader and read."""
     finals = set(final_reads(session, campaign).values())
+    reads = list(campaign_reads(session, campaign))
+    signatures = {
+        signature.read_id: signature
+        for signature in session.scalars(
+            select(Signature).where(Signature.read_id.in_([read.id for *_, read in reads]))
+        )
+    }
     rows: list[dict[str, str]] = []
-    for case_code, role, _, read in campaign_reads(session, campaign):
+    for case_code, role, _, read in reads:
+        signature = signatures.get(read.id)
+        signed = {
+            "read_version": str(read.read_version),
+            "amends_read_id": "" if read.amends_read_id is None else str(read.amends_read_id),
+            "signed_by": signature.signer_login if signature is not None else "",
+            "signed_at_utc": signature.signed_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+            if signature is not None
+            else "",
+            "signature_meaning": signature.meaning.label if signature is not None else "",
+        }
         for (name, level), m in sorted(
             measurements_of(read).items(), key=lambda kv: (kv[0][0], kv[0][1] or "")
         ):
@@ -80,18 +101,18 @@ def campaign_rows(session: Session, campaign: Campaign) -> list[dict[str, str]]:
                     "endpoints": m.endpoints or "",
                     "not_computed": m.not_computed_reason or "",
                     "missing_landmarks": m.missing_landmarks,
+                    **signed,
                 }
             )
     return rows
 
 
 def _write(path: Path, columns: tuple[str, ...], rows: list[dict[str, str]]) -> None:
-    temporary = path.with_name(path.name + ".part")
-    with temporary.open("w", newline="", encoding="utf-8") as handle:
+    """Private (0600), all or nothing, text cells neutralised against spreadsheet formulas."""
+    with output_text(path, newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
-        writer.writerows(rows)
-    os.replace(temporary, path)
+        writer.writerows(csv_record(row) for row in rows)
 
 
 def export_campaign(

@@ -69,12 +69,20 @@ class ReadLockedError(StorageError):
     """A signed read cannot be changed; an amendment (a new read with a reason) is needed."""
 
 
+class ReadAlreadySignedError(ReadLockedError):
+    """The read (or the case) already has a current signed read; only an amendment can change it."""
+
+
 class ConcurrentEditError(StorageError):
     """Someone else saved the record since it was opened; reopen it and redo the change."""
 
 
 class AuthenticationError(KyphoangleError):
     """The login or the password is wrong, or the account is disabled."""
+
+
+class AccountLockedError(AuthenticationError):
+    """Too many failed sign-ins in a row: the account is locked for a while (an admin can unlock it)."""
 
 
 class PermissionDeniedError(KyphoangleError):

@@ -1,14 +1,17 @@
 """CSV export of the stored measurements for the statisticians: long (one row per value) or wide.
 
-Nothing identifying is written: no patient name, no DICOM patient ID, no date of any kind. Films are
+Nothing identifying is written: no patient name, no DICOM patient ID, no date of a film or visit (the
+only time written is when a read was signed). Films are
 placed in time by `visit` and `visit_day` (days from the procedure, D0). Every column is described in
 `resources/data_dictionary.csv`, which `export_csv` copies next to the CSV (`OUT.dictionary.csv`).
 
 Which reads: by default every current read (drafts and signed reads; superseded reads are left out
-since their amendment replaces them); `signed_only` keeps signed reads; `include_superseded` adds the
-superseded ones (status `superseded`). A not-evaluable level gives rows with an empty value and the
-reason in `not_evaluable`; a value that could not be computed has an empty value and the reason in
-`not_computed`.
+since their amendment replaces them); `signed_only` keeps signed reads; `include_superseded` (the
+command's `--history`) adds the superseded ones (status `superseded`). Every row carries its read's
+version (`read_version`, `amends_read_id`) and signature (`signed_by`, `signed_at_utc`,
+`signature_meaning`). Text cells that a spreadsheet could run as formulas are neutralised.
+A not-evaluable level gives rows with an empty value and the reason in `not_evaluable`; a value that
+could not be computed has an empty value and the reason in `not_computed`.
 
 Change from baseline: the value minus the value of the same measurement, level, endpoints and normal
 table from the *baseline read* of the same subject, reader and read type. The baseline read is the
@@ -42,6 +45,7 @@ from kyphoangle.storage.models import (
     MeasurementRow,
     Read,
     ReadLevel,
+    Signature,
     Site,
     Subject,
     TreatedLevel,
@@ -50,20 +54,23 @@ from kyphoangle.storage.models import (
 )
 from kyphoangle.storage.schedule import UNSCHEDULED
 from kyphoangle.storage.users import Permission, require_permission
+from kyphoangle.text_safety import csv_row
 from kyphoangle.vocabulary import FRACTURE_LEVELS, ReadStatus, VisitAssignment
 
 LONG_COLUMNS: tuple[str, ...] = (
     "subject", "site", "diagnosis", "visit", "visit_day", "reader", "read_type", "read_id", "read_status",
     "level", "treated_level", "measurement", "value", "unit", "change_from_baseline", "baseline_read_id",
     "spacing_source", "normal_table", "normal_table_version", "endpoints", "patient_position",
-    "not_evaluable", "not_computed", "sop_instance_uid",
+    "not_evaluable", "not_computed", "sop_instance_uid", "read_version", "amends_read_id", "signed_by",
+    "signed_at_utc", "signature_meaning",
 )  # fmt: skip
 """Columns of the long format, in order (described in resources/data_dictionary.csv)."""
 
 WIDE_ID_COLUMNS: tuple[str, ...] = (
     "subject", "site", "diagnosis", "visit", "visit_day", "reader", "read_type", "read_id", "read_status",
     "patient_position", "spacing_source", "normal_table", "normal_table_version", "kyphosis_endpoints",
-    "lordosis_endpoints", "sop_instance_uid",
+    "lordosis_endpoints", "sop_instance_uid", "read_version", "amends_read_id", "signed_by", "signed_at_utc",
+    "signature_meaning",
 )  # fmt: skip
 """The columns identifying a row of the wide format, before the value columns."""
 
@@ -200,6 +207,19 @@ def _read_cells(
     ]
 
 
+def _version_cells(
+    read_version: int, amends: int | None, signed_by: str | None, signed_at: Any, meaning: str | None
+) -> list[str]:
+    """The read's version, what it amends, and its signature: signer, time (UTC) and meaning."""
+    return [
+        str(read_version),
+        "" if amends is None else str(amends),
+        signed_by or "",
+        signed_at.strftime("%Y-%m-%dT%H:%M:%SZ") if signed_at is not None else "",
+        meaning.replace("_", " ") if meaning else "",
+    ]
+
+
 def _text(column: Any) -> Any:
     """The column as plain text (no Enum conversion per row: exports stream 100,000s of rows)."""
     return type_coerce(column, String)
@@ -250,9 +270,15 @@ def iter_long_rows(
             MeasurementRow.not_computed_reason,
             MeasurementRow.missing_landmarks,
             Image.sop_instance_uid,
+            Read.read_version,
+            Read.amends_read_id,
+            Signature.signer_login,
+            Signature.signed_at,
+            _text(Signature.meaning),
         )
         .select_from(MeasurementRow)
         .join(Read, Read.id == MeasurementRow.read_id)
+        .outerjoin(Signature, Signature.read_id == Read.id)
         .join(Image, Image.id == Read.image_id)
         .join(Subject, Subject.id == Image.subject_id)
         .join(User, User.id == Read.reader_id)
@@ -298,6 +324,11 @@ def iter_long_rows(
         not_computed,
         missing,
         uid,
+        read_version,
+        amends,
+        signed_by,
+        signed_at,
+        meaning,
     ) in result:
         baseline_read = baseline_reads.get((subject_id, reader_id, str(read_type)))
         change = ""
@@ -340,6 +371,7 @@ def iter_long_rows(
             str(not_evaluable) if not_evaluable is not None and value is None else "",
             not_computed_text,
             uid,
+            *_version_cells(read_version, amends, signed_by, signed_at, meaning),
         ]
 
 
@@ -381,7 +413,13 @@ def iter_wide_rows(
             Read.kyphosis_endpoints,
             Read.lordosis_endpoints,
             Image.sop_instance_uid,
+            Read.read_version,
+            Read.amends_read_id,
+            Signature.signer_login,
+            Signature.signed_at,
+            _text(Signature.meaning),
         )
+        .outerjoin(Signature, Signature.read_id == Read.id)
         .join(Image, Image.id == Read.image_id)
         .join(Subject, Subject.id == Image.subject_id)
         .join(User, User.id == Read.reader_id)
@@ -442,6 +480,11 @@ def iter_wide_rows(
         kyphosis,
         lordosis,
         uid,
+        read_version,
+        amends,
+        signed_by,
+        signed_at,
+        meaning,
     ) in reads:
         wanted_table = (normal_table, extra_version) if normal_table is not None else (own_table, own_version)
         cells = [""] * len(value_columns)
@@ -476,6 +519,7 @@ def iter_wide_rows(
             kyphosis,
             lordosis,
             uid,
+            *_version_cells(read_version, amends, signed_by, signed_at, meaning),
             *cells,
         ]
 
@@ -492,7 +536,8 @@ def export_csv(
 ) -> ExportSummary:
     """Write the measurements to `out` (long format, or wide) and the data dictionary beside it.
 
-    Written to a temporary file renamed over `out` at the end, so a failed export leaves no half file.
+    Written privately (0600) to a temporary file renamed over `out` at the end, so a failed export
+    leaves no half file; text cells that a spreadsheet could run as formulas are neutralised.
     """
     require_permission(actor, Permission.EXPORT)
     target = Path(out)
@@ -515,7 +560,7 @@ def export_csv(
         writer = csv.writer(stream, lineterminator="\n")
         writer.writerow(header)
         for row in rows:
-            writer.writerow(row)
+            writer.writerow(csv_row(row))
             reads.add(row[read_column])
             count += 1
     dictionary = None

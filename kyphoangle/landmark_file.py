@@ -28,6 +28,7 @@ from types import MappingProxyType
 from typing import Any
 
 from kyphoangle.errors import KyphoangleError, LandmarkError, LandmarkFileError
+from kyphoangle.output_file import write_text
 from kyphoangle.protocol import GlobalEndpoints, NotEvaluable, validate_levels, validate_points
 from kyphoangle.spacing import PixelSpacing
 from kyphoangle.vocabulary import ReadType, SpacingSource
@@ -177,8 +178,5 @@ def read_landmark_file(path: str | Path) -> LandmarkFile:
 
 
 def write_landmark_file(path: str | Path, landmarks: LandmarkFile) -> None:
-    """Write a landmark file atomically (a temporary file renamed over the target)."""
-    target = Path(path)
-    temporary = target.with_name(target.name + ".tmp")
-    temporary.write_text(json.dumps(landmarks.to_document(), indent=2) + "\n", encoding="utf-8")
-    temporary.replace(target)
+    """Write a landmark file privately and atomically (a temporary file renamed over the target)."""
+    write_text(path, json.dumps(landmarks.to_document(), indent=2) + "\n")

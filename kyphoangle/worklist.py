@@ -3,14 +3,15 @@
 Each reader's order is drawn from a generator seeded by the campaign seed and the reader's login
 (SHA-256 of both), so the same campaign gives the same orders again and no order depends on another
 reader's. A fraction of the cases is presented a second time to the same reader, at least `min_gap`
-cases after the first presentation, at a random position among the others. Case codes are random
-(drawn from the seed), never derived from subject, visit or date.
+cases after the first presentation, at a random position among the others. Case codes come from a
+cryptographic source (`secrets`), never from the seed, the subject, the visit or a date.
 """
 
 from __future__ import annotations
 
 import hashlib
 import random
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -37,12 +38,15 @@ def _rng(seed: int, *salt: str) -> random.Random:
     return random.Random(int.from_bytes(digest[:16], "big"))
 
 
-def case_codes(seed: int, count: int, *, length: int = 6) -> list[str]:
-    """`count` distinct random case codes such as `K7RX3P`, reproducible from the seed."""
-    rng = _rng(seed, "case-codes")
+def case_codes(count: int, *, length: int = 6) -> list[str]:
+    """`count` distinct case codes such as `K7RX3P`, from the operating system's cryptographic source.
+
+    Never drawn from the campaign seed: the seed is recorded and fixes the reading orders only, so
+    knowing it (or reusing it in another campaign) tells nothing about the codes.
+    """
     codes: dict[str, None] = {}
     while len(codes) < count:
-        codes["".join(rng.choice(CASE_CODE_ALPHABET) for _ in range(length))] = None
+        codes["".join(secrets.choice(CASE_CODE_ALPHABET) for _ in range(length))] = None
     return list(codes)
 
 

@@ -102,7 +102,12 @@ def save_adjudication_read(
         )
     image = session.get_one(Image, case.image_id)
     read = create_read(
-        session, image=image, reader=adjudicator, content=content, read_type=ReadType.ADJUDICATION
+        session,
+        image=image,
+        reader=adjudicator,
+        content=content,
+        read_type=ReadType.ADJUDICATION,
+        campaign_case_id=case.id,
     )
     position = max((i.order_position for i in _items(session, member)), default=-1) + 1
     session.add(

@@ -114,7 +114,7 @@ def create_campaign(
     session.add(campaign)
     session.flush()
     # Which film gets which code is shuffled too, so code order says nothing about import order.
-    codes = case_codes(seed, len(images))
+    codes = case_codes(len(images))
     cases = [
         CampaignCase(campaign_id=campaign.id, case_code=case_code, image_id=image.id)
         for case_code, image in zip(codes, images, strict=True)

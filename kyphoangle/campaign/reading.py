@@ -23,14 +23,13 @@ from kyphoangle.campaign.members import (
 )
 from kyphoangle.campaign.state import evaluate_case, evaluate_rule_for_case
 from kyphoangle.dicom.blinded_copy import blinded_instance_uid
-from kyphoangle.errors import (
-    PermissionDeniedError,
-)
+from kyphoangle.errors import PermissionDeniedError, ReadAlreadySignedError
 from kyphoangle.landmark_file import LandmarkFile
 from kyphoangle.storage.audit import AuditAction, AuditEntity, record
 from kyphoangle.storage.models import (
     Campaign,
     CampaignCase,
+    CampaignReader,
     Image,
     Read,
     User,
@@ -44,7 +43,7 @@ from kyphoangle.storage.users import (
     Permission,
     has_permission,
 )
-from kyphoangle.vocabulary import CampaignRole, ReadType
+from kyphoangle.vocabulary import CampaignRole, ReadStatus, ReadType
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +119,8 @@ def save_case_read(
     member = _reader_membership(session, campaign, reader)
     found = _current_item(session, campaign, member)
     if found is None:
+        if content.sop_instance_uid:
+            _refuse_signed_case(session, member, content.sop_instance_uid)
         raise CampaignError(f"{reader.login} has no case left to read in campaign {campaign.code!r}")
     item = found[0]
     case = session.get_one(CampaignCase, item.case_id)
@@ -130,6 +131,7 @@ def save_case_read(
         image.sop_instance_uid,
         blinded_instance_uid(image.sop_instance_uid, case.case_code),
     ):
+        _refuse_signed_case(session, member, named)
         raise CampaignError(f"these landmarks are of another film, not of case {case.case_code}")
     # A landmark file of the case's blinded copy names the copy's UID: the read is of the film itself.
     content = replace(content, sop_instance_uid=image.sop_instance_uid, reader=reader.login, read_type=kind)
@@ -140,7 +142,15 @@ def save_case_read(
         return update_draft(
             session, existing, content=content, expected_version=expected_version, actor=reader
         )
-    read = create_read(session, image=image, reader=reader, content=content, read_type=kind, actor=reader)
+    read = create_read(
+        session,
+        image=image,
+        reader=reader,
+        content=content,
+        read_type=kind,
+        actor=reader,
+        campaign_case_id=case.id,
+    )
     item.read_id = read.id
     record(
         session,
@@ -152,6 +162,24 @@ def save_case_read(
         new={"read_id": read.id, "case_code": case.case_code, "read_type": kind},
     )
     return read
+
+
+def _refuse_signed_case(session: Session, member: CampaignReader, named_uid: str) -> None:
+    """Landmarks of a case the reader has already signed: refused, naming the amendment."""
+    for item in _items(session, member):
+        case = session.get_one(CampaignCase, item.case_id)
+        image = session.get_one(Image, case.image_id)
+        if named_uid in (
+            image.sop_instance_uid,
+            blinded_instance_uid(image.sop_instance_uid, case.case_code),
+        ):
+            read = _item_read(session, item)
+            if read is not None and read.status == ReadStatus.SIGNED:
+                raise ReadAlreadySignedError(
+                    f"already signed: case {case.case_code} was signed as read {read.id}; a signed read is "
+                    f"changed only by an amendment with a reason: kyphoangle reads amend {read.id} FILE.json "
+                    "--reason TEXT"
+                )
 
 
 def sign_case_read(session: Session, campaign: Campaign, reader: User, password: str) -> Read:

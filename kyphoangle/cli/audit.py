@@ -1,4 +1,11 @@
-"""`kyphoangle audit verify|list`: check the hash chain of the audit trail; show its events."""
+"""`kyphoangle audit verify|anchor|list`: check the trail and the records; keep its head outside; show it.
+
+`verify` checks, and names the first record that differs: the hash chain of the events; every row of
+every table against the digest the trail recorded when kyphoangle last wrote it; every signature
+against the content of its read. `anchor` prints the head of the trail (`SEQUENCE:HASH`) to be kept
+outside the database, in the trial master file; `verify --anchor SEQUENCE:HASH` then also catches
+newest events deleted together with the stored head.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +13,18 @@ import argparse
 import json
 
 from kyphoangle.cli.db_common import SubParsers, add_command, add_group, open_db, print_table, signed_in
-from kyphoangle.workstation.audit_trail import AuditEntity, list_audit_events, verify_audit_trail
+from kyphoangle.exit_status import ExitStatus
+from kyphoangle.text_safety import terminal_safe
+from kyphoangle.workstation.audit_trail import (
+    Anchor,
+    AuditEntity,
+    list_audit_events,
+    verify_audit_trail,
+    verify_records,
+)
 
-EXIT_DAMAGED = 1
+EXIT_DAMAGED = ExitStatus.INTERNAL_ERROR
+"""Exit status of `verify` when the trail or a record differs."""
 
 
 def register(subparsers: SubParsers) -> None:
@@ -17,11 +33,21 @@ def register(subparsers: SubParsers) -> None:
     verify = add_command(
         group,
         "verify",
-        "check that no audit event was edited, deleted or inserted (exit 1 naming the first bad event)",
-        "Needs no login. Prints the head hash: write it down outside the database (e.g. in the trial "
-        "master file) to detect a wholesale rewrite later.",
+        "check the audit chain, every table row and every signature (exit 1 naming the first that differs)",
+        "Needs no login. Checks the hash chain of the audit events, every row of every table against "
+        "the digest recorded when kyphoangle last wrote it, and every signature against the content of "
+        "its read. Give the anchor kept in the trial master file (kyphoangle audit anchor) to catch "
+        "newest events deleted together with the stored head.",
     )
+    verify.add_argument("--anchor", metavar="SEQUENCE:HASH", help="the anchor printed by 'audit anchor'")
     verify.set_defaults(run=run_verify)
+    anchor = add_command(
+        group,
+        "anchor",
+        "print the head of the audit trail (SEQUENCE:HASH) to keep in the trial master file",
+        "Checks the chain first; prints nothing but the anchor line on success.",
+    )
+    anchor.set_defaults(run=run_anchor)
     listing = add_command(group, "list", "show audit events (data managers and admins)")
     listing.add_argument("--entity", choices=[e.value for e in AuditEntity])
     listing.add_argument("--id", dest="entity_id", help="only this entity id (with --entity)")
@@ -30,17 +56,37 @@ def register(subparsers: SubParsers) -> None:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    """Verify the chain."""
+    """Verify the chain, the rows and the signatures."""
+    anchor = Anchor.parse(args.anchor) if args.anchor else None
+    database = open_db(args)
+    try:
+        result = verify_records(database, anchor=anchor)
+    finally:
+        database.dispose()
+    if result.intact:
+        print(
+            f"audit trail intact: {result.events_checked} events, {result.rows_checked} table rows, "
+            f"{result.signatures_checked} signatures; anchor {result.anchor}"
+        )
+        return 0
+    where = f" at event {result.first_bad_sequence}" if result.first_bad_sequence is not None else ""
+    print(f"audit trail DAMAGED{where}: {terminal_safe(result.problem or '')}")
+    return EXIT_DAMAGED
+
+
+def run_anchor(args: argparse.Namespace) -> int:
+    """Print the head of the chain once the chain is verified."""
     database = open_db(args)
     try:
         result = verify_audit_trail(database)
     finally:
         database.dispose()
-    if result.intact:
-        print(f"audit trail intact: {result.events_checked} events; head hash {result.head_hash}")
-        return 0
-    print(f"audit trail DAMAGED at event {result.first_bad_sequence}: {result.problem}")
-    return EXIT_DAMAGED
+    if not result.intact:
+        problem = terminal_safe(result.problem or "")
+        print(f"audit trail DAMAGED at event {result.first_bad_sequence}: {problem}")
+        return EXIT_DAMAGED
+    print(result.anchor)
+    return 0
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -52,11 +98,11 @@ def run_list(args: argparse.Namespace) -> int:
         actor.close()
     if args.json:
         for event in events:
-            print(json.dumps(event.as_dict(), sort_keys=True, ensure_ascii=False))
+            print(json.dumps(event.as_dict(), sort_keys=True, ensure_ascii=True))
         return 0
 
     def values(value: object) -> str:
-        return "" if value is None else json.dumps(value, sort_keys=True, ensure_ascii=False)
+        return "" if value is None else terminal_safe(json.dumps(value, sort_keys=True, ensure_ascii=False))
 
     print_table(
         ("seq", "when_utc", "who", "entity", "id", "action", "old", "new", "reason"),
@@ -64,13 +110,13 @@ def run_list(args: argparse.Namespace) -> int:
             (
                 e.sequence,
                 e.occurred_at.strftime("%Y-%m-%d %H:%M:%S"),
-                e.actor_login,
+                terminal_safe(e.actor_login),
                 e.entity,
-                e.entity_id,
+                terminal_safe(e.entity_id),
                 e.action,
                 values(e.old_values),
                 values(e.new_values),
-                e.reason,
+                terminal_safe(e.reason) if e.reason else e.reason,
             )
             for e in events
         ),

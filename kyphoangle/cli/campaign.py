@@ -34,6 +34,7 @@ from kyphoangle.campaign import (
 )
 from kyphoangle.cli.db_common import SubParsers, add_command, add_group, print_table, signed_in
 from kyphoangle.protocol import MeasurementName
+from kyphoangle.text_safety import terminal_safe
 from kyphoangle.vocabulary import CampaignRole
 from kyphoangle.workstation.campaigns import (
     adjudicate_case,
@@ -160,7 +161,7 @@ def run_create(args: argparse.Namespace) -> int:
         )
     finally:
         actor.close()
-    print(f"campaign {created.code} created (seed {created.seed})")
+    print(f"campaign {terminal_safe(created.code)} created (seed {created.seed})")
     return 0
 
 
@@ -237,9 +238,12 @@ def run_adjudicate(args: argparse.Namespace) -> int:
     finally:
         actor.close()
     if decision.chosen is not None:
-        print(f"case {args.case}: {reader_name(decision.chosen)}'s read (read {decision.read_id}) is final")
+        print(
+            f"case {terminal_safe(args.case)}: {reader_name(decision.chosen)}'s read "
+            f"(read {decision.read_id}) is final"
+        )
     else:
-        print(f"case {args.case}: read {decision.read_id} is final")
+        print(f"case {terminal_safe(args.case)}: read {decision.read_id} is final")
     return 0
 
 
@@ -254,7 +258,7 @@ def run_status(args: argparse.Namespace) -> int:
         ("reader", "role", "done", "remaining"),
         ((r.login, r.role, r.done, r.remaining) for r in progress.readers),
     )
-    print(f"campaign {progress.code} is {progress.status}, {len(progress.readers)} readers")
+    print(f"campaign {terminal_safe(progress.code)} is {progress.status}, {len(progress.readers)} readers")
     print(
         f"{progress.cases} cases: {progress.reading} being read, "
         f"{progress.awaiting_adjudication} awaiting adjudication, {progress.finished} finished "
@@ -271,7 +275,7 @@ def run_close(args: argparse.Namespace) -> int:
     finally:
         actor.close()
     left = progress.cases - progress.finished
-    print(f"campaign {progress.code} closed ({left} of {progress.cases} cases unfinished)")
+    print(f"campaign {terminal_safe(progress.code)} closed ({left} of {progress.cases} cases unfinished)")
     return 0
 
 

@@ -22,14 +22,19 @@ def register(subparsers: SubParsers) -> None:
         group,
         "csv",
         "write every measurement to a CSV file (long: one row per value; --wide: one row per read)",
-        "Current reads (drafts and signed; superseded reads only with --include-superseded). "
+        "Current reads (drafts and signed; earlier versions of amended reads only with --history). "
+        "Each row has the read's version, what it amends, and its signer, signing time and meaning. "
         "OUT.dictionary.csv describes every column.",
     )
     command.add_argument("out", metavar="OUT.csv", help="the CSV to write ('-' for standard output)")
     command.add_argument("--wide", action="store_true", help="one row per subject/visit/reader read")
     command.add_argument("--signed-only", action="store_true", help="signed reads only")
     command.add_argument(
-        "--include-superseded", action="store_true", help="also reads replaced by amendments"
+        "--history",
+        "--include-superseded",
+        dest="include_superseded",
+        action="store_true",
+        help="every version of amended reads, not only the current one",
     )
     command.add_argument(
         "--normal-table", choices=available_normal_tables(), help="ART values of this table only"

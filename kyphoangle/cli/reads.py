@@ -1,4 +1,4 @@
-"""`kyphoangle reads import|export|list|sign`: reads as `kyphoangle.landmarks/1` files, and signing.
+"""`kyphoangle reads import|export|list|sign|amend`: reads as `kyphoangle.landmarks/1` files, and signing.
 
 Who may do what:
 
@@ -13,10 +13,14 @@ Who may do what:
 - `reads export DIR` writes every read (data managers and admins), one file per read
   (`read-000042.json`); importing them into another database with the same films and users
   reproduces the same measurements.
-- `reads list` shows everybody's reads to data managers and admins and a site reader their own; a
-  central reader or adjudicator sees their own campaign reads by campaign and case code with the
-  blinded image UID (never the subject, visit, day or original UID). Central readers import and sign
-  through `kyphoangle campaign read`. Who may do what is `kyphoangle.workstation.access`.
+- A signed read is never changed: signing again what is already signed (the same film, reader, read
+  type and campaign case) is refused, and `reads amend READ_ID FILE.json --reason TEXT [--sign]`
+  makes a new version linked to the one it supersedes.
+- `reads list` shows everybody's reads to data managers and admins and a site reader their own, with
+  the signer, time and meaning of each signature; a central reader or adjudicator sees their own
+  campaign reads by campaign and case code with the blinded image UID (never the subject, visit, day
+  or original UID). Central readers import and sign through `kyphoangle campaign read`. Who may do
+  what is `kyphoangle.workstation.access`.
 """
 
 from __future__ import annotations
@@ -27,9 +31,10 @@ from pathlib import Path
 
 from kyphoangle.cli.db_common import SubParsers, add_command, add_group, print_table, signed_in
 from kyphoangle.errors import KyphoangleError
+from kyphoangle.text_safety import terminal_safe
 from kyphoangle.vocabulary import ReadStatus
 from kyphoangle.workstation.access import Action, Field, visible_fields
-from kyphoangle.workstation.reads import export_reads, import_read, list_reads, sign_reads
+from kyphoangle.workstation.reads import amend_read, export_reads, import_read, list_reads, sign_reads
 
 
 def register(subparsers: SubParsers) -> None:
@@ -57,6 +62,20 @@ def register(subparsers: SubParsers) -> None:
     signing = add_command(group, "sign", "sign your draft reads (your password)")
     signing.add_argument("read_ids", nargs="+", type=int, metavar="READ_ID")
     signing.set_defaults(run=run_sign)
+    amending = add_command(
+        group,
+        "amend",
+        "amend your signed read: a new version from a landmark file, with a reason",
+        "A signed read is never changed. An amendment is a new read of the same film, reader, read type "
+        "and campaign case, linked to the version it supersedes, with a reason (kept in the audit trail). "
+        "With --sign it is signed at once (your password); the amended read then becomes 'superseded' "
+        "and the exports carry the new version.",
+    )
+    amending.add_argument("read_id", type=int, metavar="READ_ID", help="the signed read to amend")
+    amending.add_argument("file", metavar="FILE.json", help="the corrected landmarks")
+    amending.add_argument("--reason", required=True, help="why the signed read is amended")
+    amending.add_argument("--sign", action="store_true", help="sign the amendment (your password)")
+    amending.set_defaults(run=run_amend)
 
 
 def run_import(args: argparse.Namespace) -> int:
@@ -95,7 +114,8 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    """Print reads (a central reader's own campaign reads by campaign and case code, blinded)."""
+    """Print reads (a central reader's own campaign reads by campaign and case code, blinded), with the
+    signer, time and meaning of each signature."""
     actor, _ = signed_in(args)
     try:
         rows = list_reads(actor, subject=args.subject, reader=args.reader, status=args.status)
@@ -112,18 +132,38 @@ def run_list(args: argparse.Namespace) -> int:
         )
         return 0
     print_table(
-        ("read_id", "subject", "visit", "day", "sop_instance_uid", "reader", "type", "status", "version"),
+        (
+            "read_id",
+            "subject",
+            "visit",
+            "day",
+            "sop_instance_uid",
+            "reader",
+            "type",
+            "status",
+            "version",
+            "read_version",
+            "amends",
+            "signed_by",
+            "signed_at_utc",
+            "meaning",
+        ),
         (
             (
                 r.read_id,
-                r.subject,
+                terminal_safe(r.subject),
                 r.visit,
                 r.study_day,
                 r.sop_instance_uid,
-                r.reader,
+                terminal_safe(r.reader),
                 r.read_type,
                 r.status,
                 r.version,
+                r.read_version,
+                r.amends_read_id,
+                terminal_safe(r.signed_by) if r.signed_by else None,
+                r.signed_at.strftime("%Y-%m-%d %H:%M:%S") if r.signed_at else None,
+                r.signature_meaning.replace("_", " ") if r.signature_meaning else None,
             )
             for r in rows
         ),
@@ -132,12 +172,28 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_sign(args: argparse.Namespace) -> int:
-    """Sign drafts of the signed-in reader."""
+    """Sign drafts of the signed-in reader; "signed" is printed only after the commit."""
     actor, password = signed_in(args)
     try:
         signed = sign_reads(actor, args.read_ids, password)
     finally:
         actor.close()
-    for read_id in signed:
-        print(f"read {read_id} signed by {actor.account.login}")
+    for read_id, meaning in signed:
+        print(f"read {read_id} signed by {terminal_safe(actor.account.login)} ({meaning})")
+    return 0
+
+
+def run_amend(args: argparse.Namespace) -> int:
+    """Amend a signed read of the signed-in reader; printed only after the commit."""
+    actor, password = signed_in(args)
+    try:
+        amended = amend_read(
+            actor, args.read_id, args.file, reason=args.reason, sign_with=password if args.sign else None
+        )
+    finally:
+        actor.close()
+    print(
+        f"read {amended.read_id} (version {amended.read_version}, {amended.status}) "
+        f"amends read {args.read_id}"
+    )
     return 0

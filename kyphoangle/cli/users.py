@@ -1,4 +1,4 @@
-"""`kyphoangle users add|list|set`: accounts and roles (only an admin adds or changes users).
+"""`kyphoangle users add|list|set|unlock`: accounts and roles (only an admin adds or changes users).
 
 On an empty database, `kyphoangle users add LOGIN --role admin` creates the first admin without
 logging in. The new user's password is read from KYPHOANGLE_NEW_PASSWORD, else typed twice.
@@ -17,8 +17,9 @@ from kyphoangle.cli.db_common import (
     print_table,
     signed_in,
 )
+from kyphoangle.text_safety import terminal_safe
 from kyphoangle.vocabulary import UserRole
-from kyphoangle.workstation.accounts import add_user, list_users, update_user, users_exist
+from kyphoangle.workstation.accounts import add_user, list_users, unlock_user, update_user, users_exist
 
 
 def register(subparsers: SubParsers) -> None:
@@ -43,6 +44,10 @@ def register(subparsers: SubParsers) -> None:
     )
     change.add_argument("--reason", required=True, help="why (recorded in the audit trail)")
     change.set_defaults(run=run_set)
+    unlock = add_command(group, "unlock", "lift the lock of an account after failed sign-ins (admins)")
+    unlock.add_argument("login")
+    unlock.add_argument("--reason", required=True, help="why (recorded in the audit trail)")
+    unlock.set_defaults(run=run_unlock)
 
 
 def run_add(args: argparse.Namespace) -> int:
@@ -63,7 +68,7 @@ def run_add(args: argparse.Namespace) -> int:
                 actor.close()
     finally:
         database.dispose()
-    print(f"user {row.login} ({row.role}) created")
+    print(f"user {terminal_safe(row.login)} ({row.role}) created")
     return 0
 
 
@@ -76,7 +81,10 @@ def run_list(args: argparse.Namespace) -> int:
         actor.close()
     print_table(
         ("login", "role", "active", "name", "site"),
-        ((u.login, u.role, "yes" if u.active else "no", u.full_name, u.site) for u in rows),
+        (
+            (terminal_safe(u.login), u.role, "yes" if u.active else "no", terminal_safe(u.full_name), u.site)
+            for u in rows
+        ),
     )
     return 0
 
@@ -97,5 +105,16 @@ def run_set(args: argparse.Namespace) -> int:
         )
     finally:
         actor.close()
-    print(f"user {row.login} updated")
+    print(f"user {terminal_safe(row.login)} updated")
+    return 0
+
+
+def run_unlock(args: argparse.Namespace) -> int:
+    """Lift the lock of an account after failed sign-ins (admins)."""
+    actor, _ = signed_in(args)
+    try:
+        row = unlock_user(actor, args.login, reason=args.reason)
+    finally:
+        actor.close()
+    print(f"user {terminal_safe(row.login)} unlocked")
     return 0

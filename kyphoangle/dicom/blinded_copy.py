@@ -19,7 +19,8 @@ from pydicom.uid import UID, generate_uid
 
 from kyphoangle.dicom.pixels import transfer_syntax
 from kyphoangle.dicom.reader import read_dataset
-from kyphoangle.errors import RadiographError
+from kyphoangle.errors import OutputFileError, RadiographError
+from kyphoangle.output_file import output_binary
 
 KEPT_KEYWORDS: tuple[str, ...] = (
     # what the instance is (its UID is replaced: see `blinded_instance_uid`)
@@ -102,8 +103,11 @@ def write_blinded_copy(
     meta.TransferSyntaxUID = UID(syntax)
     copy.file_meta = meta
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        copy.save_as(out, enforce_file_format=True)
+        # Private (0600) and whole or nothing: a full disk leaves no partial copy.
+        with output_binary(out) as stream:
+            copy.save_as(stream, enforce_file_format=True)
+    except OutputFileError as exc:
+        raise RadiographError(out, f"the copy could not be written ({exc.reason})") from None
     except OSError as exc:
         raise RadiographError(out, f"the copy could not be written ({exc.strerror or exc})") from None
     return out

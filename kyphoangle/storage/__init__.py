@@ -21,7 +21,9 @@ the caller's session, one per user action, to the repository functions::
 Modules: `engine` (URLs, pragmas, sessions, migrations), `models` (schema and value-set Enums),
 `users` (accounts, argon2, roles), `audit` (hash-chained trail), `study` and `schedule` (visit
 windows), `subjects`, `images` (films, visit assignment), `reads` (save, sign, amend, list),
-`recompute`. Importing films is `kyphoangle.importer`; CSV export is `kyphoangle.export`.
+`recompute`, `signatures` (signatures bound to content), `ledger` (row digests in the trail),
+`integrity` (what `audit verify` checks). Importing films is `kyphoangle.importer`; CSV export is
+`kyphoangle.export`.
 """
 
 from kyphoangle.storage.engine import Database, open_database, resolve_database_url

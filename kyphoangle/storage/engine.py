@@ -5,10 +5,11 @@ A database is chosen by, in order: the `--db` value (a SQLAlchemy URL such as
 environment variable, else `kyphoangle.sqlite3` in the data folder (`kyphoangle.folders.data_folder`:
 `--data-dir`, else the platform's user data folder).
 
-SQLite runs in WAL mode with foreign keys on, `synchronous=FULL` (a committed read survives a power
-cut, not only a crash) and a 30 s busy timeout. Write transactions start with `BEGIN IMMEDIATE`, so two
-processes writing at once queue up instead of failing half-way; read-only sessions (`Database.reading`)
-start a deferred transaction and never wait for a writer.
+An SQLite file is created owner-only (0600; its WAL files follow its mode), in an owner-only (0700)
+folder when it is the default one. SQLite runs in WAL mode with foreign keys on, `synchronous=FULL`
+(a committed read survives a power cut, not only a crash) and a 30 s busy timeout. Write transactions
+start with `BEGIN IMMEDIATE`, so two processes writing at once queue up instead of failing half-way;
+read-only sessions (`Database.reading`) start a deferred transaction and never wait for a writer.
 
 Sessions belong to the caller, one per user action::
 
@@ -37,6 +38,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from kyphoangle.errors import StorageError
 from kyphoangle.folders import data_folder
+from kyphoangle.output_file import PRIVATE_FILE_MODE, private_folder
 from kyphoangle.resources import package_folder
 
 ENV_DATABASE = "KYPHOANGLE_DB"
@@ -48,6 +50,18 @@ SQLITE_CACHE_KIB = 65_536
 """Page cache per connection (64 MiB): long lists and exports read from memory."""
 _BEGIN_OPTION = "kyphoangle_sqlite_begin"
 _MIGRATIONS_PACKAGE = "kyphoangle.storage.migrations"
+
+
+DATABASE_INFO = "kyphoangle_database"
+"""`Session.info` key of the `Database` a session was opened on (see `database_of`)."""
+
+
+def database_of(session: Session) -> Database:
+    """The database a session of `Database.transaction` or `Database.reading` belongs to."""
+    database = session.info.get(DATABASE_INFO)
+    if not isinstance(database, Database):
+        raise StorageError("this session was not opened by kyphoangle's Database")
+    return database
 
 
 def default_database_path() -> Path:
@@ -76,6 +90,29 @@ def resolve_database_url(value: str | URL | None = None) -> URL:
     return url
 
 
+def _private_database_file(path: Path) -> None:
+    """Create the SQLite file owner-only (0600) before SQLite does; its WAL files take its mode.
+
+    The default data folder is made owner-only (0700) too; a folder named with `--db` is left as it is.
+    """
+    if path.parent == default_database_path().parent:
+        private_folder(path.parent)
+    else:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot create the folder of the database {path}: {exc.strerror}") from None
+    if os.name != "posix":
+        return
+    try:
+        descriptor = os.open(path, os.O_CREAT | os.O_RDWR, PRIVATE_FILE_MODE)
+        os.close(descriptor)
+        if path.stat().st_mode & 0o077:
+            os.chmod(path, PRIVATE_FILE_MODE)
+    except OSError as exc:
+        raise StorageError(f"cannot create the database {path}: {exc.strerror}") from None
+
+
 def _sqlite_on_connect(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
     # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's implicit transactions are broken
     # for DDL and cannot do BEGIN IMMEDIATE).
@@ -101,7 +138,7 @@ def create_database_engine(url: URL) -> Engine:
     """An Engine for `url`, with SQLite's pragmas and begin mode, or PostgreSQL's pre-ping."""
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            _private_database_file(Path(url.database))
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
@@ -178,9 +215,10 @@ class Database:
     def __init__(self, url: URL, engine: Engine) -> None:
         self.url = url
         self.engine = engine
-        self._writer = sessionmaker(bind=engine, expire_on_commit=False)
+        info = {DATABASE_INFO: self}
+        self._writer = sessionmaker(bind=engine, expire_on_commit=False, info=info)
         reading_engine = engine.execution_options(**{_BEGIN_OPTION: "DEFERRED"})
-        self._reader = sessionmaker(bind=reading_engine, expire_on_commit=False)
+        self._reader = sessionmaker(bind=reading_engine, expire_on_commit=False, info=info)
 
     @property
     def is_sqlite(self) -> bool:

@@ -29,6 +29,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy import Enum as SqlEnum
 from sqlalchemy.engine import Dialect
@@ -44,6 +45,7 @@ from kyphoangle.vocabulary import (
     PatientPosition,
     ReadStatus,
     ReadType,
+    SignatureMeaning,
     SpacingSource,
     SubjectStatus,
     UserRole,
@@ -56,6 +58,7 @@ __all__ = [
     "Diagnosis",
     "PatientPosition",
     "ReadStatus",
+    "SignatureMeaning",
     "SubjectStatus",
     "UserRole",
     "VisitAssignment",
@@ -234,6 +237,10 @@ class User(Base):
     site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))
     """The site of a site reader (revision 0003_user_site): they see its subjects only."""
     site: Mapped[Site | None] = relationship()
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Failed sign-ins in a row since the last successful one (added in revision 0004_signed_records)."""
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    """No sign-in before this time after too many failures (added in revision 0004_signed_records)."""
 
 
 class Image(Base):
@@ -268,15 +275,43 @@ class Image(Base):
     visit: Mapped[Visit | None] = relationship()
 
 
+CURRENT_SIGNED = "status = 'signed' AND superseded_by_id IS NULL"
+"""The reads that count: signed and not superseded by a signed amendment."""
+
+
 class Read(Base):
     """One reader's landmarks on one image, with the settings its measurements were computed with.
 
     `version` is the optimistic-concurrency counter: an update whose version is stale fails instead of
     overwriting someone else's change. A signed read is never changed; an amendment is a new read whose
     `amends_read_id` names it, and the old one gets `superseded_by_id` when the amendment is signed.
+    `read_version` counts the amendments (1 for the original read). The database itself keeps one
+    current signed read per image, reader, read type and campaign case (two partial unique indexes,
+    added in revision 0004_signed_records), so two programs signing at once cannot both succeed.
     """
 
     __tablename__ = "read"
+    __table_args__ = (
+        Index(
+            "uq_read_current_signed",
+            "image_id",
+            "reader_id",
+            "read_type",
+            unique=True,
+            sqlite_where=text(f"{CURRENT_SIGNED} AND campaign_case_id IS NULL"),
+            postgresql_where=text(f"{CURRENT_SIGNED} AND campaign_case_id IS NULL"),
+        ),
+        Index(
+            "uq_read_current_signed_case",
+            "image_id",
+            "reader_id",
+            "read_type",
+            "campaign_case_id",
+            unique=True,
+            sqlite_where=text(f"{CURRENT_SIGNED} AND campaign_case_id IS NOT NULL"),
+            postgresql_where=text(f"{CURRENT_SIGNED} AND campaign_case_id IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     image_id: Mapped[int] = mapped_column(ForeignKey("image.id"), index=True)
@@ -293,10 +328,14 @@ class Read(Base):
     lordosis_endpoints: Mapped[str] = mapped_column(String(64))
     calibration_row_mm: Mapped[float | None] = mapped_column(Float)
     calibration_col_mm: Mapped[float | None] = mapped_column(Float)
-    amends_read_id: Mapped[int | None] = mapped_column(ForeignKey("read.id"))
+    amends_read_id: Mapped[int | None] = mapped_column(ForeignKey("read.id"), unique=True)
     amendment_reason: Mapped[str | None] = mapped_column(Text)
     superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("read.id"))
     version: Mapped[int] = mapped_column(Integer)
+    campaign_case_id: Mapped[int | None] = mapped_column(ForeignKey("campaign_case.id"), index=True)
+    """The campaign case the read was made for (central, repeat and adjudication reads)."""
+    read_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    """1 for the original read, n + 1 for the amendment of version n."""
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
@@ -311,6 +350,27 @@ class Read(Base):
     measurements: Mapped[list[MeasurementRow]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by="MeasurementRow.id"
     )
+
+
+class Signature(Base):
+    """An electronic signature of one read (21 CFR 11.50 / 11.70): who, when, what it means, what it covers.
+
+    `content_sha256` is the SHA-256 of the read's canonical content when it was signed (see
+    `kyphoangle.storage.signatures`): `kyphoangle audit verify` recomputes it, so a signature cannot be
+    carried over to other values.
+    """
+
+    __tablename__ = "signature"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    read_id: Mapped[int] = mapped_column(ForeignKey("read.id"), unique=True)
+    signer_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    signer_login: Mapped[str] = mapped_column(String(64))
+    signer_name: Mapped[str] = mapped_column(String(200))
+    signed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    meaning: Mapped[SignatureMeaning] = mapped_column(_enum(SignatureMeaning))
+    content_format: Mapped[str] = mapped_column(String(40))
+    content_sha256: Mapped[str] = mapped_column(String(64))
 
 
 class ReadLevel(Base):
@@ -382,6 +442,9 @@ class AuditEvent(Base):
     software_version: Mapped[str] = mapped_column(String(32))
     previous_hash: Mapped[str] = mapped_column(String(64))
     event_hash: Mapped[str] = mapped_column(String(64))
+    row_digests: Mapped[str | None] = mapped_column(Text)
+    """JSON: digest of every table row the change wrote, by row key (null: deleted); added in revision
+    0004_signed_records."""
 
 
 class AuditHead(Base):

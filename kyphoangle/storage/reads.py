@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 from sqlalchemy import String, select, type_coerce
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -31,6 +32,7 @@ from kyphoangle.errors import (
     LandmarkError,
     NotFoundError,
     PermissionDeniedError,
+    ReadAlreadySignedError,
     ReadLockedError,
     ReasonRequiredError,
 )
@@ -47,7 +49,7 @@ from kyphoangle.protocol import (
 )
 from kyphoangle.spacing import PixelSpacing
 from kyphoangle.storage.audit import AuditAction, AuditEntity, changes, record
-from kyphoangle.storage.engine import bulk_results
+from kyphoangle.storage.engine import DATABASE_INFO, bulk_results
 from kyphoangle.storage.images import image_aspect_ratio, image_spacing, study_day_sql
 from kyphoangle.storage.models import (
     Image,
@@ -55,12 +57,14 @@ from kyphoangle.storage.models import (
     MeasurementRow,
     Read,
     ReadLevel,
+    Signature,
     Subject,
     User,
     Visit,
     utc_now,
 )
 from kyphoangle.storage.schedule import UNSCHEDULED
+from kyphoangle.storage.signatures import add_signature
 from kyphoangle.storage.study import get_study
 from kyphoangle.storage.users import (
     READ_TYPES_BY_ROLE,
@@ -91,6 +95,11 @@ class ReadSummary(NamedTuple):
     version: int
     updated_at: dt.datetime
     signed_at: dt.datetime | None
+    read_version: int = 1
+    signed_by: str | None = None
+    """The signer's login (signed reads)."""
+    signature_meaning: str | None = None
+    """What the signature means: `site_read`, `central_read`, `repeat_read`, `adjudication`, `amendment`."""
 
     @property
     def display_status(self) -> str:
@@ -335,14 +344,16 @@ def create_read(
     content: LandmarkFile,
     read_type: ReadType | str | None = None,
     actor: User | None = None,
+    campaign_case_id: int | None = None,
 ) -> Read:
     """Save a new draft read of `image` by `reader`; `actor` (default the reader) is who saves it.
 
     A data manager may save reads on behalf of readers (importing files); the reader's role must make
-    reads of that type.
+    reads of that type. `campaign_case_id` names the campaign case a central, repeat or adjudication
+    read is made for.
     """
     kind = ReadType(read_type if read_type is not None else content.read_type)
-    return _create(session, image, reader, content, kind, actor or reader)
+    return _create(session, image, reader, content, kind, actor or reader, campaign_case_id=campaign_case_id)
 
 
 def _create(
@@ -354,6 +365,7 @@ def _create(
     actor: User,
     amends: Read | None = None,
     reason: str | None = None,
+    campaign_case_id: int | None = None,
 ) -> Read:
     _check_reader(reader, kind, actor)
     _check_content(image, content)
@@ -368,6 +380,8 @@ def _create(
         software_version=__version__,
         amends_read_id=amends.id if amends is not None else None,
         amendment_reason=reason,
+        campaign_case_id=amends.campaign_case_id if amends is not None else campaign_case_id,
+        read_version=amends.read_version + 1 if amends is not None else 1,
     )
     _apply_content(session, read, image, content)
     session.add(read)
@@ -432,19 +446,89 @@ def update_draft(
     return read
 
 
+def current_signed_read(session: Session, read: Read) -> Read | None:
+    """The current signed read of the same image, reader, read type and campaign case, if any."""
+    query = select(Read).where(
+        Read.image_id == read.image_id,
+        Read.reader_id == read.reader_id,
+        Read.read_type == read.read_type,
+        Read.status == ReadStatus.SIGNED,
+        Read.superseded_by_id.is_(None),
+        Read.id != read.id,
+    )
+    if read.campaign_case_id is None:
+        query = query.where(Read.campaign_case_id.is_(None))
+    else:
+        query = query.where(Read.campaign_case_id == read.campaign_case_id)
+    return session.scalars(query.limit(1)).first()
+
+
+def already_signed_message(signed: Read) -> str:
+    """Why a second signature is refused, and what to do instead (`reads amend`)."""
+    when = signed.signed_at.strftime("%Y-%m-%d %H:%M UTC") if signed.signed_at else "earlier"
+    return (
+        f"already signed: read {signed.id} of this film by {signed.reader.login} ({signed.read_type} read) "
+        f"was signed on {when}; a signed read is changed only by an amendment with a reason: "
+        f"kyphoangle reads amend {signed.id} FILE.json --reason TEXT"
+    )
+
+
+def _signed_conflict(session: Session, read: Read) -> ReadAlreadySignedError:
+    """The refusal when the unique index caught a signature made at the same moment elsewhere.
+
+    This transaction can no longer query (PostgreSQL aborts it), so the read signed first, committed by
+    now, is looked up in a session of its own.
+    """
+    key = (read.image_id, read.reader_id, read.read_type, read.campaign_case_id)
+    database = session.info.get(DATABASE_INFO)
+    if database is not None:
+        with database.reading() as other:
+            probe = Read(image_id=key[0], reader_id=key[1], read_type=key[2], campaign_case_id=key[3])
+            signed = current_signed_read(other, probe)
+            if signed is not None:
+                return ReadAlreadySignedError(already_signed_message(signed))
+    return ReadAlreadySignedError(
+        "already signed: this film already has a current signed read of this reader and read type, "
+        "signed at the same moment elsewhere; change it with kyphoangle reads amend READ_ID"
+    )
+
+
 def sign_read(session: Session, read: Read, *, password: str, expected_version: int | None = None) -> Read:
     """Sign a draft with its reader's own password; the read is locked from then on.
 
-    Signing an amendment marks the read it amends as superseded.
+    The signature (`Signature`) records the signer, the time, its meaning and the hash of the content
+    signed. A read whose image, reader, read type and campaign case already have a current signed read
+    is refused (`ReadAlreadySignedError`, naming `reads amend`), by this check and, for two programs
+    signing at the same moment, by the database's unique index. Signing an amendment marks the read it
+    amends as superseded.
     """
     _check_editable(read, expected_version)
     reader = read.reader
     verify_signature(reader, password)
+    previous: Read | None = None
+    if read.amends_read_id is not None:
+        previous = get_read(session, read.amends_read_id)
+        if previous.superseded_by_id is not None:
+            raise ReadLockedError(
+                f"read {previous.id} has already been superseded by read {previous.superseded_by_id}"
+            )
+    elif (signed := current_signed_read(session, read)) is not None:
+        raise ReadAlreadySignedError(already_signed_message(signed))
     now = utc_now()
-    read.status = ReadStatus.SIGNED
-    read.signed_at = now
-    read.updated_at = now
-    _flush(session, read)
+    try:
+        if previous is not None:
+            # The amended read steps aside first: the index sees one current signed read at a time.
+            previous.superseded_by_id = read.id
+            _flush(session, previous)
+        read.status = ReadStatus.SIGNED
+        read.signed_at = now
+        read.updated_at = now
+        _flush(session, read)
+    except IntegrityError as exc:
+        if "uq_read_current_signed" in str(exc.orig) or "UNIQUE constraint failed: read." in str(exc.orig):
+            raise _signed_conflict(session, read) from None
+        raise
+    signature = add_signature(session, read, reader)
     record(
         session,
         actor=reader,
@@ -456,17 +540,13 @@ def sign_read(session: Session, read: Read, *, password: str, expected_version: 
             "status": ReadStatus.SIGNED,
             "signed_at": now,
             "signed_by": reader.login,
+            "meaning": signature.meaning,
+            "content_sha256": signature.content_sha256,
             "version": read.version,
+            "read_version": read.read_version,
         },
     )
-    if read.amends_read_id is not None:
-        previous = get_read(session, read.amends_read_id)
-        if previous.superseded_by_id is not None:
-            raise ReadLockedError(
-                f"read {previous.id} has already been superseded by read {previous.superseded_by_id}"
-            )
-        previous.superseded_by_id = read.id
-        _flush(session, previous)
+    if previous is not None:
         record(
             session,
             actor=reader,
@@ -478,6 +558,11 @@ def sign_read(session: Session, read: Read, *, password: str, expected_version: 
             reason=read.amendment_reason,
         )
     return read
+
+
+def signature_of(session: Session, read: Read) -> Signature | None:
+    """The signature of a signed read (None for a draft)."""
+    return session.scalar(select(Signature).where(Signature.read_id == read.id))
 
 
 def amend_read(
@@ -580,11 +665,15 @@ def list_reads(
             Read.version,
             Read.updated_at,
             Read.signed_at,
+            Read.read_version,
+            Signature.signer_login,
+            type_coerce(Signature.meaning, String),
         )
         .join(Image, Image.id == Read.image_id)
         .join(Subject, Subject.id == Image.subject_id)
         .join(reader, reader.id == Read.reader_id)
         .outerjoin(Visit, Visit.id == Image.visit_id)
+        .outerjoin(Signature, Signature.read_id == Read.id)
         .order_by(Subject.code, Image.study_date, Read.id)
     )
     if subject_code is not None:
@@ -622,6 +711,9 @@ def _read_summaries(
             version,
             updated_at,
             signed_at,
+            read_version,
+            signed_by,
+            meaning,
         )
         for (
             read_id,
@@ -638,6 +730,9 @@ def _read_summaries(
             version,
             updated_at,
             signed_at,
+            read_version,
+            signed_by,
+            meaning,
         ) in session.connection().execute(query).all()
     ]
 

@@ -4,8 +4,9 @@ Measurements are derived data: the landmarks are what a reader placed and signed
 
 - recomputes every read's own measurements with the normal table recorded on the read and updates
   the rows whose value (or reason for not computing) changed, writing one audit event per read with
-  the old and new values. Signed reads are included: their landmarks stay locked, and the audit event
-  keeps the values they replace.
+  the old and new values. A signed read keeps the values its reader signed (its signature covers
+  them; an amendment takes new values), unless they were changed since the signature: then they are
+  restored from its landmarks, and the audit event keeps the values they replace.
 - When the recorded table has a new version since the read was saved: a draft moves to the new
   version; a signed read keeps its ART rows as recorded (they cannot be reproduced from a table
   version that no longer ships), and is listed in `kept`.
@@ -21,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kyphoangle import __version__
@@ -29,8 +31,9 @@ from kyphoangle.normal_table import NormalTable, load_normal_table
 from kyphoangle.protocol import GlobalEndpoints, MeasurementName
 from kyphoangle.storage.audit import AuditAction, AuditEntity, record
 from kyphoangle.storage.images import image_spacing
-from kyphoangle.storage.models import MeasurementRow, Read, User
+from kyphoangle.storage.models import MeasurementRow, Read, Signature, User
 from kyphoangle.storage.reads import compute_for, iter_reads, measurement_values, read_content
+from kyphoangle.storage.signatures import read_content_sha256
 from kyphoangle.storage.users import Permission, require_permission
 from kyphoangle.vocabulary import ReadStatus
 
@@ -89,6 +92,14 @@ def _label(key: tuple[str, str, str, str]) -> str:
     return "@".join(part for part in (name, level, f"{table} v{version}" if table else "") if part)
 
 
+def _signature_holds(session: Session, read: Read) -> bool:
+    """Whether the read is signed and still has the content its signature covers."""
+    if read.status != ReadStatus.SIGNED:
+        return False
+    signature = session.scalar(select(Signature).where(Signature.read_id == read.id))
+    return signature is not None and read_content_sha256(session, read.id) == signature.content_sha256
+
+
 def recompute_read(
     session: Session, read: Read, *, actor: User, extra_table: NormalTable | None, summary: RecomputeSummary
 ) -> None:
@@ -127,12 +138,20 @@ def recompute_read(
                 wanted[_key(values)] = values
 
     extra_key = (extra_table.name, extra_table.version) if extra_table is not None else None
+    own_table = (read.normal_table_name, read.normal_table_version)
+    if _signature_holds(session, read):
+        # The values its reader signed stay as signed (an amendment takes new ones); only rows of
+        # other tables are added. Values changed since the signature are restored below.
+        wanted = {key: values for key, values in wanted.items() if key[2] and (key[2], key[3]) != own_table}
+        extra_only = True
+    else:
+        extra_only = False
     existing: dict[tuple[str, str, str, str], MeasurementRow] = {}
     for row in read.measurements:
         key = _key(_row_values(row))
         table = (key[2], key[3])
-        own_row = not key[2] or table == (read.normal_table_name, read.normal_table_version)
-        if own_row and keep_own_art and key[0] == _ART:
+        own_row = not key[2] or table == own_table
+        if own_row and (extra_only or (keep_own_art and key[0] == _ART)):
             continue  # kept as recorded
         if not own_row and table != extra_key:
             continue  # another table's rows, not asked for

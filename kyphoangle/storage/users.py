@@ -11,25 +11,47 @@ Roles and their permissions (`ROLE_PERMISSIONS`):
 
 The very first user of a database may be created without anyone logged in, and only as an admin.
 Every change to a user is audited; password hashes never enter the audit trail.
+
+Sign-in (`sign_in`): an unknown login is checked against a dummy hash, so that it answers as slowly as
+a wrong password (logins cannot be found by timing); 5 failures in a row lock the account for 15
+minutes (`unlock_user`: an admin lifts it earlier); every sign-in, failure and lock is audited, in a
+transaction of its own. Passwords have at least 10 characters.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import re
+import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kyphoangle.errors import AuthenticationError, NotFoundError, PermissionDeniedError, ReasonRequiredError
+from kyphoangle.errors import (
+    AccountLockedError,
+    AuthenticationError,
+    NotFoundError,
+    PermissionDeniedError,
+    ReasonRequiredError,
+)
 from kyphoangle.storage.audit import AuditAction, AuditEntity, changes, record
+from kyphoangle.storage.engine import Database
 from kyphoangle.storage.models import Site, User, utc_now
+from kyphoangle.text_safety import terminal_safe
 from kyphoangle.vocabulary import ReadType, UserRole
 
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = 10
+"""Shortest password accepted for a new account or a password change."""
+MAX_FAILED_SIGN_INS = 5
+"""Failed sign-ins in a row after which an account is locked."""
+LOCK_DURATION = dt.timedelta(minutes=15)
+"""How long a locked account stays locked (an admin can unlock it earlier)."""
+_ATTEMPTED_LOGIN_LENGTH = 64
 _LOGIN_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 _hasher = PasswordHasher()
 
@@ -83,10 +105,22 @@ READ_TYPES_BY_ROLE: Mapping[UserRole, frozenset[ReadType]] = {
 """The kinds of read each role authors."""
 
 
+_dummy_hash: str | None = None
+
+
 def set_password_hasher(hasher: PasswordHasher) -> None:
     """Use other argon2 parameters for new hashes (tests use cheap ones; verification reads the hash)."""
-    global _hasher
+    global _hasher, _dummy_hash
     _hasher = hasher
+    _dummy_hash = None
+
+
+def _dummy() -> str:
+    """A hash of a random password with the current parameters: checked for unknown logins."""
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = str(_hasher.hash(secrets.token_urlsafe(24)))
+    return _dummy_hash
 
 
 def hash_password(password: str) -> str:
@@ -195,16 +229,140 @@ def create_user(
     return user
 
 
+@dataclass(frozen=True, slots=True)
+class SignInOutcome:
+    """The result of checking a sign-in: the user, or the error to give once the audit is committed."""
+
+    user: User | None
+    error: AuthenticationError | None
+
+
+def _attempted(login: str) -> str:
+    return terminal_safe(login)[:_ATTEMPTED_LOGIN_LENGTH]
+
+
+def check_sign_in(
+    session: Session, login: str, password: str, *, now: dt.datetime | None = None
+) -> SignInOutcome:
+    """Check a sign-in and audit it in the session's transaction; never raises for a refusal.
+
+    An unknown login is checked against a dummy hash, so it takes as long as a wrong password; both
+    get the same message. After `MAX_FAILED_SIGN_INS` failures in a row an account is locked for
+    `LOCK_DURATION`. Every sign-in, failure and lock is an audit event. The caller commits, then
+    raises `outcome.error` when there is one (`sign_in` does both).
+    """
+    now = now or utc_now()
+    user = session.scalar(select(User).where(User.login == login))
+    matches = _password_matches(user.password_hash if user is not None else _dummy(), password)
+    if user is None:
+        record(
+            session,
+            actor=None,
+            entity=AuditEntity.USER,
+            entity_id=_attempted(login),
+            action=AuditAction.SIGN_IN_FAILED,
+            new={"login": _attempted(login), "why": "unknown login"},
+        )
+        return SignInOutcome(None, AuthenticationError("wrong login or password"))
+    if user.locked_until is not None and user.locked_until > now:
+        record(
+            session,
+            actor=user,
+            entity=AuditEntity.USER,
+            entity_id=user.id,
+            action=AuditAction.SIGN_IN_FAILED,
+            new={"login": user.login, "why": "account locked"},
+        )
+        until = user.locked_until.strftime("%H:%M UTC")
+        return SignInOutcome(
+            None,
+            AccountLockedError(
+                f"the account {login!r} is locked until {until} after {MAX_FAILED_SIGN_INS} failed sign-ins; "
+                "an admin can unlock it (kyphoangle users unlock LOGIN)"
+            ),
+        )
+    if not matches:
+        user.failed_sign_ins = (user.failed_sign_ins or 0) + 1
+        record(
+            session,
+            actor=user,
+            entity=AuditEntity.USER,
+            entity_id=user.id,
+            action=AuditAction.SIGN_IN_FAILED,
+            new={"login": user.login, "why": "wrong password", "failed_in_a_row": user.failed_sign_ins},
+        )
+        if user.failed_sign_ins >= MAX_FAILED_SIGN_INS:
+            user.locked_until = now + LOCK_DURATION
+            record(
+                session,
+                actor=user,
+                entity=AuditEntity.USER,
+                entity_id=user.id,
+                action=AuditAction.LOCK,
+                new={"locked_until": user.locked_until, "failed_in_a_row": user.failed_sign_ins},
+            )
+        return SignInOutcome(None, AuthenticationError("wrong login or password"))
+    if not user.active:
+        record(
+            session,
+            actor=user,
+            entity=AuditEntity.USER,
+            entity_id=user.id,
+            action=AuditAction.SIGN_IN_FAILED,
+            new={"login": user.login, "why": "account disabled"},
+        )
+        return SignInOutcome(None, AuthenticationError(f"the account {login!r} is disabled"))
+    user.failed_sign_ins = 0
+    user.locked_until = None
+    record(session, actor=user, entity=AuditEntity.USER, entity_id=user.id, action=AuditAction.SIGN_IN)
+    return SignInOutcome(user, None)
+
+
 def authenticate(session: Session, login: str, password: str) -> User:
     """The active user with that login and password; AuthenticationError otherwise.
 
-    The same message is given for an unknown login and a wrong password, so logins cannot be guessed.
+    Checks and audits in the caller's transaction (see `check_sign_in`): the failure is kept only if
+    the caller commits. Entry points use `sign_in`, which commits the audit itself.
     """
-    user = session.scalar(select(User).where(User.login == login))
-    if user is None or not _password_matches(user.password_hash, password):
-        raise AuthenticationError("wrong login or password")
-    if not user.active:
-        raise AuthenticationError(f"the account {login!r} is disabled")
+    outcome = check_sign_in(session, login, password)
+    if outcome.error is not None:
+        raise outcome.error
+    assert outcome.user is not None
+    return outcome.user
+
+
+def sign_in(database: Database, login: str, password: str) -> int:
+    """Sign a user in, in a transaction of its own committed whatever the answer; returns the user's id.
+
+    Raises AuthenticationError (AccountLockedError when locked) after the failure is in the audit trail.
+    """
+    with database.transaction() as session:
+        outcome = check_sign_in(session, login, password)
+        user_id = outcome.user.id if outcome.user is not None else None
+    if outcome.error is not None:
+        raise outcome.error
+    assert user_id is not None
+    return user_id
+
+
+def unlock_user(session: Session, user: User, *, actor: User, reason: str) -> User:
+    """Lift a lock after failed sign-ins (admins); audited with the reason."""
+    require_permission(actor, Permission.MANAGE_USERS)
+    if not reason.strip():
+        raise ReasonRequiredError("unlocking an account needs a reason")
+    old = {"locked_until": user.locked_until, "failed_in_a_row": user.failed_sign_ins}
+    user.locked_until = None
+    user.failed_sign_ins = 0
+    record(
+        session,
+        actor=actor,
+        entity=AuditEntity.USER,
+        entity_id=user.id,
+        action=AuditAction.UNLOCK,
+        old=old,
+        new={"locked_until": None, "failed_in_a_row": 0},
+        reason=reason,
+    )
     return user
 
 

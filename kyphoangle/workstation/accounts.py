@@ -15,7 +15,15 @@ from kyphoangle.vocabulary import UserRole
 from kyphoangle.workstation.access import Action, Scope
 from kyphoangle.workstation.connection import SignedIn
 
-__all__ = ["UserRow", "add_user", "create_first_admin", "list_users", "update_user", "users_exist"]
+__all__ = [
+    "UserRow",
+    "add_user",
+    "create_first_admin",
+    "list_users",
+    "unlock_user",
+    "update_user",
+    "users_exist",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,5 +131,16 @@ def update_user(
             active=active,
             password=password,
             site=_site(session, site),
+        )
+        return _row(user)
+
+
+def unlock_user(actor: SignedIn, login: str, *, reason: str) -> UserRow:
+    """Lift the lock of an account after failed sign-ins (admins; audited with the reason)."""
+    actor.check(Action.MANAGE_USERS)
+    with actor.database.transaction() as session:
+        user = user_repo.get_user(session, login)
+        user_repo.unlock_user(
+            session, user, actor=user_repo.get_user(session, actor.account.login), reason=reason
         )
         return _row(user)

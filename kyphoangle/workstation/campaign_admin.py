@@ -31,7 +31,7 @@ from kyphoangle.campaign import (
     settings_of,
 )
 from kyphoangle.campaign_export import CampaignExportSummary, export_campaign, write_key_file
-from kyphoangle.errors import KyphoangleError
+from kyphoangle.errors import KyphoangleError, OutputFileError
 from kyphoangle.protocol import MeasurementName
 from kyphoangle.storage import Database
 from kyphoangle.storage.models import Campaign, User
@@ -139,6 +139,8 @@ def _file_errors(path: Path) -> Iterator[None]:
     """A file that cannot be written becomes a CampaignFileError naming it (the transaction rolls back)."""
     try:
         yield
+    except OutputFileError as exc:
+        raise CampaignFileError(f"{path} cannot be written: {exc.reason}") from exc
     except OSError as exc:
         raise CampaignFileError(f"{path} cannot be written: {exc.strerror or exc}") from exc
 

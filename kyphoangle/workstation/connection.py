@@ -97,8 +97,10 @@ class DatabaseService:
         """Check a password against the users table and act for that user from now on."""
 
         def run() -> Account:
+            # Checked and audited in a transaction of its own (failures and locks are kept).
+            user_id = user_repo.sign_in(self.database, login, password)
             with self.database.reading() as session:
-                user = user_repo.authenticate(session, login, password)
+                user = session.get_one(User, user_id)
                 return Account(user.login, user.full_name or user.login, user.role)
 
         account = self._guard(run)

@@ -11,7 +11,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +20,14 @@ from sqlalchemy.orm import Session
 
 from kyphoangle import campaign as campaigns
 from kyphoangle.dicom.blinded_copy import blinded_instance_uid
-from kyphoangle.errors import KyphoangleError, LandmarkFileError, PermissionDeniedError
+from kyphoangle.errors import LandmarkFileError, PermissionDeniedError
 from kyphoangle.landmark_file import LandmarkFile, read_landmark_file, write_landmark_file
+from kyphoangle.output_file import private_folder
 from kyphoangle.protocol import GlobalEndpoints
 from kyphoangle.storage import reads as read_repo
 from kyphoangle.storage import users as user_repo
 from kyphoangle.storage.images import get_image
-from kyphoangle.storage.models import Image, Read, User
+from kyphoangle.storage.models import CampaignCase, Image, Read, User
 from kyphoangle.storage.study import get_study
 from kyphoangle.vocabulary import ReadStatus, ReadType
 from kyphoangle.workstation.access import Action, Scope
@@ -50,6 +52,8 @@ class ImportedRead:
     status: ReadStatus
     reader: str
     already_imported: bool
+    read_version: int = 1
+    """The read's version (more than 1 for an amendment)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +71,13 @@ class ReadRow:
     version: int
     campaign: str = ""
     case_code: str = ""
+    read_version: int = 1
+    """The read's version: 1, then one more for each amendment."""
+    amends_read_id: int | None = None
+    signed_by: str | None = None
+    signed_at: dt.datetime | None = None
+    signature_meaning: str | None = None
+    """What the signature means: `site_read`, `central_read`, `repeat_read`, `adjudication`, `amendment`."""
 
 
 def _normalised(content: LandmarkFile, session: Session) -> dict[str, Any]:
@@ -124,11 +135,7 @@ def import_read(actor: SignedIn, path: str | Path, *, sign_with: str | None = No
 def export_reads(actor: SignedIn, folder: str | Path) -> int:
     """Write every read the user may export as `read-NNNNNN.json` into `folder`; how many."""
     scope = actor.check(Action.EXPORT_READS)
-    target = Path(folder)
-    try:
-        target.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise KyphoangleError(f"{target} cannot be created: {exc.strerror or exc}") from None
+    target = private_folder(folder)  # owner-only: reads are trial records
     count = 0
     with actor.reading() as (session, user):
         for read in read_repo.iter_reads(session):
@@ -167,6 +174,11 @@ def list_reads(
                 s.read_type,
                 s.display_status,
                 s.version,
+                read_version=s.read_version,
+                amends_read_id=s.amends_read_id,
+                signed_by=s.signed_by,
+                signed_at=s.signed_at,
+                signature_meaning=s.signature_meaning,
             )
             for s in read_repo.list_reads(session, subject_code=subject, reader_login=reader, status=status)
         ]
@@ -201,20 +213,24 @@ def _blinded_reads(actor: SignedIn, status: ReadStatus | str | None) -> list[Rea
     return rows
 
 
-def sign_reads(actor: SignedIn, read_ids: list[int], password: str) -> list[int]:
-    """Sign the user's own draft reads with their password (one transaction); the ids signed."""
+def sign_reads(actor: SignedIn, read_ids: list[int], password: str) -> list[tuple[int, str]]:
+    """Sign the user's own draft reads with their password (one transaction); each read's id with the
+    meaning of its signature ("site read")."""
     scope = actor.check(Action.SIGN)
     if scope is Scope.ASSIGNED:
         raise PermissionDeniedError(
             f"{actor.account.role.plural} sign their campaign cases with `campaign read NAME FILE --sign`"
         )
+    signed: list[tuple[int, str]] = []
     with actor.writing() as (session, user):
         for read_id in read_ids:
             read = read_repo.get_read(session, read_id)
             if read.reader_id != user.id:
                 raise PermissionDeniedError(f"read {read_id} is {read.reader.login}'s: only they can sign it")
             read_repo.sign_read(session, read, password=password)
-    return list(read_ids)
+            signature = read_repo.signature_of(session, read)
+            signed.append((read_id, signature.meaning.label if signature is not None else ""))
+    return signed
 
 
 def amend_read(
@@ -232,7 +248,13 @@ def amend_read(
         read = read_repo.get_read(session, read_id)
         if read.reader_id != user.id:
             raise PermissionDeniedError(f"read {read_id} is {read.reader.login}'s: only they can amend it")
+        if read.campaign_case_id is not None:
+            # A landmark file of the case's blinded copy names the copy's UID: the read is of the film.
+            case = session.get_one(CampaignCase, read.campaign_case_id)
+            if content.sop_instance_uid == blinded_instance_uid(read.image.sop_instance_uid, case.case_code):
+                content = replace(content, sop_instance_uid=read.image.sop_instance_uid)
+        content = replace(content, reader=user.login, read_type=ReadType(read.read_type))
         amended = read_repo.amend_read(session, read, content=content, reason=reason, actor=user)
         if sign_with is not None:
             read_repo.sign_read(session, amended, password=sign_with)
-        return ImportedRead(amended.id, amended.status, user.login, False)
+        return ImportedRead(amended.id, amended.status, user.login, False, amended.read_version)

@@ -28,6 +28,8 @@ class StoredRead:
 
     content: LandmarkFile
     signed: bool
+    signature: str = ""
+    """Who signed, when and with what meaning ("signed by r.smith, 2026-12-04 09:10 UTC, site read")."""
 
 
 @dataclass(frozen=True, slots=True)

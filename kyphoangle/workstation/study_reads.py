@@ -46,7 +46,14 @@ class StudyReadService(DatabaseService):
                 summary = max(found, key=lambda r: r.read_id)
                 read = read_repo.get_read(session, summary.read_id)
                 self._opened[(sop_instance_uid, reader)] = (summary.read_id, summary.version)
-                return StoredRead(read_repo.read_content(read), summary.status == ReadStatus.SIGNED)
+                signature = ""
+                if summary.signed_by and summary.signed_at is not None and summary.signature_meaning:
+                    when = summary.signed_at.strftime("%Y-%m-%d %H:%M UTC")
+                    meaning = summary.signature_meaning.replace("_", " ")
+                    signature = f"signed by {summary.signed_by}, {when}, {meaning}"
+                return StoredRead(
+                    read_repo.read_content(read), summary.status == ReadStatus.SIGNED, signature
+                )
 
         return self._guard(run)
 

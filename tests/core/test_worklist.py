@@ -59,9 +59,9 @@ def test_too_few_cases_for_the_gap_is_a_clear_error() -> None:
         draw_worklist(15, reader="r", seed=1, repeat_fraction=0.2, min_gap=20)
 
 
-def test_case_codes_are_random_distinct_and_reproducible() -> None:
-    codes = case_codes(7, 500)
+def test_case_codes_are_cryptographic_distinct_and_never_repeat_across_draws() -> None:
+    codes = case_codes(500)
     assert len(set(codes)) == 500
     assert all(len(c) == 6 and set(c) <= set(CASE_CODE_ALPHABET) for c in codes)
-    assert case_codes(7, 500) == codes
-    assert case_codes(8, 500) != codes
+    # No seed goes in: two draws (two campaigns with the same seed) share almost no code.
+    assert len(set(case_codes(500)) & set(codes)) < 10

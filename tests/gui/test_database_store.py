@@ -38,6 +38,7 @@ def test_import_save_sign_lock(store: StudyReadService, tmp_path: Path) -> None:
     fresh.authenticate("demo", DEMO_PASSWORD)
     signed = fresh.load_read(film.sop_instance_uid, "demo")
     assert signed is not None and signed.signed
+    assert signed.signature.startswith("signed by demo, 20") and signed.signature.endswith(", site read")
     with pytest.raises(ReadLockedError):
         fresh.save_draft(LandmarkFile(film.sop_instance_uid, moved, reader="demo"))
     with pytest.raises(PermissionDeniedError):

@@ -117,10 +117,15 @@ def test_long_export(database: Database, staff: Staff, study: dict[str, int], tm
     assert kyphosis["endpoints"] == "T4.superior-T12.inferior"
     draft = by[(study["draft"], "regional_angle", "L1")]
     assert draft["read_status"] == "draft" and draft["change_from_baseline"] == ""  # no central baseline
-    # Nothing identifying, no date anywhere.
+    # Nothing identifying, no date of a film or visit: the only time is when a read was signed.
     content = out.read_text(encoding="utf-8")
     assert "Doe" not in content and "PID-1" not in content
-    assert not re.search(r"(19|20)\d\d-?\d\d-?\d\d", content)
+    undated = "\n".join(",".join(v for k, v in r.items() if k != "signed_at_utc") for r in rows)
+    assert not re.search(r"(19|20)\d\d-?\d\d-?\d\d", undated)
+    assert later["signed_by"] == "site_reader" and later["signature_meaning"] == "site read"
+    assert later["read_version"] == "1" and later["amends_read_id"] == ""
+    assert re.fullmatch(r"20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ", later["signed_at_utc"])
+    assert draft["signed_by"] == draft["signed_at_utc"] == draft["signature_meaning"] == ""
     dictionary = tmp_path / "values.dictionary.csv"
     described = {r["column"] for r in _rows(dictionary)}
     assert set(LONG_COLUMNS) <= described and set(WIDE_ID_COLUMNS) <= described

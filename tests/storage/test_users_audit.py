@@ -26,6 +26,7 @@ from kyphoangle.storage.users import (
     get_user,
     has_permission,
     list_users,
+    sign_in,
     update_user,
 )
 from kyphoangle.vocabulary import UserRole
@@ -64,7 +65,7 @@ def test_login_and_password_rules(database: Database, staff: Staff) -> None:
         with pytest.raises(AuthenticationError, match="wrong login or password"):
             authenticate(session, "ghost", PASSWORD)
         admin = session.get_one(User, staff.admin)
-        with pytest.raises(AuthenticationError, match="at least 8"):
+        with pytest.raises(AuthenticationError, match="at least 10"):
             create_user(session, login="short", role="site_reader", password="abc", actor=admin)
         with pytest.raises(AuthenticationError, match="valid login"):
             create_user(session, login="bad login", role="site_reader", password=PASSWORD, actor=admin)
@@ -79,11 +80,13 @@ def test_disabling_a_user_is_audited_with_reason(database: Database, staff: Staf
         with pytest.raises(ReasonRequiredError):
             update_user(session, reader, actor=admin, reason=" ", active=False)
         update_user(session, reader, actor=admin, reason="left the site", active=False)
-    with database.transaction() as session:
-        with pytest.raises(AuthenticationError, match="disabled"):
-            authenticate(session, "site_reader", PASSWORD)
+    with pytest.raises(AuthenticationError, match="disabled"):
+        sign_in(database, "site_reader", PASSWORD)
+    with database.reading() as session:
         events = list_events(session, entity=AuditEntity.USER, entity_id=staff.site_reader)
-        assert [e.action for e in events] == ["create", "update"]
+        assert [e.action for e in events] == ["create", "update", "sign_in_failed"]
+        assert events[-1].new_values == {"login": "site_reader", "why": "account disabled"}
+        events = events[:-1]
         assert events[-1].old_values == {"active": True}
         assert events[-1].new_values == {"active": False}
         assert events[-1].reason == "left the site"
