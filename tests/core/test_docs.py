@@ -18,8 +18,6 @@ from kyphoangle.demo import generate_demo_films
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 PAGES = [ROOT / "README.md", *sorted(DOCS.rglob("*.md"))]
-PAGES_WRITTEN_WITH_THE_ACCESS_POLICY = {DOCS / "access.md"}
-"""Linked already; the page itself comes with the role access policy."""
 
 
 def test_the_command_reference_matches_the_program() -> None:
@@ -61,8 +59,6 @@ def test_links_resolve_inside_the_project() -> None:
                 continue
             resolved = (page.parent / target).resolve()
             assert resolved.is_relative_to(ROOT), f"{page.name} links outside the project: {target}"
-            if resolved in PAGES_WRITTEN_WITH_THE_ACCESS_POLICY:
-                continue
             assert resolved.exists(), f"{page.relative_to(ROOT)}: broken link {target}"
 
 
