@@ -172,6 +172,7 @@ SAMPLES: dict[str, str] = {
     "case": "C-0000",
     "read_ids": "1",
     "read": "1",
+    "read_id": "1",
     "reason": "checking the blinding",
     "readers": "central1,otherreader",
     "adjudicator": "adjud",
