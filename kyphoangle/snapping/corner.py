@@ -86,20 +86,25 @@ class _Sums:
 
     def __init__(self, values: FloatMap, axis: int) -> None:
         self.axis = axis
-        rows = values if axis == 1 else values.T
-        self.padded = np.zeros((rows.shape[0], rows.shape[1] + 1))
-        np.cumsum(rows, axis=1, out=self.padded[:, 1:])
+        rows, columns = values.shape
+        self.padded = np.zeros((rows + 1, columns) if axis == 0 else (rows, columns + 1))
+        target = self.padded[1:] if axis == 0 else self.padded[:, 1:]
+        np.cumsum(values, axis=axis, out=target)
 
     def mean(self, start: int, stop: int) -> FloatMap:
         """Mean of `values[k + start : k + stop]` along the axis for every k (NaN where it leaves the map)."""
-        length = self.padded.shape[1] - 1
-        result = np.full((self.padded.shape[0], length), np.nan)
+        length = self.padded.shape[self.axis] - 1
+        shape = (length, self.padded.shape[1]) if self.axis == 0 else (self.padded.shape[0], length)
+        result = np.full(shape, np.nan)
         count = length - stop + 1
         if count > 0:
-            high = self.padded[:, stop : stop + count]
-            low = self.padded[:, start : start + count]
-            result[:, :count] = (high - low) / float(stop - start)
-        return result if self.axis == 1 else result.T
+            if self.axis == 0:
+                high, low = self.padded[stop : stop + count], self.padded[start : start + count]
+                result[:count] = (high - low) / float(stop - start)
+            else:
+                high, low = self.padded[:, stop : stop + count], self.padded[:, start : start + count]
+                result[:, :count] = (high - low) / float(stop - start)
+        return result
 
 
 def _arm_means(values: FloatMap, axis: int, start: int, stop: int) -> FloatMap:
