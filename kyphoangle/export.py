@@ -40,6 +40,7 @@ from kyphoangle.storage.engine import bulk_results
 from kyphoangle.storage.images import study_day_sql
 from kyphoangle.storage.models import (
     Image,
+    Landmark,
     MeasurementRow,
     Read,
     ReadLevel,
@@ -58,7 +59,7 @@ LONG_COLUMNS: tuple[str, ...] = (
     "subject", "site", "diagnosis", "visit", "visit_day", "reader", "read_type", "read_id", "read_status",
     "level", "treated_level", "measurement", "value", "unit", "change_from_baseline", "baseline_read_id",
     "spacing_source", "normal_table", "normal_table_version", "endpoints", "patient_position",
-    "not_evaluable", "not_computed", "sop_instance_uid",
+    "not_evaluable", "not_computed", "sop_instance_uid", "snapped_landmarks",
 )  # fmt: skip
 """Columns of the long format, in order (described in resources/data_dictionary.csv)."""
 
@@ -213,6 +214,15 @@ def _treated(session: Session) -> set[tuple[int, str]]:
     }
 
 
+def _snapped(session: Session) -> dict[int, set[str]]:
+    """Per read, the landmarks placed by accepting a snapping proposal."""
+    snapped: dict[int, set[str]] = {}
+    query = select(Landmark.read_id, Landmark.key).where(Landmark.accepted.is_(True))
+    for read_id, key in session.connection().execute(query):
+        snapped.setdefault(read_id, set()).add(key)
+    return snapped
+
+
 def iter_long_rows(
     session: Session,
     *,
@@ -223,6 +233,7 @@ def iter_long_rows(
     """The long-format rows (without the header), streamed, ordered by subject, film date and read."""
     baseline_reads, baseline_values = _baselines(session)
     treated = _treated(session)
+    snapped = _snapped(session)
     query = (
         select(
             Subject.id,
@@ -251,6 +262,7 @@ def iter_long_rows(
             MeasurementRow.not_computed_reason,
             MeasurementRow.missing_landmarks,
             Image.sop_instance_uid,
+            MeasurementRow.landmark_keys,
         )
         .select_from(MeasurementRow)
         .join(Read, Read.id == MeasurementRow.read_id)
@@ -299,6 +311,7 @@ def iter_long_rows(
         not_computed,
         missing,
         uid,
+        keys,
     ) in result:
         baseline_read = baseline_reads.get((subject_id, reader_id, str(read_type)))
         change = ""
@@ -341,6 +354,7 @@ def iter_long_rows(
             str(not_evaluable) if not_evaluable is not None and value is None else "",
             not_computed_text,
             uid,
+            " ".join(key for key in (keys or "").split() if key in snapped.get(read_id, ())),
         ]
 
 
