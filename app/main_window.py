@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from app.browser_panel import StudyBrowserPanel
 from app.campaign_access import may_manage_campaigns
 from app.commands import (
+    AcceptProposalCommand,
     DeleteLandmarkCommand,
     MoveLandmarkCommand,
     PlaceLandmarkCommand,
@@ -40,11 +41,13 @@ from app.guidance import Step, describe_key, next_step, required_steps
 from app.guidance_panel import GuidancePanel
 from app.measurement_panel import MeasurementPanel
 from app.placement import Action, Canceled, Deleted, Moved, Placed, Selected
-from app.read_model import ReadLockedError, ReadModel, ReadSnapshot
+from app.read_model import Position, ReadLockedError, ReadModel, ReadSnapshot
 from app.read_store import ImageEntry, ImportReport, ReaderAccount, ReadStore, atomic_write_json
 from app.shortcuts import SHORTCUTS
+from app.snapping import SETTING_PREFIX, SnapAssistant
 from app.workers import FilmLoader, ImportRunner
 from kyphoangle.errors import KyphoangleError
+from kyphoangle.landmark_file import PointProvenance
 from kyphoangle.normal_table import NormalTable, load_normal_table
 from kyphoangle.protocol import MeasurementSet, NotEvaluable, compute_measurements
 
@@ -127,10 +130,12 @@ class ReadingWindow(QMainWindow):
 
         self._build_status_bar()
         self.actions_by_id: dict[str, QAction] = {}
+        self.snapping = SnapAssistant()
         self._build_actions()
         self.model.changed.connect(lambda _value: self._model_changed())
         self.view.tool_acted.connect(self._tool_acted)
         self.view.preview_moved.connect(self._preview_moved)
+        self.view.proposal_answered.connect(self.answer_proposal)
         self.view.view_changed.connect(self._update_status)
         self.guidance_panel.levels_edited.connect(self._levels_edited)
         self.guidance_panel.not_evaluable_edited.connect(self._not_evaluable_edited)
@@ -236,6 +241,19 @@ class ReadingWindow(QMainWindow):
                 action.setIconText(TOOLBAR_TEXT.get(shortcut.action, shortcut.text.rstrip("\u2026")))
                 toolbar.addAction(action)
         self.preset_menu = menus["&View"].addMenu("Window presets")
+        snapping = QAction("Propose snapped corners", self)
+        snapping.setObjectName("action_snapping")
+        snapping.setCheckable(True)
+        snapping.setToolTip(
+            "After each click, propose the exact corner the film shows: Enter or a click accepts, Esc keeps"
+            " your point (your choice, remembered for your login)"
+        )
+        chosen = self.settings.value(SETTING_PREFIX + self.reader.login, False, type=bool)
+        snapping.setChecked(bool(chosen))
+        snapping.toggled.connect(self.set_snapping)
+        menus["&Landmarks"].addSeparator()
+        menus["&Landmarks"].addAction(snapping)
+        self.actions_by_id["snapping"] = snapping
         self.undo_stack.canUndoChanged.connect(self.actions_by_id["undo"].setEnabled)
         self.undo_stack.canRedoChanged.connect(self.actions_by_id["redo"].setEnabled)
         self.actions_by_id["undo"].setEnabled(False)
@@ -375,6 +393,8 @@ class ReadingWindow(QMainWindow):
         self.armed_key = None
         self.preview = None
         self.view.set_film(film)
+        self.view.set_proposal(None)
+        self.snapping.set_film(film)
         self.model.replace(snapshot)
         # Opening a film is not an edit: no draft is stored until the reader changes something.
         self.autosave_timer.stop()
@@ -496,13 +516,53 @@ class ReadingWindow(QMainWindow):
         except ReadLockedError as exc:
             self._error("This read is locked", str(exc))
 
+    # ------------------------------------------------------------------------------------- snapping
+    @property
+    def snapping_enabled(self) -> bool:
+        """Whether this reader asked for snapping proposals."""
+        return self.actions_by_id["snapping"].isChecked()
+
+    def set_snapping(self, enabled: bool) -> None:
+        """Turn snapping proposals on or off for this reader (remembered for the login)."""
+        self.settings.setValue(SETTING_PREFIX + self.reader.login, enabled)
+        self.actions_by_id["snapping"].setChecked(enabled)
+        if not enabled:
+            self.answer_proposal(False)
+
+    def _offer_proposal(self, key: str, click: Position) -> None:
+        proposal = self.snapping.propose(key, click, self.model.points)
+        self.view.set_proposal(proposal)
+        if proposal is not None:
+            self.statusBar().showMessage(
+                f"Snapping proposes {describe_key(key)} (confidence {proposal.confidence:.2f}):"
+                " Enter or a click on it accepts, Esc keeps your point"
+            )
+
+    def answer_proposal(self, accepted: bool) -> None:
+        """Accept the proposal shown (one undoable edit) or keep the reader's point; either is recorded."""
+        proposal = self.view.proposal
+        self.view.set_proposal(None)
+        if proposal is None or self.model.signed or self.model.points.get(proposal.key) != proposal.click:
+            return  # nothing shown, or the point has been moved, removed or undone since
+        if accepted:
+            self._push(AcceptProposalCommand(self.model, proposal.key, proposal.click, proposal.position))
+            self.statusBar().showMessage(f"Snapped {describe_key(proposal.key)}", 3000)
+        else:
+            self.model.set_provenance(proposal.key, PointProvenance(True, False, proposal.click))
+            self.statusBar().showMessage(f"Kept your point for {describe_key(proposal.key)}", 3000)
+        self._refresh()
+
     def _tool_acted(self, action: Action) -> None:
         if self.model.signed:
             return
+        if self.view.proposal is not None and not isinstance(action, Selected):
+            self.answer_proposal(False)  # the reader went on: the click stands
         if isinstance(action, Placed):
             if action.key == self.armed_key:
                 self.armed_key = None
             self._push(PlaceLandmarkCommand(self.model, action.key, action.position, action.previous))
+            if self.snapping_enabled and self.model.points.get(action.key) == action.position:
+                self._offer_proposal(action.key, action.position)
         elif isinstance(action, Moved):
             self._push(
                 MoveLandmarkCommand(self.model, action.key, action.old, action.new, nudge=action.nudge)
@@ -510,7 +570,7 @@ class ReadingWindow(QMainWindow):
         elif isinstance(action, Deleted):
             self._push(DeleteLandmarkCommand(self.model, action.key, action.old))
         elif isinstance(action, Selected):
-            if action.key:
+            if action.key and self.view.proposal is None:
                 self.statusBar().showMessage(
                     f"Selected {describe_key(action.key)} \u2014 arrows nudge, Delete removes", 4000
                 )

@@ -14,7 +14,7 @@ from types import MappingProxyType
 from app.events import Event
 from kyphoangle.anatomy import LandmarkKey
 from kyphoangle.errors import ReadLockedError as CoreReadLockedError
-from kyphoangle.landmark_file import LandmarkFile, ReadType
+from kyphoangle.landmark_file import LandmarkFile, PointProvenance, ReadType
 from kyphoangle.normal_table import DEFAULT_NORMAL_TABLE
 from kyphoangle.protocol import GlobalEndpoints, NotEvaluable, validate_levels
 
@@ -41,10 +41,13 @@ class ReadSnapshot:
     normal_table: str = DEFAULT_NORMAL_TABLE
     read_type: ReadType = ReadType.SITE
     signed: bool = False
+    provenance: Mapping[str, PointProvenance] = field(default_factory=dict)
+    """How snapped points were placed (proposal accepted or declined, the reader's click)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "points", MappingProxyType(dict(self.points)))
         object.__setattr__(self, "not_evaluable", MappingProxyType(dict(self.not_evaluable)))
+        object.__setattr__(self, "provenance", MappingProxyType(dict(self.provenance)))
 
     def to_landmark_file(self) -> LandmarkFile:
         """The read as a `kyphoangle.landmarks/1` record."""
@@ -57,6 +60,7 @@ class ReadSnapshot:
             not_evaluable=dict(self.not_evaluable),
             normal_table=self.normal_table,
             endpoints=self.endpoints,
+            provenance=dict(self.provenance),
         )
 
     @classmethod
@@ -72,6 +76,7 @@ class ReadSnapshot:
             normal_table=landmarks.normal_table or DEFAULT_NORMAL_TABLE,
             read_type=landmarks.read_type,
             signed=signed,
+            provenance=dict(landmarks.provenance),
         )
 
 
@@ -92,6 +97,7 @@ class ReadModel:
         self._points: dict[str, Position] = dict(snapshot.points)
         self._levels = validate_levels(snapshot.fractured_levels)
         self._not_evaluable: dict[str, NotEvaluable] = dict(snapshot.not_evaluable)
+        self._provenance: dict[str, PointProvenance] = dict(snapshot.provenance)
         self.endpoints = snapshot.endpoints
         self.normal_table = snapshot.normal_table
         self._signed = snapshot.signed
@@ -135,6 +141,7 @@ class ReadModel:
             normal_table=self.normal_table,
             read_type=self.read_type,
             signed=self._signed,
+            provenance={key: item for key, item in self._provenance.items() if key in self._points},
         )
 
     def _check_unlocked(self) -> None:
@@ -156,6 +163,23 @@ class ReadModel:
                 return
             self._points[key] = (column, row)
         self.landmark_changed.emit(key)
+        self.changed.emit(None)
+
+    @property
+    def provenance(self) -> Mapping[str, PointProvenance]:
+        """How snapped points were placed, key -> provenance (hand-placed points are absent)."""
+        return MappingProxyType(self._provenance)
+
+    def set_provenance(self, key: str, provenance: PointProvenance | None) -> None:
+        """Record how a point was placed (None: by hand, nothing to record)."""
+        self._check_unlocked()
+        LandmarkKey.parse(key)
+        if self._provenance.get(key) == provenance:
+            return
+        if provenance is None:
+            del self._provenance[key]
+        else:
+            self._provenance[key] = provenance
         self.changed.emit(None)
 
     def set_fractured_levels(self, levels: Iterable[str]) -> None:

@@ -8,19 +8,40 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
-from kyphoangle.dicom.radiograph import Radiograph
 from kyphoangle.geometry import Scale
+from kyphoangle.spacing import PixelSpacing
 
 NOMINAL_SPACING_MM = 0.15
 """Pixel size assumed when a film has no spacing at all, so that the search region still has a size."""
 
 GRADIENT_FLOOR_SHARE = 0.005
 """Share of the film's value range, per mm, below which gradient spread counts as no noise at all."""
+
+
+class FilmPixels(Protocol):
+    """What snapping reads of a loaded film (a `kyphoangle.dicom.Radiograph` has all of it)."""
+
+    @property
+    def pixels(self) -> npt.NDArray[Any]:
+        """Grey values after the Modality LUT, (rows, columns)."""
+
+    @property
+    def invert_display(self) -> bool:
+        """True for MONOCHROME1 (low values are dense)."""
+
+    @property
+    def spacing(self) -> PixelSpacing:
+        """The film's pixel spacing and its source."""
+
+    @property
+    def pixel_aspect_ratio(self) -> tuple[int, int] | None:
+        """Pixel Aspect Ratio (row, column), when the film gives one."""
+
 
 Grey = npt.NDArray[np.float32]
 """A region of the film as float32 grey values, bone bright."""
@@ -56,7 +77,7 @@ class SnapFilm:
         return GRADIENT_FLOOR_SHARE * self.value_range
 
     @classmethod
-    def from_radiograph(cls, radiograph: Radiograph) -> SnapFilm:
+    def from_radiograph(cls, radiograph: FilmPixels) -> SnapFilm:
         """The film of a loaded radiograph with its spacing (else a nominal size and its pixel aspect)."""
         spacing = radiograph.spacing
         if spacing.row_mm is not None and spacing.col_mm is not None:

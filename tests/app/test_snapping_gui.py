@@ -1,0 +1,115 @@
+"""Snapping in the reading window: the reader clicks near a corner, sees the proposal next to the click,
+accepts it with Enter (one undoable edit) or keeps the click with Esc; nothing moves unasked."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt
+from pytestqt.qtbot import QtBot
+from test_main_window import click_image, make_window, open_film, tick
+
+from app.read_store import LocalReadStore, ReaderAccount
+from app.sample_film import SampleFilm
+from app.snapping import SETTING_PREFIX
+from kyphoangle.landmark_file import PointProvenance
+
+
+def _mm(a: tuple[float, float], b: tuple[float, float], film: SampleFilm) -> float:
+    row_mm, col_mm = film.spacing_mm
+    return math.hypot((a[0] - b[0]) * col_mm, (a[1] - b[1]) * row_mm)
+
+
+def test_click_see_proposal_accept_with_enter_or_keep_with_esc(
+    qtbot: QtBot,
+    tmp_path: Path,
+    store: LocalReadStore,
+    settings: QSettings,
+    demo_reader: ReaderAccount,
+    sample_film: SampleFilm,
+) -> None:
+    window = make_window(qtbot, store, settings, demo_reader, tmp_path)
+    open_film(qtbot, window, sample_film.path)
+    view = window.view
+    tick(qtbot, window, "L1")
+    assert not window.snapping_enabled  # opt-in
+    window.actions_by_id["snapping"].trigger()
+    assert window.snapping_enabled
+    assert settings.value(SETTING_PREFIX + demo_reader.login, type=bool) is True
+    row_mm, col_mm = sample_film.spacing_mm
+
+    # The first landmark, clicked 2 mm off the true corner: the proposal is shown, the point stays.
+    key = window.target_key
+    assert key is not None
+    truth = sample_film.truth[key]
+    click = click_image(qtbot, view, (truth[0] + 1.4 / col_mm, truth[1] + 1.4 / row_mm))
+    proposal = view.proposal
+    assert proposal is not None and proposal.key == key
+    assert window.model.points[key] == click
+    assert _mm(proposal.position, truth, sample_film) < 1.0 < _mm(click, truth, sample_film)
+    assert "Enter" in window.statusBar().currentMessage()
+
+    count = window.undo_stack.count()
+    qtbot.keyClick(view, Qt.Key.Key_Return)
+    assert view.proposal is None
+    assert window.model.points[key] == proposal.position
+    assert window.model.provenance[key] == PointProvenance(True, True, click)
+    assert window.undo_stack.count() == count + 1
+    assert window.undo_stack.undoText().startswith("Snap")
+    window.undo_stack.undo()
+    assert window.model.points[key] == click
+    assert key not in window.model.provenance
+    window.undo_stack.redo()
+    assert window.model.points[key] == proposal.position
+
+    # The next landmark: the reader keeps the click with Esc; the declined proposal is recorded.
+    second = window.target_key
+    assert second is not None and second != key
+    truth = sample_film.truth[second]
+    click = click_image(qtbot, view, (truth[0] - 1.4 / col_mm, truth[1] + 1.4 / row_mm))
+    assert view.proposal is not None
+    qtbot.keyClick(view, Qt.Key.Key_Escape)
+    assert view.proposal is None
+    assert window.model.points[second] == click
+    assert window.model.provenance[second] == PointProvenance(True, False, click)
+
+    # The third: a click on the proposal accepts it too.
+    third = window.target_key
+    assert third is not None
+    truth = sample_film.truth[third]
+    click = click_image(qtbot, view, (truth[0] + 1.4 / col_mm, truth[1] - 1.4 / row_mm))
+    proposal = view.proposal
+    assert proposal is not None
+    click_image(qtbot, view, proposal.position)
+    assert window.model.points[third] == proposal.position
+    assert window.model.provenance[third].accepted
+
+    # What is saved carries the provenance.
+    saved = window.model.snapshot().to_landmark_file()
+    assert saved.provenance[key].click is not None and saved.provenance[second].accepted is False
+
+    # Turned off: clicks are placed as they are, with no proposal.
+    window.actions_by_id["snapping"].trigger()
+    assert not window.snapping_enabled
+    fourth = window.target_key
+    assert fourth is not None
+    truth = sample_film.truth[fourth]
+    click_image(qtbot, view, (truth[0] + 1.4 / col_mm, truth[1] + 1.4 / row_mm))
+    assert view.proposal is None
+    assert fourth not in window.model.provenance
+
+
+def test_the_choice_is_remembered_per_reader(
+    qtbot: QtBot,
+    tmp_path: Path,
+    store: LocalReadStore,
+    settings: QSettings,
+    demo_reader: ReaderAccount,
+) -> None:
+    settings.setValue(SETTING_PREFIX + demo_reader.login, True)
+    window = make_window(qtbot, store, settings, demo_reader, tmp_path)
+    assert window.snapping_enabled
+    settings.setValue(SETTING_PREFIX + demo_reader.login, False)
+    other = make_window(qtbot, store, settings, demo_reader, tmp_path)
+    assert not other.snapping_enabled
