@@ -149,6 +149,17 @@ class CampaignReadStore(DatabaseStoreBase):
         result: list[str] = self._guard(run)
         return result
 
+    def snapping_allowed(self) -> bool:
+        """Whether the campaign lets its readers accept snapping proposals."""
+
+        def run() -> bool:
+            with self.database.reading() as session:
+                campaign = campaigns.get_campaign(session, self.campaign_code)
+                return campaigns.settings_of(campaign).snapping
+
+        result: bool = self._guard(run)
+        return result
+
     def progress_text(self) -> str:
         """'n of m cases signed' for the reader's own worklist."""
 

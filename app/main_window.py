@@ -519,8 +519,9 @@ class ReadingWindow(QMainWindow):
     # ------------------------------------------------------------------------------------- snapping
     @property
     def snapping_enabled(self) -> bool:
-        """Whether this reader asked for snapping proposals."""
-        return self.actions_by_id["snapping"].isChecked()
+        """Whether proposals are offered: the reader asked for them and the read allows them."""
+        action = self.actions_by_id["snapping"]
+        return action.isEnabled() and action.isChecked()
 
     def set_snapping(self, enabled: bool) -> None:
         """Turn snapping proposals on or off for this reader (remembered for the login)."""
@@ -528,6 +529,14 @@ class ReadingWindow(QMainWindow):
         self.actions_by_id["snapping"].setChecked(enabled)
         if not enabled:
             self.answer_proposal(False)
+
+    def set_snapping_allowed(self, allowed: bool) -> None:
+        """Allow proposals or not for the reads of this window (a campaign may keep them off)."""
+        action = self.actions_by_id["snapping"]
+        action.setEnabled(allowed)
+        action.setStatusTip("" if allowed else "This campaign asks for every landmark to be placed by hand")
+        if not allowed:
+            self.view.set_proposal(None)
 
     def _offer_proposal(self, key: str, click: Position) -> None:
         proposal = self.snapping.propose(key, click, self.model.points)

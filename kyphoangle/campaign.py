@@ -149,6 +149,8 @@ class CampaignSettings:
     measurements: tuple[MeasurementName, ...] = (MeasurementName.REGIONAL_ANGLE,)
     min_gap: int = DEFAULT_MIN_GAP
     min_gap_days: int | None = None
+    snapping: bool = True
+    """Whether readers may accept snapping proposals (off keeps every read clicked by hand)."""
 
     def to_json(self) -> str:
         """The stored JSON text."""
@@ -160,6 +162,7 @@ class CampaignSettings:
                 "measurements": [str(m) for m in self.measurements],
                 "min_gap": self.min_gap,
                 "min_gap_days": self.min_gap_days,
+                "snapping": self.snapping,
             },
             sort_keys=True,
         )
@@ -177,6 +180,7 @@ class CampaignSettings:
             measurements=tuple(MeasurementName(m) for m in data.get("measurements", [data["measurement"]])),
             min_gap=int(data.get("min_gap", DEFAULT_MIN_GAP)),
             min_gap_days=data.get("min_gap_days"),
+            snapping=bool(data.get("snapping", True)),
         )
 
 
@@ -273,6 +277,7 @@ def create_campaign(
     min_gap: int = DEFAULT_MIN_GAP,
     min_gap_days: int | None = None,
     seed: int | None = None,
+    snapping: bool = True,
 ) -> Campaign:
     """Create an open campaign: random case codes, each reader's worklist, all audited (data managers).
 
@@ -306,6 +311,7 @@ def create_campaign(
         measurements=chosen or (MeasurementName.REGIONAL_ANGLE,),
         min_gap=min_gap,
         min_gap_days=min_gap_days,
+        snapping=snapping,
     )
     if min_gap_days is not None and min_gap_days < 0:
         raise CampaignError("the minimum gap in days must not be negative")

@@ -3,9 +3,12 @@ accepts it with Enter (one undoable edit) or keeps the click with Esc; nothing m
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
+from blinded_helpers import make_blinded_window, wait_for_case
+from campaign_study import CAMPAIGN, build_campaign_study
 from PySide6.QtCore import QSettings, Qt
 from pytestqt.qtbot import QtBot
 from test_main_window import click_image, make_window, open_film, tick
@@ -13,6 +16,7 @@ from test_main_window import click_image, make_window, open_film, tick
 from app.read_store import LocalReadStore, ReaderAccount
 from app.sample_film import SampleFilm
 from app.snapping import SETTING_PREFIX
+from kyphoangle.campaign import get_campaign, settings_of
 from kyphoangle.landmark_file import PointProvenance
 
 
@@ -113,3 +117,32 @@ def test_the_choice_is_remembered_per_reader(
     settings.setValue(SETTING_PREFIX + demo_reader.login, False)
     other = make_window(qtbot, store, settings, demo_reader, tmp_path)
     assert not other.snapping_enabled
+
+
+def test_a_campaign_may_keep_snapping_off(qtbot: QtBot, tmp_path: Path) -> None:
+    study = build_campaign_study(tmp_path, films=1)
+    settings = QSettings(str(tmp_path / "settings-central1.ini"), QSettings.Format.IniFormat)
+    settings.setValue(SETTING_PREFIX + "central1", True)
+    settings.sync()
+    window = make_blinded_window(qtbot, study, "central1", tmp_path)
+    wait_for_case(qtbot, window)
+    assert window.snapping_enabled  # the reader's choice, and the campaign allows it
+    window.close()
+
+    with study.database.transaction() as session:
+        campaign = get_campaign(session, CAMPAIGN)
+        campaign.adjudication_rule = dataclasses.replace(settings_of(campaign), snapping=False).to_json()
+    window = make_blinded_window(qtbot, study, "central1", tmp_path)
+    wait_for_case(qtbot, window)
+    assert not window.actions_by_id["snapping"].isEnabled()
+    assert not window.snapping_enabled
+    key = window.target_key
+    assert key is not None
+    film = study.films[window.case.sop_instance_uid] if window.case is not None else None
+    assert film is not None
+    truth = film.truth[key]
+    click_image(qtbot, window.view, (truth[0] + 3.0, truth[1] + 3.0))
+    assert window.view.proposal is None
+    assert key in window.model.points and key not in window.model.provenance
+    settings.sync()
+    assert settings.value(SETTING_PREFIX + "central1", type=bool) is True  # the reader's choice is kept

@@ -3,6 +3,7 @@ encoding of the pixels, and nothing is proposed where the film shows no corner."
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from functools import cache
@@ -12,6 +13,7 @@ import pytest
 from pydicom import uid
 
 from kyphoangle.anatomy import Corner, EndplateRef
+from kyphoangle.campaign import CampaignSettings
 from kyphoangle.dicom import load_radiograph
 from kyphoangle.errors import LandmarkError
 from kyphoangle.geometry import Endplate, Facing, Point, Scale
@@ -287,3 +289,11 @@ def test_small_evaluation_halves_the_regional_angle_error() -> None:
     assert overall.sd_manual["regional_angle"] > 1.0
     assert overall.ratio("regional_angle") <= GOAL_RATIO
     assert "regional angle" in markdown(table)
+
+
+def test_campaign_settings_keep_the_snapping_choice_and_old_campaigns_allow_it() -> None:
+    off = CampaignSettings(snapping=False)
+    assert CampaignSettings.from_json(off.to_json()) == off
+    old = json.loads(CampaignSettings().to_json())
+    del old["snapping"]
+    assert CampaignSettings.from_json(json.dumps(old)).snapping is True
