@@ -47,11 +47,19 @@ class SetLandmarkCommand(QUndoCommand):
 
 
 class AcceptProposalCommand(SetLandmarkCommand):
-    """Move a landmark from the reader's click to the position snapping proposed, as accepted."""
+    """Move a landmark to the position snapping proposed, as accepted, keeping the reader's click."""
 
-    def __init__(self, model: ReadModel, key: str, click: Position, proposal: Position):
-        provenance = PointProvenance(proposed=True, accepted=True, click=click)
-        super().__init__(model, key, click, proposal, f"Snap {describe_key(key)}", provenance)
+    def __init__(
+        self,
+        model: ReadModel,
+        key: str,
+        start: Position,
+        proposal: Position,
+        *,
+        click: Position | None = None,
+    ):
+        provenance = PointProvenance(proposed=True, accepted=True, click=click or start)
+        super().__init__(model, key, start, proposal, f"Snap {describe_key(key)}", provenance)
 
 
 class PlaceLandmarkCommand(SetLandmarkCommand):

@@ -406,16 +406,21 @@ class FilmView(QWidget):
 
     @staticmethod
     def _draw_proposal(painter: QPainter, geometry: ViewGeometry, proposal: PendingProposal) -> None:
-        """A dashed link from the click to a cross-hair ring at the proposed corner."""
-        click, at = (QPointF(*geometry.to_widget(p)) for p in (proposal.click, proposal.position))
+        """A dashed link from each point to a cross-hair ring where the proposal puts it (and the line)."""
         radius = style.POINT_RADIUS_PX + 3.0
+        ends = {move.key: QPointF(*geometry.to_widget(move.end)) for move in proposal.moves}
         for pen in (QPen(style.HALO_COLOR, 4.0), QPen(style.PROPOSAL_COLOR, 2.0, Qt.PenStyle.DashLine)):
             painter.setPen(pen)
             painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawLine(click, at)
-            painter.drawEllipse(at, radius, radius)
-            painter.drawLine(at - QPointF(radius + 4, 0), at + QPointF(radius + 4, 0))
-            painter.drawLine(at - QPointF(0, radius + 4), at + QPointF(0, radius + 4))
+            for move in proposal.moves:
+                at = ends[move.key]
+                painter.drawLine(QPointF(*geometry.to_widget(move.start)), at)
+                painter.drawEllipse(at, radius, radius)
+                painter.drawLine(at - QPointF(radius + 4, 0), at + QPointF(radius + 4, 0))
+                painter.drawLine(at - QPointF(0, radius + 4), at + QPointF(0, radius + 4))
+            corners = [at for key, at in ends.items() if not key.endswith(".middle")]
+            if proposal.line and len(corners) == 2:
+                painter.drawLine(corners[0], corners[1])
 
     def _loupe_geometry(self, position: tuple[float, float]) -> tuple[ViewGeometry, QPointF, float]:
         radius = 90.0
@@ -511,9 +516,8 @@ class FilmView(QWidget):
             self._start_drag("window", event)
         elif button == Qt.MouseButton.LeftButton:
             position = self.image_point(event.position())
-            if (
-                self.proposal is not None
-                and math.dist(position, self.proposal.position) <= self._pick_radius()
+            if self.proposal is not None and any(
+                math.dist(position, move.end) <= self._pick_radius() for move in self.proposal.moves
             ):
                 self.proposal_answered.emit(True)
                 return

@@ -44,7 +44,7 @@ from app.placement import Action, Canceled, Deleted, Moved, Placed, Selected
 from app.read_model import Position, ReadLockedError, ReadModel, ReadSnapshot
 from app.read_store import ImageEntry, ImportReport, ReaderAccount, ReadStore, atomic_write_json
 from app.shortcuts import SHORTCUTS
-from app.snapping import SETTING_PREFIX, SnapAssistant
+from app.snapping import SETTING_PREFIX, PendingProposal, SnapAssistant
 from app.workers import FilmLoader, ImportRunner
 from kyphoangle.errors import KyphoangleError
 from kyphoangle.landmark_file import PointProvenance
@@ -528,7 +528,7 @@ class ReadingWindow(QMainWindow):
         self.settings.setValue(SETTING_PREFIX + self.reader.login, enabled)
         self.actions_by_id["snapping"].setChecked(enabled)
         if not enabled:
-            self.answer_proposal(False)
+            self.answer_proposal(False, follow=False)
 
     def set_snapping_allowed(self, allowed: bool) -> None:
         """Allow proposals or not for the reads of this window (a campaign may keep them off)."""
@@ -539,33 +539,60 @@ class ReadingWindow(QMainWindow):
             self.view.set_proposal(None)
 
     def _offer_proposal(self, key: str, click: Position) -> None:
+        self.view.set_proposal(None)
         proposal = self.snapping.propose(key, click, self.model.points)
-        self.view.set_proposal(proposal)
-        if proposal is not None:
-            self.statusBar().showMessage(
-                f"Snapping proposes {describe_key(key)} (confidence {proposal.confidence:.2f}):"
-                " Enter or a click on it accepts, Esc keeps your point"
-            )
+        if proposal is None:
+            self._offer_line(key)
+        else:
+            self._show_proposal(proposal)
 
-    def answer_proposal(self, accepted: bool) -> None:
-        """Accept the proposal shown (one undoable edit) or keep the reader's point; either is recorded."""
+    def _offer_line(self, key: str) -> None:
+        """After a corner is settled: the endplate line between both corners, when the film shows it."""
+        if self.snapping_enabled and not key.endswith(".middle"):
+            proposal = self.snapping.propose_line(key, self.model.points)
+            if proposal is not None and any(move.start != move.end for move in proposal.moves):
+                self._show_proposal(proposal)
+
+    def _show_proposal(self, proposal: PendingProposal) -> None:
+        self.view.set_proposal(proposal)
+        self.statusBar().showMessage(
+            f"Snapping proposes the {proposal.what} (confidence {proposal.confidence:.2f}):"
+            " Enter or a click on it accepts, Esc keeps your points"
+        )
+
+    def answer_proposal(self, accepted: bool, *, follow: bool = True) -> None:
+        """Accept the proposal shown (one undoable edit) or keep the reader's points; either is recorded.
+
+        With `follow`, a settled corner is followed by its endplate line's proposal when both corners are in.
+        """
         proposal = self.view.proposal
         self.view.set_proposal(None)
-        if proposal is None or self.model.signed or self.model.points.get(proposal.key) != proposal.click:
-            return  # nothing shown, or the point has been moved, removed or undone since
+        if proposal is None or self.model.signed:
+            return
+        if any(self.model.points.get(move.key) != move.start for move in proposal.moves):
+            return  # a point has been moved, removed or undone since: the proposal no longer applies
         if accepted:
-            self._push(AcceptProposalCommand(self.model, proposal.key, proposal.click, proposal.position))
-            self.statusBar().showMessage(f"Snapped {describe_key(proposal.key)}", 3000)
+            self.undo_stack.beginMacro(f"Snap {proposal.what}")
+            for move in proposal.moves:
+                known = self.model.provenance.get(move.key)
+                click = known.click if known is not None and known.click is not None else move.start
+                self._push(AcceptProposalCommand(self.model, move.key, move.start, move.end, click=click))
+            self.undo_stack.endMacro()
+            self.statusBar().showMessage(f"Snapped the {proposal.what}", 3000)
         else:
-            self.model.set_provenance(proposal.key, PointProvenance(True, False, proposal.click))
-            self.statusBar().showMessage(f"Kept your point for {describe_key(proposal.key)}", 3000)
+            for move in proposal.moves:
+                if move.key not in self.model.provenance:
+                    self.model.set_provenance(move.key, PointProvenance(True, False, move.start))
+            self.statusBar().showMessage(f"Kept your points for the {proposal.what}", 3000)
         self._refresh()
+        if follow and not proposal.line:
+            self._offer_line(proposal.moves[0].key)
 
     def _tool_acted(self, action: Action) -> None:
         if self.model.signed:
             return
         if self.view.proposal is not None and not isinstance(action, Selected):
-            self.answer_proposal(False)  # the reader went on: the click stands
+            self.answer_proposal(False, follow=False)  # the reader went on: the click stands
         if isinstance(action, Placed):
             if action.key == self.armed_key:
                 self.armed_key = None

@@ -45,53 +45,68 @@ def test_click_see_proposal_accept_with_enter_or_keep_with_esc(
 
     # The first landmark, clicked 2 mm off the true corner: the proposal is shown, the point stays.
     key = window.target_key
-    assert key is not None
+    assert key is not None and key.endswith(".posterior")
     truth = sample_film.truth[key]
-    click = click_image(qtbot, view, (truth[0] + 1.4 / col_mm, truth[1] + 1.4 / row_mm))
+    first_click = click_image(qtbot, view, (truth[0] + 1.4 / col_mm, truth[1] + 1.4 / row_mm))
     proposal = view.proposal
-    assert proposal is not None and proposal.key == key
-    assert window.model.points[key] == click
-    assert _mm(proposal.position, truth, sample_film) < 1.0 < _mm(click, truth, sample_film)
+    assert proposal is not None and not proposal.line
+    (move,) = proposal.moves
+    assert move.key == key and move.start == first_click
+    assert window.model.points[key] == first_click
+    assert _mm(move.end, truth, sample_film) < 1.0 < _mm(first_click, truth, sample_film)
     assert "Enter" in window.statusBar().currentMessage()
 
     count = window.undo_stack.count()
     qtbot.keyClick(view, Qt.Key.Key_Return)
-    assert view.proposal is None
-    assert window.model.points[key] == proposal.position
-    assert window.model.provenance[key] == PointProvenance(True, True, click)
+    assert view.proposal is None  # one corner placed: no line yet
+    assert window.model.points[key] == move.end
+    assert window.model.provenance[key] == PointProvenance(True, True, first_click)
     assert window.undo_stack.count() == count + 1
     assert window.undo_stack.undoText().startswith("Snap")
     window.undo_stack.undo()
-    assert window.model.points[key] == click
+    assert window.model.points[key] == first_click
     assert key not in window.model.provenance
     window.undo_stack.redo()
-    assert window.model.points[key] == proposal.position
+    assert window.model.points[key] == move.end
 
-    # The next landmark: the reader keeps the click with Esc; the declined proposal is recorded.
+    # The other corner: the reader keeps the click with Esc (recorded), then the endplate line is proposed.
     second = window.target_key
-    assert second is not None and second != key
+    assert second is not None and second.endswith(".anterior")
     truth = sample_film.truth[second]
-    click = click_image(qtbot, view, (truth[0] - 1.4 / col_mm, truth[1] + 1.4 / row_mm))
-    assert view.proposal is not None
+    second_click = click_image(qtbot, view, (truth[0] - 1.4 / col_mm, truth[1] + 1.4 / row_mm))
+    assert view.proposal is not None and view.proposal.moves[0].key == second
     qtbot.keyClick(view, Qt.Key.Key_Escape)
+    assert window.model.points[second] == second_click
+    assert window.model.provenance[second] == PointProvenance(True, False, second_click)
+    line = view.proposal
+    assert line is not None and line.line and {m.key for m in line.moves} == {key, second}
+    assert "endplate line" in window.statusBar().currentMessage()
+    count = window.undo_stack.count()
+    qtbot.keyClick(view, Qt.Key.Key_Enter)
     assert view.proposal is None
-    assert window.model.points[second] == click
-    assert window.model.provenance[second] == PointProvenance(True, False, click)
+    assert window.undo_stack.count() == count + 1  # both corners in one undoable edit
+    for m in line.moves:
+        assert window.model.points[m.key] == m.end
+        assert window.model.provenance[m.key].accepted
+    # Each point keeps the reader's own click, whatever was accepted since.
+    assert window.model.provenance[key].click == first_click
+    assert window.model.provenance[second].click == second_click
+    assert abs(line.moves[1].end[1] - sample_film.truth[second][1]) * row_mm < 1.0
 
     # The third: a click on the proposal accepts it too.
     third = window.target_key
     assert third is not None
     truth = sample_film.truth[third]
-    click = click_image(qtbot, view, (truth[0] + 1.4 / col_mm, truth[1] - 1.4 / row_mm))
+    click_image(qtbot, view, (truth[0] + 1.4 / col_mm, truth[1] - 1.4 / row_mm))
     proposal = view.proposal
     assert proposal is not None
-    click_image(qtbot, view, proposal.position)
-    assert window.model.points[third] == proposal.position
+    click_image(qtbot, view, proposal.moves[0].end)
+    assert window.model.points[third] == proposal.moves[0].end
     assert window.model.provenance[third].accepted
 
     # What is saved carries the provenance.
     saved = window.model.snapshot().to_landmark_file()
-    assert saved.provenance[key].click is not None and saved.provenance[second].accepted is False
+    assert saved.provenance[key].click == first_click and saved.provenance[third].accepted
 
     # Turned off: clicks are placed as they are, with no proposal.
     window.actions_by_id["snapping"].trigger()
