@@ -4,14 +4,17 @@ The film around the click is blurred (`blur_mm`), then resampled into the corner
 endplate direction worth trying: x runs along the endplate into the body, y across it into the body,
 so the body fills the quadrant x > 0, y > 0 whatever the corner, the facing or the film's rotation.
 In that frame a corner is where an edge that brightens toward +y (the endplate) meets an edge that
-brightens toward +x (the wall). Each candidate is scored by the mean gradient along two arms of
-`arm_mm` from it, in units of the region's noise (median absolute gradient), each gradient clipped at
-`CLIP_NOISE_UNITS`: a very dense cement cast counts no more than ordinary cortex, so the outermost
-edge, the endplate's, is not outvoted. A candidate also loses what it would gain from a parallel
-brightening edge just outside it (the far side of a cement cast or of a rib does not look like a
-corner from outside). Edges of the other polarity (the neighbouring vertebra across the disc) score
-negative. The best candidate within `search_radius_mm` of the click is refined to a fraction of a
-sample; its score gives the confidence, and below `min_confidence` nothing is proposed.
+brightens toward +x (the wall). Each candidate is scored by its two arms of `arm_mm` (the weakest third
+of each, so that bone texture, which supports an arm here and there, does not make a corner), with
+gradients in units of the region's noise (median absolute gradient) clipped at `CLIP_NOISE_UNITS`: a
+very dense cement cast counts no more than ordinary cortex, so the outermost edge, the endplate's, is
+not outvoted. A candidate loses what a parallel brightening edge just outside it shows (the far side of
+a cement cast or of a rib does not look like a corner from outside) and gains from the next vertebra's
+endplate across the disc (a darkening edge further out). Edges of the other polarity score negative,
+and a candidate far from the click loses a little (`PRIOR_WEIGHT`). The best candidate within
+`search_radius_mm` of the click is refined on the unclipped gradients; the weaker of its arms gives the
+confidence, and below `min_confidence` nothing is proposed. When the endplate's other corner is placed,
+a candidate that no cortical edge joins to it is not proposed either.
 """
 
 from __future__ import annotations
