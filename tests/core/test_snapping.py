@@ -297,3 +297,46 @@ def test_campaign_settings_keep_the_snapping_choice_and_old_campaigns_allow_it()
     old = json.loads(CampaignSettings().to_json())
     del old["snapping"]
     assert CampaignSettings.from_json(json.dumps(old)).snapping is True
+
+
+def test_a_middle_point_is_moved_onto_the_endplate_only_across_it() -> None:
+    film, truth = _film(), _truth()
+    ref = EndplateRef.parse("L3.superior")
+    placed = {key: truth[key] for key in ref.line_keys}
+    middle = truth[ref.key(Corner.MIDDLE)]
+    posterior, anterior = (
+        np.array([truth[k].column * film.col_mm, truth[k].row * film.row_mm]) for k in ref.line_keys
+    )
+    along = (anterior - posterior) / np.linalg.norm(anterior - posterior)
+    across = np.array([-along[1], along[0]])
+    offset = 2.0 * across + 1.0 * along  # 2 mm off the endplate, 1 mm along it
+    click = _off(middle, film, float(offset[0]), float(offset[1]))
+    proposal = propose_corner(film, ref.key(Corner.MIDDLE), click, placed)
+    assert proposal is not None
+    moved = np.array(
+        [
+            (proposal.position.column - click.column) * film.col_mm,
+            (proposal.position.row - click.row) * film.row_mm,
+        ]
+    )
+    assert abs(float(moved @ along)) < 0.3  # the reader's position along the endplate is kept
+    error = np.array(
+        [
+            (proposal.position.column - middle.column) * film.col_mm,
+            (proposal.position.row - middle.row) * film.row_mm,
+        ]
+    )
+    assert abs(float(error @ across)) < CORNER_TOLERANCE_MM
+
+
+@pytest.mark.parametrize(("rotation_deg", "facing"), [(25.0, Facing.RIGHT), (-20.0, Facing.LEFT)])
+def test_rotated_films_with_nothing_placed_yet(rotation_deg: float, facing: Facing) -> None:
+    model = SpineModel(rotation_deg=rotation_deg, facing=facing, bone_density=0.8, anatomy_seed=9)
+    pixels = render(model, rows=ROWS, columns=COLUMNS, spacing_mm=SPACING, seed=9)
+    film = SnapFilm(degrade(pixels, np.random.default_rng(9), SPACING, Degradation()), *SPACING)
+    truth = landmarks(model, rows=ROWS, columns=COLUMNS, spacing_mm=SPACING)
+    for key in ("T12.inferior.anterior", "L2.superior.posterior", "L4.inferior.posterior"):
+        true = Point(*truth[key])
+        proposal = propose_corner(film, key, _off(true, film, 1.4, -1.4))
+        assert proposal is not None, key
+        assert _error_mm(proposal.position, true, film) <= CORNER_TOLERANCE_MM, key
