@@ -20,7 +20,7 @@ import numpy.typing as npt
 from kyphoangle.anatomy import Corner, EndplateRef, LandmarkKey
 from kyphoangle.geometry import Point
 from kyphoangle.snapping.film import SnapFilm
-from kyphoangle.snapping.frame import LocalRegion, expected, gradients, inward, noise_level, unit
+from kyphoangle.snapping.frame import LocalRegion, Vector, expected, gradients, inward, noise_level, unit
 from kyphoangle.snapping.settings import CLIP_NOISE_UNITS, DEFAULT_SETTINGS, SnapSettings
 
 _SPAN = (0.1, 0.9)
@@ -33,7 +33,7 @@ _TRIM_MM = 0.5
 """Edge points further than this (or three robust spreads) from the fitted curve are dropped."""
 MIN_EDGE_SHARE = 0.8
 """Share of the fitted span whose edge must agree with the curve for a line to be proposed."""
-MAX_CORNER_MOVE_MM = 6.5
+MAX_CORNER_MOVE_MM = 8.0
 """A line that would move a corner further than this across the endplate is not this endplate's edge."""
 MAX_RESIDUAL_MM = 0.6
 """A wider robust spread of the edge around the fitted curve means the strip holds more than one edge."""
@@ -103,39 +103,41 @@ def _fit(
     return coefficients, keep, spread
 
 
-def propose_endplate(
-    film: SnapFilm,
-    endplate: str,
-    placed: Mapping[str, Point],
-    *,
-    settings: SnapSettings = DEFAULT_SETTINGS,
-) -> EndplateProposal | None:
-    """Propose the line of `endplate` (e.g. `L1.superior`) from its two placed corners, or None.
+@dataclass(frozen=True, slots=True)
+class _Fit:
+    """The edge fitted in the strip from `start` (mm) along `along`, offsets toward `across`."""
 
-    `placed` must hold both corners of the endplate; other points help tell which side is caudal.
-    """
-    ref = EndplateRef.parse(endplate)
-    posterior_key, anterior_key = ref.line_keys
-    if posterior_key not in placed or anterior_key not in placed:
-        return None
-    scale = film.scale
-    posterior_mm, anterior_mm = scale.to_mm(placed[posterior_key]), scale.to_mm(placed[anterior_key])
-    length = float(np.hypot(*(anterior_mm - posterior_mm)))
-    if length < _MIN_LENGTH_MM:
-        return None
-    key = LandmarkKey(ref, Corner.POSTERIOR)
-    orientation = expected(key, placed[posterior_key], placed, scale).orientations[0]
-    along, across = inward(key, orientation)
-    along = unit(anterior_mm - posterior_mm)
+    start: Vector
+    along: Vector
+    across: Vector
+    length_mm: float
+    coefficients: npt.NDArray[np.float64]
+    share: float
+    residual_mm: float
+
+    def at(self, x_mm: float) -> Vector:
+        """The fitted edge at `x_mm` along the strip, in film millimetres."""
+        return self.start + x_mm * self.along + float(np.polyval(self.coefficients, x_mm)) * self.across
+
+
+def _fit_strip(
+    film: SnapFilm, start: Vector, end: Vector, inward_across: Vector, settings: SnapSettings
+) -> _Fit | None:
+    """Fit the endplate's edge in the strip between two points (`inward_across` points into the body)."""
+    length = float(np.hypot(*(end - start)))
+    along = unit(end - start)
+    across = np.array([-along[1], along[0]])
+    if float(across @ inward_across) < 0:
+        across = -across
     step = max(settings.min_step_mm, min(film.row_mm, film.col_mm))
-    middle_mm = (posterior_mm + anterior_mm) / 2.0
+    middle_mm = (start + end) / 2.0
     centre = Point(float(middle_mm[0] / film.col_mm), float(middle_mm[1] / film.row_mm))
     region = LocalRegion(film, centre, math.hypot(length / 2.0, _HALF_WIDTH_MM) + 2.0, settings.blur_mm)
     if region.empty:
         return None
     columns = math.ceil(length / step) + 1
     rows = math.ceil(2.0 * _HALF_WIDTH_MM / step) + 1
-    samples, inside = region.patch(posterior_mm, along, across, (0.0, -_HALF_WIDTH_MM), (rows, columns), step)
+    samples, inside = region.patch(start, along, across, (0.0, -_HALF_WIDTH_MM), (rows, columns), step)
     _, gy = gradients(samples, step)
     if not inside.any():
         return None
@@ -149,27 +151,67 @@ def propose_endplate(
         return None
     y_mm = np.asarray(edge_rows * step - _HALF_WIDTH_MM, dtype=np.float64)
     coefficients, inliers, residual = _fit(x_mm[usable], y_mm[usable])
-    confidence = float(inliers.sum()) / float(span.sum())
-    if confidence < max(MIN_EDGE_SHARE, settings.min_confidence) or not residual <= MAX_RESIDUAL_MM:
-        return None
-    ends = np.polyval(coefficients, [0.0, length / 2.0, length])
+    share = float(inliers.sum()) / float(span.sum())
+    return _Fit(start, along, across, length, coefficients, share, residual)
+
+
+def _acceptable(fit: _Fit | None, settings: SnapSettings) -> bool:
+    if fit is None or fit.share < max(MIN_EDGE_SHARE, settings.min_confidence):
+        return False
+    ends = np.polyval(fit.coefficients, [0.0, fit.length_mm / 2.0, fit.length_mm])
     dip_mm = float(ends[1] - (ends[0] + ends[2]) / 2.0)
-    if (
-        max(abs(ends[0]), abs(ends[2])) > MAX_CORNER_MOVE_MM
-        or not -_MAX_CONVEXITY_MM <= dip_mm <= 0.3 * length
+    return fit.residual_mm <= MAX_RESIDUAL_MM and -_MAX_CONVEXITY_MM <= dip_mm <= 0.3 * fit.length_mm
+
+
+def propose_endplate(
+    film: SnapFilm,
+    endplate: str,
+    placed: Mapping[str, Point],
+    *,
+    settings: SnapSettings = DEFAULT_SETTINGS,
+) -> EndplateProposal | None:
+    """Propose the line of `endplate` (e.g. `L1.superior`) from its two placed corners, or None.
+
+    `placed` must hold both corners of the endplate; other points help tell which side is caudal.
+    When the reader's line is far off the edge, the strip is laid again along the first fit.
+    """
+    ref = EndplateRef.parse(endplate)
+    posterior_key, anterior_key = ref.line_keys
+    if posterior_key not in placed or anterior_key not in placed:
+        return None
+    scale = film.scale
+    posterior_mm, anterior_mm = scale.to_mm(placed[posterior_key]), scale.to_mm(placed[anterior_key])
+    if float(np.hypot(*(anterior_mm - posterior_mm))) < _MIN_LENGTH_MM:
+        return None
+    key = LandmarkKey(ref, Corner.POSTERIOR)
+    _, inward_across = inward(key, expected(key, placed[posterior_key], placed, scale).orientations[0])
+    fit = _fit_strip(film, posterior_mm, anterior_mm, inward_across, settings)
+    if fit is not None and (
+        not _acceptable(fit, settings)
+        or max(
+            abs(fit.at(0.0) @ fit.across - posterior_mm @ fit.across),
+            abs(fit.at(fit.length_mm) @ fit.across - anterior_mm @ fit.across),
+        )
+        > 1.5
     ):
+        again = _fit_strip(film, fit.at(0.0), fit.at(fit.length_mm), inward_across, settings)
+        if _acceptable(again, settings):
+            fit = again
+    if fit is None or not _acceptable(fit, settings):
+        return None
+    ends = (fit.at(0.0), fit.at(fit.length_mm / 2.0), fit.at(fit.length_mm))
+    moved = max(float(np.hypot(*(ends[0] - posterior_mm))), float(np.hypot(*(ends[2] - anterior_mm))))
+    if moved > MAX_CORNER_MOVE_MM:
         return None
 
-    def point(x: float) -> Point:
-        y = float(np.polyval(coefficients, x))
-        p = posterior_mm + x * along + y * across
+    def point(p: Vector) -> Point:
         return Point(float(p[0] / film.col_mm), float(p[1] / film.row_mm))
 
     return EndplateProposal(
         endplate=str(ref),
-        posterior=point(0.0),
-        anterior=point(length),
-        middle=point(length / 2.0),
-        confidence=min(1.0, confidence),
-        residual_mm=residual,
+        posterior=point(ends[0]),
+        anterior=point(ends[2]),
+        middle=point(ends[1]),
+        confidence=min(1.0, fit.share),
+        residual_mm=fit.residual_mm,
     )

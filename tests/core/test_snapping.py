@@ -340,3 +340,20 @@ def test_rotated_films_with_nothing_placed_yet(rotation_deg: float, facing: Faci
         proposal = propose_corner(film, key, _off(true, film, 1.4, -1.4))
         assert proposal is not None, key
         assert _error_mm(proposal.position, true, film) <= CORNER_TOLERANCE_MM, key
+
+
+def test_endplate_line_from_corners_far_off_the_edge() -> None:
+    film, truth = _film(), _truth()
+    scale = Scale(film.row_mm, film.col_mm)
+    ref = EndplateRef.parse("L2.inferior")
+    posterior, anterior = ref.line_keys
+    # 1 mm and 5.5 mm off the endplate in opposite directions: the strip is laid again along the first fit.
+    placed = {
+        posterior: _off(truth[posterior], film, 0.0, -1.0),
+        anterior: _off(truth[anterior], film, 0.0, 5.5),
+    }
+    proposal = propose_endplate(film, str(ref), placed)
+    assert proposal is not None
+    true_line = Endplate(truth[posterior], truth[anterior])
+    assert abs(_turn_deg(true_line, Endplate(placed[posterior], placed[anterior]), scale)) > 8.0
+    assert abs(_turn_deg(true_line, Endplate(proposal.posterior, proposal.anterior), scale)) < 1.0
