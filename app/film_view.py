@@ -38,7 +38,8 @@ from app.film import FilmLike, Region, display_aspect, render_region, render_win
 from app.geometry import ViewGeometry
 from app.placement import Action, PlacementTool, ToolState
 from app.snapping import PendingProposal
-from kyphoangle.anatomy import Corner, EndplateRef, EndplateSide, LandmarkKey
+from kyphoangle.anatomy import EndplateRef, LandmarkKey
+from kyphoangle.vocabulary import Corner, EndplateSide
 
 ZOOM_LIMITS = (0.02, 40.0)
 """Smallest and largest zoom, screen pixels per image pixel."""

@@ -14,9 +14,11 @@ from types import MappingProxyType
 from app.events import Event
 from kyphoangle.anatomy import LandmarkKey
 from kyphoangle.errors import ReadLockedError as CoreReadLockedError
-from kyphoangle.landmark_file import LandmarkFile, PointProvenance, ReadType
+from kyphoangle.landmark_file import LandmarkFile, PointProvenance
 from kyphoangle.normal_table import DEFAULT_NORMAL_TABLE
 from kyphoangle.protocol import GlobalEndpoints, NotEvaluable, validate_levels
+from kyphoangle.spacing import PixelSpacing
+from kyphoangle.vocabulary import ReadType
 
 Position = tuple[float, float]
 
@@ -41,6 +43,8 @@ class ReadSnapshot:
     normal_table: str = DEFAULT_NORMAL_TABLE
     read_type: ReadType = ReadType.SITE
     signed: bool = False
+    calibration: PixelSpacing | None = None
+    """A manual calibration stored with the read (kept through every save)."""
     provenance: Mapping[str, PointProvenance] = field(default_factory=dict)
     """How snapped points were placed (proposal accepted or declined, the reader's click)."""
 
@@ -60,6 +64,7 @@ class ReadSnapshot:
             not_evaluable=dict(self.not_evaluable),
             normal_table=self.normal_table,
             endpoints=self.endpoints,
+            calibration=self.calibration,
             provenance=dict(self.provenance),
         )
 
@@ -76,6 +81,7 @@ class ReadSnapshot:
             normal_table=landmarks.normal_table or DEFAULT_NORMAL_TABLE,
             read_type=landmarks.read_type,
             signed=signed,
+            calibration=landmarks.calibration,
             provenance=dict(landmarks.provenance),
         )
 
@@ -101,6 +107,7 @@ class ReadModel:
         self.endpoints = snapshot.endpoints
         self.normal_table = snapshot.normal_table
         self._signed = snapshot.signed
+        self.calibration = snapshot.calibration
 
     def replace(self, snapshot: ReadSnapshot) -> None:
         """Load another read wholesale (opening a film); announces everything."""
@@ -141,6 +148,7 @@ class ReadModel:
             normal_table=self.normal_table,
             read_type=self.read_type,
             signed=self._signed,
+            calibration=self.calibration,
             provenance={key: item for key, item in self._provenance.items() if key in self._points},
         )
 

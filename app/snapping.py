@@ -11,10 +11,11 @@ from dataclasses import dataclass
 
 from app.film import FilmLike
 from app.guidance import describe_key
-from kyphoangle.anatomy import Corner, LandmarkKey
+from kyphoangle.anatomy import LandmarkKey
 from kyphoangle.errors import KyphoangleError
 from kyphoangle.geometry import Point
 from kyphoangle.snapping import SnapFilm, propose_corner, propose_endplate
+from kyphoangle.vocabulary import Corner
 
 Position = tuple[float, float]
 

@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from kyphoangle.anatomy import Corner, LandmarkKey
+from kyphoangle.anatomy import LandmarkKey
 from kyphoangle.geometry import Facing, Point
 from kyphoangle.snapping.endplate import propose_endplate
 from kyphoangle.snapping.film import SnapFilm
@@ -43,6 +43,7 @@ from kyphoangle.snapping.frame import (
     noise_level,
 )
 from kyphoangle.snapping.settings import CLIP_NOISE_UNITS, DEFAULT_SETTINGS, SnapSettings
+from kyphoangle.vocabulary import Corner
 
 REFINE_MM = 1.5
 """How far the final, unclipped refinement may move the chosen candidate."""

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from kyphoangle.anatomy import Corner, EndplateRef, LandmarkKey
+from kyphoangle.anatomy import EndplateRef, LandmarkKey
 from kyphoangle.geometry import Point
 from kyphoangle.snapping.film import SnapFilm
 from kyphoangle.snapping.frame import LocalRegion, Vector, expected, gradients, inward, noise_level, unit
 from kyphoangle.snapping.settings import CLIP_NOISE_UNITS, DEFAULT_SETTINGS, SnapSettings
+from kyphoangle.vocabulary import Corner
 
 _SPAN = (0.1, 0.9)
 """Share of the endplate, from its posterior corner, whose edge is fitted (corners are rounded)."""

@@ -25,7 +25,7 @@ import numpy.typing as npt
 from pydicom import uid
 from pydicom.uid import UID
 
-from kyphoangle.anatomy import EndplateRef, EndplateSide, Vertebra
+from kyphoangle.anatomy import EndplateRef
 from kyphoangle.dicom.reader import load_radiograph
 from kyphoangle.dicom.writer import WRITABLE_TRANSFER_SYNTAXES, write_radiograph
 from kyphoangle.geometry import Endplate, Facing, InconsistentEndplatesError, Point, Scale, signed_angle_deg
@@ -34,6 +34,7 @@ from kyphoangle.protocol import regional_endplates
 from kyphoangle.snapping.corner import propose_corner
 from kyphoangle.snapping.endplate import propose_endplate
 from kyphoangle.snapping.film import SnapFilm
+from kyphoangle.vocabulary import EndplateSide, Vertebra
 
 MEASURES = ("regional_angle", "vertebral_kyphosis", "thoracic_kyphosis", "lumbar_lordosis")
 """What the evaluation compares, in the protocol's names (the first two at the fractured level)."""

@@ -17,9 +17,10 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from kyphoangle.anatomy import Corner, EndplateRef, EndplateSide, LandmarkKey, endplates_of
+from kyphoangle.anatomy import EndplateRef, LandmarkKey, endplates_of
 from kyphoangle.geometry import Facing, Point, Scale
 from kyphoangle.snapping.film import Grey, SnapFilm
+from kyphoangle.vocabulary import Corner, EndplateSide
 
 FloatMap = npt.NDArray[np.float64]
 """A map of values over a local frame."""

@@ -11,13 +11,13 @@ from kyphoangle.errors import LandmarkError, LandmarkFileError
 from kyphoangle.landmark_file import (
     LandmarkFile,
     PointProvenance,
-    ReadType,
     parse_landmark_document,
     read_landmark_file,
     write_landmark_file,
 )
 from kyphoangle.protocol import GlobalEndpoints, NotEvaluable
 from kyphoangle.spacing import PixelSpacing
+from kyphoangle.vocabulary import ReadType
 
 EXAMPLE = {
     "format": "kyphoangle.landmarks/1",

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from pydicom import uid
 
-from kyphoangle.anatomy import Corner, EndplateRef
+from kyphoangle.anatomy import EndplateRef
 from kyphoangle.campaign import CampaignSettings
 from kyphoangle.dicom import load_radiograph
 from kyphoangle.errors import LandmarkError
@@ -28,6 +28,7 @@ from kyphoangle.snapping.evaluation import (
     needed_endplates,
     summaries,
 )
+from kyphoangle.vocabulary import Corner
 from tests.core import dicom_files as files
 
 ROWS, COLUMNS, SPACING = 2000, 1000, (0.25, 0.25)
