@@ -395,6 +395,11 @@ class Landmark(Base):
     key: Mapped[str] = mapped_column(String(40), primary_key=True)
     column_px: Mapped[float] = mapped_column(Float)
     row_px: Mapped[float] = mapped_column(Float)
+    # Snapping provenance (all NULL when not recorded): a proposal was shown, it was accepted, the click.
+    proposed: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    accepted: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    click_column_px: Mapped[float | None] = mapped_column(Float, nullable=True)
+    click_row_px: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class MeasurementRow(Base):
