@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kyphoangle.cli.campaign",
     "kyphoangle.cli.agreement",
     "kyphoangle.cli.sr",
+    "kyphoangle.cli.edc",
 )
 """Modules adding sub-commands; each defines `register(subparsers)` and sets `run=function(args) -> int`."""
 
