@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kyphoangle.cli.agreement",
     "kyphoangle.cli.sr",
     "kyphoangle.cli.edc",
+    "kyphoangle.cli.monitoring",
 )
 """Modules adding sub-commands; each defines `register(subparsers)` and sets `run=function(args) -> int`."""
 
