@@ -71,6 +71,7 @@ class AuditEntity(enum.StrEnum):
     CAMPAIGN = "campaign"
     WORKLIST = "worklist"
     ADJUDICATION = "adjudication"
+    PACS_NODE = "pacs_node"
 
 
 def _json_default(value: object) -> object:

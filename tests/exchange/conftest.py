@@ -44,3 +44,23 @@ def demo(demo_template: DemoStudy, tmp_path: Path, monkeypatch: pytest.MonkeyPat
         source.backup(target)
     monkeypatch.setenv("KYPHOANGLE_DB", str(copy))
     yield DemoStudy(copy, demo_template.films)
+
+
+@pytest.fixture(scope="session")
+def scp_port() -> int:
+    """The port of kyphoangle's Storage SCP in the tests (Orthanc sends C-MOVEs there)."""
+    from orthanc_server import free_port
+
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def orthanc(tmp_path_factory: pytest.TempPathFactory, scp_port: int) -> Iterator[object]:
+    """One Orthanc for the session (emptied by tests that need it empty)."""
+    from orthanc_server import start_orthanc
+
+    server = start_orthanc(tmp_path_factory.mktemp("orthanc"), our_port=scp_port)
+    try:
+        yield server
+    finally:
+        server.stop()
