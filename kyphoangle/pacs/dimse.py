@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -163,7 +164,9 @@ def _reachable(peer: DicomPeer) -> None:
 
 def _associate(ae: AE, peer: DicomPeer, **kwargs: Any) -> Any:
     _reachable(peer)
+    started = time.monotonic()
     assoc = ae.associate(peer.host, peer.port, ae_title=peer.ae_title, **kwargs)
+    waited_s = time.monotonic() - started
     if assoc.is_established:
         return assoc
     if assoc.is_rejected:
@@ -171,7 +174,7 @@ def _associate(ae: AE, peer: DicomPeer, **kwargs: Any) -> Any:
             f"{peer.where()} refused the association: check that it knows our AE title "
             f"{peer.calling_ae_title!r} and that its AE title is {peer.ae_title!r}"
         )
-    if assoc.is_aborted:
+    if assoc.is_aborted and waited_s < peer.timeout_s * 0.9:
         raise PacsError(f"{peer.where()} aborted the association")
     raise PacsError(f"{peer.where()} did not answer the association request within {peer.timeout_s:g} s")
 

@@ -121,3 +121,31 @@ def start_orthanc(folder: Path, *, our_port: int, our_ae: str = "KYPHOANGLE") ->
             time.sleep(0.2)
     server.stop()
     pytest.fail("Orthanc did not start within 30 s", pytrace=False)
+
+
+def instance_file(server: OrthancServer, sop_instance_uid: str) -> bytes | None:
+    """The stored file of an instance (looked up by SOP Instance UID through the REST API), or None."""
+    request = urllib.request.Request(
+        f"{server.rest}/tools/lookup", data=sop_instance_uid.encode(), method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        hits = [hit for hit in json.loads(response.read()) if hit.get("Type") == "Instance"]
+    if not hits:
+        return None
+    return server.get_bytes(f"/instances/{hits[0]['ID']}/file")
+
+
+def study_id(server: OrthancServer, study_uid: str) -> str:
+    """Orthanc's own identifier of a study."""
+    for study in server.get_json("/studies?expand"):  # type: ignore[attr-defined]
+        if study["MainDicomTags"]["StudyInstanceUID"] == study_uid:
+            return str(study["ID"])
+    raise AssertionError(f"Orthanc has no study {study_uid}")
+
+
+def send_to_modality(server: OrthancServer, modality: str, resource_id: str) -> None:
+    """Ask Orthanc to C-STORE a resource to one of its configured modalities."""
+    request = urllib.request.Request(
+        f"{server.rest}/modalities/{modality}/store", data=resource_id.encode(), method="POST"
+    )
+    urllib.request.urlopen(request, timeout=60).close()
