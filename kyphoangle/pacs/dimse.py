@@ -12,6 +12,7 @@ a modality) into a folder, one file per instance, each written whole or not at a
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -54,6 +55,7 @@ from kyphoangle.errors import KyphoangleError
 from kyphoangle.output_file import output_binary, private_folder
 
 OUR_AE_TITLE = "KYPHOANGLE"
+_UID = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 DEFAULT_TIMEOUT_S = 10.0
 
 FILM_STORAGE_CLASSES: tuple[str, ...] = (
@@ -143,6 +145,7 @@ RETURN_KEYS: dict[QueryLevel, tuple[str, ...]] = {
 
 def _ae(peer: DicomPeer) -> AE:
     ae = AE(ae_title=peer.calling_ae_title)
+    ae.maximum_pdu_size = 0  # no limit: films arrive in few large PDUs instead of thousands of 16 KB ones
     ae.acse_timeout = peer.timeout_s
     ae.dimse_timeout = peer.timeout_s
     ae.network_timeout = peer.timeout_s
@@ -252,14 +255,18 @@ class _Received:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def store(self, event: Any) -> int:
-        """Write one received instance (C-STORE handler): 0x0000, or 0xA700 when it cannot be written."""
+        """Write one received instance as sent (C-STORE handler): 0x0000, or 0xA700 if it cannot be written.
+
+        The bytes are written as they came, without decoding the dataset (films are megabytes).
+        """
+        uid = str(event.request.AffectedSOPInstanceUID or "")
+        if not _UID.match(uid):
+            return 0xC000  # not a UID: refuse rather than name a file after it
+        path = self.folder / f"{uid}.dcm"
         try:
-            ds = event.dataset
-            ds.file_meta = event.file_meta
-            path = self.folder / f"{ds.SOPInstanceUID}.dcm"
             with output_binary(path) as stream:
-                ds.save_as(stream, enforce_file_format=True)
-        except (OSError, KyphoangleError, AttributeError, ValueError):
+                stream.write(event.encoded_dataset(include_meta=True))
+        except (OSError, KyphoangleError):
             return 0xA700
         with self.lock:
             self.files.append(path)
@@ -295,9 +302,14 @@ def _collect(
 
 
 def get(
-    peer: DicomPeer, folder: str | Path, *, study_uid: str, series_uid: str | None = None
+    peer: DicomPeer,
+    folder: str | Path,
+    *,
+    study_uid: str | Sequence[str],
+    series_uid: str | None = None,
 ) -> RetrieveResult:
-    """C-GET a study (or one series) into `folder` over the same association."""
+    """C-GET a study, several studies (one request each, over one association) or one series into
+    `folder`; the counts add up over the requests, the status is the worst one."""
     target = private_folder(folder)
     received = _Received(target)
     ae = _ae(peer)
@@ -307,16 +319,22 @@ def get(
     for sop_class in FILM_STORAGE_CLASSES:
         ae.add_requested_context(sop_class, list(FILM_TRANSFER_SYNTAXES))
         roles.append(build_role(sop_class, scp_role=True))
+    studies = [study_uid] if isinstance(study_uid, str) else list(study_uid)
+    totals = [0, 0, 0]
+    worst = 0x0000
     assoc = _associate(ae, peer, ext_neg=roles, evt_handlers=[(evt.EVT_C_STORE, received.store)])
     try:
-        responses = assoc.send_c_get(
-            _retrieve_identifier(study_uid, series_uid), StudyRootQueryRetrieveInformationModelGet
-        )
-        completed, failed, warning, final = _collect(responses, peer, "retrieve")
+        for study in studies:
+            responses = assoc.send_c_get(
+                _retrieve_identifier(study, series_uid), StudyRootQueryRetrieveInformationModelGet
+            )
+            completed, failed, warning, final = _collect(responses, peer, "retrieve")
+            totals = [totals[0] + completed, totals[1] + failed, totals[2] + warning]
+            worst = final if final != 0x0000 else worst
         _check_released(assoc, peer, "the retrieve")
     finally:
         assoc.release()
-    return RetrieveResult(target, tuple(received.files), completed, failed, warning, final)
+    return RetrieveResult(target, tuple(received.files), totals[0], totals[1], totals[2], worst)
 
 
 def move(
@@ -391,6 +409,7 @@ class StorageServer:
         self._received = _Received(self.folder)
         self._on_received = on_received
         ae = AE(ae_title=ae_title)
+        ae.maximum_pdu_size = 0
         for sop_class in FILM_STORAGE_CLASSES:
             ae.add_supported_context(sop_class, list(FILM_TRANSFER_SYNTAXES))
         ae.add_supported_context(Verification)

@@ -80,20 +80,24 @@ def retrieve(
     database: Database,
     node: PacsNode,
     *,
-    study_uid: str,
+    study_uid: str | Sequence[str],
     actor: User,
     series_uid: str | None = None,
     root: Path | None = None,
     move_to: tuple[str, int] | None = None,
 ) -> Retrieved:
-    """Retrieve a study (C-GET, or C-MOVE to our Storage SCP at `move_to` = (AE title, port); WADO-RS for
-    a DICOMweb node) and import it; PacsError (nothing imported) when it is incomplete."""
+    """Retrieve a study or several (C-GET over one association, or C-MOVE to our Storage SCP at
+    `move_to` = (AE title, port); WADO-RS for a DICOMweb node) and import them in one import; PacsError
+    (nothing imported) when anything is missing. Several studies share the first one's folder."""
     require_permission(actor, Permission.IMPORT_IMAGES)
-    folder = _study_folder(node, study_uid, root)
+    studies = [study_uid] if isinstance(study_uid, str) else list(study_uid)
+    if not studies:
+        raise PacsError("no study to retrieve")
+    folder = _study_folder(node, studies[0], root)
     if folder.exists() and any(folder.iterdir()):
         shutil.rmtree(folder)
     try:
-        files = _fetch(node, folder, study_uid, series_uid, move_to)
+        files = _fetch(node, folder, studies, series_uid, move_to)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -102,26 +106,31 @@ def retrieve(
 
 
 def _fetch(
-    node: PacsNode, folder: Path, study_uid: str, series_uid: str | None, move_to: tuple[str, int] | None
+    node: PacsNode, folder: Path, studies: list[str], series_uid: str | None, move_to: tuple[str, int] | None
 ) -> list[Path]:
     if node.protocol == PacsProtocol.DICOMWEB:
-        files = dicomweb.retrieve_study(web_peer(node), folder, study_uid)
-        if not files:
-            raise PacsError(f"{node.name} holds no film of study {study_uid}")
+        files = []
+        for study in studies:
+            found = dicomweb.retrieve_study(web_peer(node), folder, study)
+            if not found:
+                raise PacsError(f"{node.name} holds no film of study {study}")
+            files += found
         return files
     peer = dicom_peer(node)
     if move_to is None:
-        result = dimse.get(peer, folder, study_uid=study_uid, series_uid=series_uid)
+        result = dimse.get(peer, folder, study_uid=studies, series_uid=series_uid)
         return list(dimse.retrieve_complete(result, peer).files)
     ae_title, port = move_to
     server = dimse.StorageServer(folder, ae_title=ae_title, port=port)
+    totals, status = [0, 0, 0], 0x0000
     try:
-        completed, failed, warning, status = dimse.move(
-            peer, ae_title, study_uid=study_uid, series_uid=series_uid
-        )
+        for study in studies:
+            moved = dimse.move(peer, ae_title, study_uid=study, series_uid=series_uid)
+            totals = [totals[0] + moved[0], totals[1] + moved[1], totals[2] + moved[2]]
+            status = moved[3] if moved[3] != 0x0000 else status
     finally:
         server.stop()
-    result = dimse.RetrieveResult(folder, tuple(server.files), completed, failed, warning, status)
+    result = dimse.RetrieveResult(folder, tuple(server.files), totals[0], totals[1], totals[2], status)
     return list(dimse.retrieve_complete(result, peer).files)
 
 

@@ -73,7 +73,9 @@ class OrthancServer:
             self.process.wait(timeout=10)
 
 
-def start_orthanc(folder: Path, *, our_port: int, our_ae: str = "KYPHOANGLE") -> OrthancServer:
+def start_orthanc(
+    folder: Path, *, our_port: int, our_ae: str = "KYPHOANGLE", extra: dict[str, object] | None = None
+) -> OrthancServer:
     """Start Orthanc with its storage in `folder`; fails the test when it does not come up."""
     if not Path(ORTHANC).exists() or not DICOMWEB_PLUGIN.exists():
         pytest.fail(
@@ -102,6 +104,7 @@ def start_orthanc(folder: Path, *, our_port: int, our_ae: str = "KYPHOANGLE") ->
         "DicomModalities": {"kyphoangle": [our_ae, "127.0.0.1", our_port]},
         "Plugins": [str(DICOMWEB_PLUGIN)],
         "DicomWeb": {"Enable": True, "Root": "/dicom-web/"},
+        **(extra or {}),
     }
     path = folder / "orthanc.json"
     path.write_text(json.dumps(config), encoding="utf-8")
