@@ -34,6 +34,7 @@ from kyphoangle.campaign import (
 from kyphoangle.campaign_export import CampaignExportSummary, export_campaign, write_key_file
 from kyphoangle.errors import KyphoangleError
 from kyphoangle.landmark_file import ReadType
+from kyphoangle.monitoring import MonitoringReport, monitoring_report
 from kyphoangle.protocol import MeasurementName
 from kyphoangle.storage import Database
 from kyphoangle.storage.models import Campaign, CampaignRole, CampaignStatus, User, UserRole
@@ -252,6 +253,10 @@ class CampaignAdminStore(DatabaseStoreBase):
         return self._reading(
             lambda session, actor: agreement_report(session, get_campaign(session, code), actor=actor)
         )
+
+    def monitoring(self) -> MonitoringReport:
+        """The trial monitoring report as of today (films, reads, central reading, overdue items)."""
+        return self._reading(lambda session, actor: monitoring_report(session, actor=actor))
 
     # ------------------------------------------------------------------------------------- writing
     def create(self, request: CampaignRequest) -> CampaignDetails:

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from app.agreement_view import AgreementPanel
 from app.campaign_admin_store import CampaignAdminStore, CampaignDetails, CampaignRow
 from app.campaign_dialogs import CloseCampaignDialog, NewCampaignDialog
+from app.monitoring_panel import MonitoringPanel
 from app.read_store import ReaderAccount, ReadStore
 from app.save_dialog import ask_save_path
 from app.tables import fill_table, fit_contents, read_only_table
@@ -216,6 +217,10 @@ class CampaignManagerWindow(QMainWindow):
         self.tabs.setObjectName("campaignTabs")
         self.tabs.addTab(self.status_panel, "Status")
         self.tabs.addTab(self.agreement_panel, "Agreement")
+        self.monitoring_panel = MonitoringPanel(self.store.monitoring, self.ask_save_path)
+        self.monitoring_panel.failed.connect(self._error)
+        self.monitoring_panel.saved.connect(lambda path: self.statusBar().showMessage(f"Saved {path}", 8000))
+        self.tabs.addTab(self.monitoring_panel, "Monitoring")
         self.tabs.currentChanged.connect(lambda _index: self._compute_when_shown())
 
         splitter = QSplitter(Qt.Orientation.Vertical)
@@ -295,6 +300,8 @@ class CampaignManagerWindow(QMainWindow):
         self._update_actions()
 
     def _compute_when_shown(self) -> None:
+        if self.tabs.currentWidget() is self.monitoring_panel and self.monitoring_panel.report is None:
+            self.monitoring_panel.refresh()
         panel = self.agreement_panel
         if self.tabs.currentWidget() is panel and panel.code is not None and panel.report is None:
             panel.compute()
