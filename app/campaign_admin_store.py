@@ -36,6 +36,7 @@ from kyphoangle.errors import KyphoangleError
 from kyphoangle.landmark_file import ReadType
 from kyphoangle.monitoring import MonitoringReport, monitoring_report
 from kyphoangle.protocol import MeasurementName
+from kyphoangle.sr.archive import export_reports
 from kyphoangle.storage import Database
 from kyphoangle.storage.models import Campaign, CampaignRole, CampaignStatus, User, UserRole
 from kyphoangle.storage.study import list_visits
@@ -253,6 +254,10 @@ class CampaignAdminStore(DatabaseStoreBase):
         return self._reading(
             lambda session, actor: agreement_report(session, get_campaign(session, code), actor=actor)
         )
+
+    def export_dicom_reports(self, folder: Path) -> int:
+        """Every signed read as DICOM SR and GSPS files in `folder`; how many reads were written."""
+        return self._reading(lambda session, actor: len(export_reports(session, folder, actor=actor)))
 
     def monitoring(self) -> MonitoringReport:
         """The trial monitoring report as of today (films, reads, central reading, overdue items)."""

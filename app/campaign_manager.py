@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
+    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -32,6 +33,7 @@ from app.campaign_admin_store import CampaignAdminStore, CampaignDetails, Campai
 from app.campaign_dialogs import CloseCampaignDialog, NewCampaignDialog
 from app.monitoring_panel import MonitoringPanel
 from app.read_store import ReaderAccount, ReadStore
+from app.report_export import ReportExporter
 from app.save_dialog import ask_save_path
 from app.tables import fill_table, fit_contents, read_only_table
 from kyphoangle.errors import KyphoangleError
@@ -195,6 +197,13 @@ class CampaignManagerWindow(QMainWindow):
         self.key_button.setToolTip(
             "Case codes to subjects and visits: un-blinds, and is recorded in the audit trail"
         )
+        self.dicom_button = QPushButton("Export DICOM reports\u2026")
+        self.dicom_button.setObjectName("exportDicomReports")
+        self.dicom_button.setToolTip("Every signed read as a DICOM SR and a presentation state, for the PACS")
+        self.dicom_exporter = ReportExporter(self.store.export_dicom_reports, self)
+        self.dicom_exporter.finished.connect(self._dicom_exported)
+        self.dicom_exporter.failed.connect(self._dicom_failed)
+        self.dicom_button.clicked.connect(self.export_dicom_reports)
         self.refresh_button.clicked.connect(self.refresh)
         self.new_button.clicked.connect(self.new_campaign)
         self.close_button.clicked.connect(self.close_campaign)
@@ -203,6 +212,7 @@ class CampaignManagerWindow(QMainWindow):
         buttons = QHBoxLayout()
         for button in (self.new_button, self.close_button, self.export_button, self.key_button):
             buttons.addWidget(button)
+        buttons.addWidget(self.dicom_button)
         buttons.addStretch(1)
         buttons.addWidget(self.refresh_button)
 
@@ -397,6 +407,31 @@ class CampaignManagerWindow(QMainWindow):
         self.statusBar().showMessage(f"Key file written to {written} (recorded in the audit trail)", 10000)
 
     # ---------------------------------------------------------------------------------------- misc
+    def ask_folder(self, title: str) -> Path | None:
+        """A folder to write into, starting in the last folder used."""
+        chosen = QFileDialog.getExistingDirectory(self, title, str(self.folder))
+        return Path(chosen) if chosen else None
+
+    def export_dicom_reports(self) -> None:
+        """Ask for a folder and export every signed read's SR and GSPS there, in the background."""
+        folder = self.ask_folder("Export DICOM reports into")
+        if folder is None:
+            return
+        self.folder = folder
+        self.dicom_button.setEnabled(False)
+        self.statusBar().showMessage(f"Exporting DICOM reports into {folder}\u2026")
+        self.dicom_exporter.start(folder)
+
+    def _dicom_exported(self, count: int, folder: str) -> None:
+        self.dicom_button.setEnabled(True)
+        self.statusBar().showMessage(
+            f"{count} signed reads exported as DICOM SR and GSPS into {folder}", 10000
+        )
+
+    def _dicom_failed(self, title: str, message: str) -> None:
+        self.dicom_button.setEnabled(True)
+        self._error(title, message)
+
     def ask_save_path(self, title: str, name: str, name_filter: str) -> Path | None:
         """Where to save a file, starting in the last folder used."""
         path = ask_save_path(self, title, self.folder / name, name_filter)
