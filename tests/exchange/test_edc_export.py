@@ -108,3 +108,18 @@ def test_the_workbook_holds_data_dictionary_and_conventions(
     topics = [row[0] for row in book["conventions"].values]
     assert "_cb columns" in topics and "_cp columns" in topics and "Angles" in topics
     assert len(list(book["dictionary"].values)) == len(data[0]) + 1
+
+
+def test_central_rows_are_the_campaigns_final_reads(
+    demo: DemoStudy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kyphoangle.campaign import final_reads, list_campaigns
+
+    monkeypatch.setenv("KYPHOANGLE_PASSWORD", ADMIN_PASSWORD)
+    out = tmp_path / "central.csv"
+    assert main(["edc", "csv", str(out), "--reads", "central", "--user", "admin"]) == 0
+    rows = _rows(out)
+    with demo.open().reading() as session:
+        finals = {n for c in list_campaigns(session) for n in final_reads(session, c).values()}
+    assert rows and {r["read_source"] for r in rows} == {"2"}
+    assert {int(r["read_id"]) for r in rows} <= finals
