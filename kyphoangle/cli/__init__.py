@@ -231,10 +231,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE_OR_INPUT
     what = " ".join(str(v) for k, v in sorted(vars(args).items()) if k == "command" or k.endswith("_command"))
     logger.info("kyphoangle %s: %s", __version__, what)
-    if getattr(args, "json", False):
+    if getattr(args, "json", False) or "kyphoangle.cli.db_common" in sys.modules:
         from kyphoangle.cli.db_common import TABLES_AS_JSON
 
-        TABLES_AS_JSON.set(True)
+        # set for every command, so one run with --json does not leak into the next in the same process
+        TABLES_AS_JSON.set(bool(getattr(args, "json", False)))
     try:
         result: int = args.run(args)
     except PermissionDeniedError as exc:
