@@ -1,10 +1,10 @@
 """What the data manager does with a configured PACS node: test it, search it, retrieve films into the
 regular import, receive films, and send the signed reads' reports back.
 
-Retrieved films land in a fresh folder under the data folder (`pacs/<node>/<study UID>`, which the
-study database then refers to, like any imported film) and go through the regular import, with its
-checks and its report. A retrieve that did not bring every film raises `PacsError`, its folder is
-removed and nothing is imported.
+Retrieved films land in a new folder under the data folder (`pacs/<node>/<study UID>`, then `-2`,
+`-3`... when retrieved again; the study database refers to them, like any imported film) and go
+through the regular import, with its checks and its report. A retrieve that did not bring every film
+raises `PacsError`, its folder is removed and nothing is imported.
 """
 
 from __future__ import annotations
@@ -72,8 +72,14 @@ def search(node: PacsNode, level: QueryLevel | str = QueryLevel.STUDY, **filters
 
 
 def _study_folder(node: PacsNode, study_uid: str, root: Path | None) -> Path:
+    """A folder that does not exist yet: a film imported earlier keeps its file (the database names it)."""
     base = root or data_folder() / PACS_FOLDER
-    return base / node.name / study_uid
+    folder = base / node.name / study_uid
+    number = 1
+    while folder.exists():
+        number += 1
+        folder = base / node.name / f"{study_uid}-{number}"
+    return folder
 
 
 def retrieve(
@@ -94,8 +100,6 @@ def retrieve(
     if not studies:
         raise PacsError("no study to retrieve")
     folder = _study_folder(node, studies[0], root)
-    if folder.exists() and any(folder.iterdir()):
-        shutil.rmtree(folder)
     try:
         files = _fetch(node, folder, studies, series_uid, move_to)
     except BaseException:
