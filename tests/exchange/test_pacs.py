@@ -113,12 +113,17 @@ def test_dimse_echo_find_and_retrieve_into_the_import(
     studies = _studies(loaded, "DEMO-001")
     assert len(studies) > 2 and all(uid in out for uid in studies)
     assert main(["pacs", "retrieve", "orthanc", studies[0], "--user", "admin"]) == 0
+    # retrieved again: a new folder, nothing new imported, the first copy stays where the database says
+    assert main(["pacs", "retrieve", "orthanc", studies[0], "--user", "admin"]) == 0
+    assert "already imported: 1" in capsys.readouterr().out
     assert (
         main(["pacs", "retrieve", "orthanc", studies[1], "--move-to", "KYPHOANGLE:0", "--user", "admin"]) != 0
     )
     database = open_database(str(empty_db))
     with database.reading() as session:
-        assert {i.study_instance_uid for i in session.query(Image)} == {studies[0]}
+        images = session.query(Image).all()
+        assert {i.study_instance_uid for i in images} == {studies[0]}
+        assert all(Path(i.file_path).is_file() for i in images)
     database.dispose()
 
 
