@@ -36,7 +36,6 @@ from kyphoangle.errors import KyphoangleError
 from kyphoangle.landmark_file import ReadType
 from kyphoangle.monitoring import MonitoringReport, monitoring_report
 from kyphoangle.protocol import MeasurementName
-from kyphoangle.sr.archive import export_reports
 from kyphoangle.storage import Database
 from kyphoangle.storage.models import Campaign, CampaignRole, CampaignStatus, User, UserRole
 from kyphoangle.storage.study import list_visits
@@ -257,6 +256,8 @@ class CampaignAdminStore(DatabaseStoreBase):
 
     def export_dicom_reports(self, folder: Path) -> int:
         """Every signed read as DICOM SR and GSPS files in `folder`; how many reads were written."""
+        from kyphoangle.sr.archive import export_reports  # highdicom loads in a second: only when asked
+
         return self._reading(lambda session, actor: len(export_reports(session, folder, actor=actor)))
 
     def monitoring(self) -> MonitoringReport:
