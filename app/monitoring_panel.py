@@ -1,7 +1,7 @@
 """The data manager's monitoring view: per site, subject and visit, what is done, pending and overdue.
 
-The lines come from `kyphoangle.monitoring` (the same as `kyphoangle monitoring`); this panel shows them
-with the overdue lines highlighted, refreshes on request and saves the report as CSV or HTML.
+The lines come from `kyphoangle.workstation.exchange` (the same as `kyphoangle monitoring`); this panel
+shows them with the overdue lines highlighted, refreshes on request and saves the report as CSV or HTML.
 """
 
 from __future__ import annotations
@@ -16,7 +16,12 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 
 from app.tables import fill_table, read_only_table
 from kyphoangle.errors import KyphoangleError
-from kyphoangle.monitoring import COLUMNS, MonitoringReport, write_monitoring_csv, write_monitoring_html
+from kyphoangle.workstation.exchange import (
+    MONITORING_COLUMNS,
+    MonitoringReport,
+    write_monitoring_csv,
+    write_monitoring_html,
+)
 
 OVERDUE_COLOUR = QColor("#fde2e1")
 """Background of a line with something overdue (the HTML report's colour)."""
@@ -43,7 +48,7 @@ class MonitoringPanel(QWidget):
         self.report: MonitoringReport | None = None
         self.summary = QLabel("Refresh to see which visits have films, reads and overdue items.")
         self.summary.setObjectName("monitoringSummary")
-        self.table = read_only_table("monitoringTable", [c.replace("_", " ") for c in COLUMNS])
+        self.table = read_only_table("monitoringTable", [c.replace("_", " ") for c in MONITORING_COLUMNS])
         refresh = QPushButton("Refresh")
         refresh.setObjectName("refreshMonitoring")
         refresh.clicked.connect(self.refresh)

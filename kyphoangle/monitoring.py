@@ -28,21 +28,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kyphoangle.campaign import CaseState, case_state
-from kyphoangle.landmark_file import ReadType
 from kyphoangle.output_file import output_text
 from kyphoangle.storage.models import (
     Campaign,
     CampaignCase,
     Image,
     Read,
-    ReadStatus,
     Subject,
-    SubjectStatus,
     User,
 )
 from kyphoangle.storage.schedule import study_day
 from kyphoangle.storage.study import get_study
 from kyphoangle.storage.users import Permission, require_permission
+from kyphoangle.vocabulary import ReadStatus, ReadType, SubjectStatus
 
 SITE_READ_DAYS = 14
 """Days after a film's import by which its site read should be signed."""

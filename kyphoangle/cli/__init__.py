@@ -140,7 +140,7 @@ def apply_global_options(options: GlobalOptions) -> None:
     if options.data_dir:
         os.environ[ENV_DATA_DIR] = str(options.data_dir)
     if options.db:
-        from kyphoangle.storage.engine import ENV_DATABASE
+        from kyphoangle.workstation.connection import ENV_DATABASE
 
         os.environ[ENV_DATABASE] = options.db
 
@@ -231,11 +231,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE_OR_INPUT
     what = " ".join(str(v) for k, v in sorted(vars(args).items()) if k == "command" or k.endswith("_command"))
     logger.info("kyphoangle %s: %s", __version__, what)
-    if getattr(args, "json", False) or "kyphoangle.cli.db_common" in sys.modules:
+    json_token = None
+    if hasattr(args, "json"):
         from kyphoangle.cli.db_common import TABLES_AS_JSON
 
-        # set for every command, so one run with --json does not leak into the next in the same process
-        TABLES_AS_JSON.set(bool(getattr(args, "json", False)))
+        json_token = TABLES_AS_JSON.set(bool(args.json))
     try:
         result: int = args.run(args)
     except PermissionDeniedError as exc:
@@ -255,6 +255,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:
         return report_internal_error(exc)
+    finally:
+        if json_token is not None:
+            TABLES_AS_JSON.reset(json_token)
     logger.info("finished with exit status %s", result)
     return result
 

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import argparse
 
-from kyphoangle.cli.db_common import SubParsers, add_command, add_group, login, open_db
-from kyphoangle.edc.rows import ReadSource, wide_export
-from kyphoangle.edc.wide_csv import write_wide_csv
-from kyphoangle.edc.workbook import write_workbook
+from kyphoangle.cli.db_common import SubParsers, add_command, add_group, signed_in
+from kyphoangle.workstation.exchange import ReadSource, write_edc_csv, write_edc_workbook
 
 
 def register(subparsers: SubParsers) -> None:
@@ -33,20 +31,16 @@ def register(subparsers: SubParsers) -> None:
 
 
 def _export(args: argparse.Namespace, excel: bool) -> int:
-    database = open_db(args)
+    actor, _ = signed_in(args)
     try:
-        with database.reading() as session:
-            user, _ = login(args, session)
-            export = wide_export(session, actor=user, source=args.reads)
+        write = write_edc_workbook if excel else write_edc_csv
+        summary = write(actor, args.out, source=args.reads)
     finally:
-        database.dispose()
+        actor.close()
     if excel:
-        write_workbook(export, args.out)
-        print(f"{len(export.rows)} subject visits written to {args.out}")
-        return 0
-    dictionary = write_wide_csv(export, args.out)
-    if dictionary is not None:
-        print(f"{len(export.rows)} subject visits written to {args.out}; REDCap dictionary: {dictionary}")
+        print(f"{summary.rows} subject visits written to {args.out}")
+    elif summary.dictionary is not None:
+        print(f"{summary.rows} subject visits written to {args.out}; REDCap dictionary: {summary.dictionary}")
     return 0
 
 

@@ -10,8 +10,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from kyphoangle.cli.db_common import SubParsers, add_command, login, open_db
-from kyphoangle.monitoring import monitoring_report, write_monitoring_csv, write_monitoring_html
+from kyphoangle.cli.db_common import SubParsers, add_command, signed_in
+from kyphoangle.workstation.exchange import (
+    make_monitoring_report,
+    write_monitoring_csv,
+    write_monitoring_html,
+)
 
 
 def register(subparsers: SubParsers) -> None:
@@ -27,13 +31,11 @@ def register(subparsers: SubParsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Make and write the report."""
-    database = open_db(args)
+    actor, _ = signed_in(args)
     try:
-        with database.reading() as session:
-            user, _ = login(args, session)
-            report = monitoring_report(session, actor=user, today=args.today)
+        report = make_monitoring_report(actor, today=args.today)
     finally:
-        database.dispose()
+        actor.close()
     write_monitoring_csv(report, args.out)
     if args.html:
         write_monitoring_html(report, args.html)

@@ -21,14 +21,22 @@ import sys
 import time
 from pathlib import Path
 
-from kyphoangle.cli.db_common import SubParsers, add_command, add_group, login, open_db, print_table
-from kyphoangle.folders import data_folder
+from kyphoangle.cli.db_common import SubParsers, add_command, add_group, print_table, signed_in
 from kyphoangle.importer import ImportSummary
-from kyphoangle.pacs.dimse import OUR_AE_TITLE, QueryLevel
-from kyphoangle.pacs.exchange import PACS_FOLDER, Listener, check_node, retrieve, search, send_reports
-from kyphoangle.storage.models import PacsProtocol, User
-from kyphoangle.storage.pacs_nodes import NodeSettings, delete_node, get_node, list_nodes, save_node
-from kyphoangle.storage.users import Permission, require_permission
+from kyphoangle.workstation.pacs import (
+    OUR_AE_TITLE,
+    PACS_FOLDER,
+    QueryLevel,
+    echo_node,
+    find_on_node,
+    list_pacs_nodes,
+    receive_films,
+    received_folder,
+    remove_pacs_node,
+    retrieve_study,
+    save_pacs_node,
+    send_reports_to_node,
+)
 
 FIND_FILTERS = (
     ("--patient-id", "PatientID"),
@@ -90,74 +98,54 @@ def register(subparsers: SubParsers) -> None:
 
 def run_nodes(args: argparse.Namespace) -> int:
     """List nodes."""
-    database = open_db(args)
+    actor, _ = signed_in(args)
     try:
-        with database.reading() as session:
-            login(args, session)
-            rows = [
-                (
-                    n.name,
-                    n.protocol,
-                    n.ae_title or "",
-                    f"{n.host}:{n.port}" if n.host else n.url or "",
-                    n.username or "",
-                    n.site.code if n.site else "",
-                )
-                for n in list_nodes(session)
-            ]
+        nodes = list_pacs_nodes(actor)
     finally:
-        database.dispose()
+        actor.close()
+    rows = [(n.name, n.protocol, n.ae_title, n.address, n.username, n.site) for n in nodes]
     print_table(("name", "protocol", "ae_title", "address", "username", "site"), rows)
     return 0
 
 
 def run_add(args: argparse.Namespace) -> int:
     """Add or change a node."""
-    protocol = PacsProtocol.DICOMWEB if args.url else PacsProtocol.DIMSE
-    settings = NodeSettings(
-        name=args.name,
-        protocol=protocol,
-        ae_title=args.ae_title,
-        host=args.host,
-        port=args.port,
-        url=args.url,
-        username=args.username,
-        site_code=args.site,
-    )
-    database = open_db(args)
+    actor, _ = signed_in(args)
     try:
-        with database.transaction() as session:
-            user, _ = login(args, session)
-            save_node(session, settings, actor=user)
+        save_pacs_node(
+            actor,
+            args.name,
+            ae_title=args.ae_title,
+            host=args.host,
+            port=args.port,
+            url=args.url,
+            username=args.username,
+            site=args.site,
+        )
     finally:
-        database.dispose()
+        actor.close()
     print(f"PACS node {args.name} saved")
     return 0
 
 
 def run_remove(args: argparse.Namespace) -> int:
     """Remove a node."""
-    database = open_db(args)
+    actor, _ = signed_in(args)
     try:
-        with database.transaction() as session:
-            user, _ = login(args, session)
-            delete_node(session, args.name, actor=user)
+        remove_pacs_node(actor, args.name)
     finally:
-        database.dispose()
+        actor.close()
     print(f"PACS node {args.name} removed")
     return 0
 
 
 def run_echo(args: argparse.Namespace) -> int:
     """Test a node."""
-    database = open_db(args)
+    actor, _ = signed_in(args)
     try:
-        with database.reading() as session:
-            login(args, session)
-            node = get_node(session, args.name)
-            check_node(node)
+        echo_node(actor, args.name)
     finally:
-        database.dispose()
+        actor.close()
     print(f"PACS node {args.name} answers")
     return 0
 
@@ -168,14 +156,11 @@ def run_find(args: argparse.Namespace) -> int:
     level = QueryLevel(args.level.upper())
     if level is not QueryLevel.STUDY and "ModalitiesInStudy" in filters:
         filters["Modality"] = filters.pop("ModalitiesInStudy")
-    database = open_db(args)
+    actor, _ = signed_in(args)
     try:
-        with database.reading() as session:
-            user, _ = login(args, session)
-            require_permission(user, Permission.VIEW_IDENTITY)
-            matches = search(get_node(session, args.name), level, **filters)
+        matches = find_on_node(actor, args.name, level, **filters)
     finally:
-        database.dispose()
+        actor.close()
     keys = sorted({k for m in matches for k in m.attributes} - {"QueryRetrieveLevel", "SpecificCharacterSet"})
     print_table(keys, ([m.get(k) for k in keys] for m in matches))
     return 0
@@ -192,23 +177,19 @@ def _move_to(text: str | None) -> tuple[str, int] | None:
 
 def run_retrieve(args: argparse.Namespace) -> int:
     """Retrieve and import; prints the import report."""
-    database = open_db(args)
+    move_to = _move_to(args.move_to)
+    actor, _ = signed_in(args)
     try:
-        with database.reading() as session:
-            user, _ = login(args, session)
-            node = get_node(session, args.name)
-            session.expunge(node)
-        result = retrieve(
-            database,
-            node,
-            study_uid=args.study_uid,
-            actor=user,
+        result = retrieve_study(
+            actor,
+            args.name,
+            args.study_uid,
             series_uid=args.series_uid,
-            root=args.folder,
-            move_to=_move_to(args.move_to),
+            folder=args.folder,
+            move_to=move_to,
         )
     finally:
-        database.dispose()
+        actor.close()
     print(f"{result.files} films retrieved into {result.folder}")
     for line in result.summary.lines():
         print(line)
@@ -217,15 +198,11 @@ def run_retrieve(args: argparse.Namespace) -> int:
 
 def run_send(args: argparse.Namespace) -> int:
     """Send reports."""
-    database = open_db(args)
+    actor, _ = signed_in(args)
     try:
-        with database.reading() as session:
-            user, _ = login(args, session)
-            count = send_reports(
-                session, get_node(session, args.name), actor=user, read_ids=args.read, gsps=not args.no_gsps
-            )
+        count = send_reports_to_node(actor, args.name, read_ids=args.read, gsps=not args.no_gsps)
     finally:
-        database.dispose()
+        actor.close()
     print(f"{count} DICOM objects sent to {args.name}")
     return 0
 
@@ -236,25 +213,15 @@ def _received(path: Path, summary: ImportSummary) -> None:
 
 def run_listen(args: argparse.Namespace) -> int:
     """Receive until interrupted."""
-    database = open_db(args)
+    actor, _ = signed_in(args)
     try:
-        with database.reading() as session:
-            user, _ = login(args, session)
-            session.expunge(user)
-        actor: User = user
-        folder = args.folder or data_folder() / PACS_FOLDER / "received"
-        listener = Listener(
-            database,
-            actor=actor,
-            folder=folder,
-            ae_title=args.ae_title,
-            host=args.host,
-            port=args.port,
-            report=_received,
+        folder = args.folder or received_folder()
+        listener = receive_films(
+            actor, folder=folder, ae_title=args.ae_title, host=args.host, port=args.port, report=_received
         )
         print(f"listening as {args.ae_title} on {args.host}:{args.port}; films kept in {folder}", flush=True)
         try:
-            deadline = time.monotonic() + args.seconds if args.seconds else None
+            deadline = time.monotonic() + args.seconds if args.seconds is not None else None
             while deadline is None or time.monotonic() < deadline:
                 time.sleep(0.2)
         except KeyboardInterrupt:
@@ -262,6 +229,6 @@ def run_listen(args: argparse.Namespace) -> int:
         finally:
             listener.stop()
     finally:
-        database.dispose()
+        actor.close()
     print(f"{len(listener.summaries)} films received")
     return 0

@@ -15,12 +15,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from kyphoangle.cli.db_common import SubParsers, add_command, add_group, login, open_db
-from kyphoangle.errors import KyphoangleError
+from kyphoangle.cli.db_common import SubParsers, add_command, add_group, signed_in
 from kyphoangle.exit_status import ExitStatus
-from kyphoangle.sr.archive import export_reports, import_report
-from kyphoangle.storage.models import User
-from kyphoangle.storage.users import Permission, require_permission
+from kyphoangle.workstation.exchange import export_dicom_reports, import_dicom_reports
 
 
 def register(subparsers: SubParsers) -> None:
@@ -43,15 +40,11 @@ def register(subparsers: SubParsers) -> None:
 
 def run_export(args: argparse.Namespace) -> int:
     """Write the files and list them."""
-    database = open_db(args)
+    actor, _ = signed_in(args)
     try:
-        with database.reading() as session:
-            user, _ = login(args, session)
-            written = export_reports(
-                session, args.folder, actor=user, read_ids=args.read, gsps=not args.no_gsps
-            )
+        written = export_dicom_reports(actor, args.folder, read_ids=args.read, gsps=not args.no_gsps)
     finally:
-        database.dispose()
+        actor.close()
     for item in written:
         extra = f" and {item.presentation.name}" if item.presentation is not None else ""
         print(f"read {item.read_id}: {item.report.name}{extra}")
@@ -61,24 +54,18 @@ def run_export(args: argparse.Namespace) -> int:
 
 def run_import(args: argparse.Namespace) -> int:
     """Import each report in its own transaction; exit 4 when some failed and others were stored."""
-    database = open_db(args)
-    failures = 0
+    actor, _ = signed_in(args)
     try:
-        with database.reading() as session:
-            actor, _ = login(args, session)
-            require_permission(actor, Permission.IMPORT_READS_FOR_OTHERS)
-        for path in args.files:
-            try:
-                with database.transaction() as session:
-                    read = import_report(
-                        session, path, actor=session.get_one(User, actor.id), reader_login=args.reader
-                    )
-                    print(f"{path}: draft read {read.id} by {read.reader.login}")
-            except KyphoangleError as exc:
-                failures += 1
-                print(f"kyphoangle: {path}: {exc}", file=sys.stderr)
+        outcomes = import_dicom_reports(actor, args.files, reader=args.reader)
     finally:
-        database.dispose()
+        actor.close()
+    failures = 0
+    for outcome in outcomes:
+        if outcome.error is not None:
+            failures += 1
+            print(f"kyphoangle: {outcome.path}: {outcome.error}", file=sys.stderr)
+        else:
+            print(f"{outcome.path}: draft read {outcome.read_id} by {outcome.reader}")
     if failures == len(args.files):
         return ExitStatus.BAD_INPUT
     return ExitStatus.PARTLY_DONE if failures else ExitStatus.OK

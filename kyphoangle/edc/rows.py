@@ -33,12 +33,12 @@ from kyphoangle.edc.variables import (
     Variable,
     edc_variables,
 )
-from kyphoangle.landmark_file import ReadType
-from kyphoangle.storage.models import Image, Read, ReadStatus, Subject, User, Visit
+from kyphoangle.storage.models import Image, Read, Subject, User, Visit
 from kyphoangle.storage.reads import get_read, measurements_of, spacing_source_of
 from kyphoangle.storage.schedule import study_day
 from kyphoangle.storage.study import get_study
 from kyphoangle.storage.users import Permission, require_permission
+from kyphoangle.vocabulary import ReadStatus, ReadType
 
 
 class ReadSource(StrEnum):

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from kyphoangle.anatomy import FRACTURE_LEVELS
-from kyphoangle.protocol import MEASUREMENT_DEFINITIONS, MeasurementName, NotEvaluableReason, Unit
+from kyphoangle.protocol import MEASUREMENT_DEFINITIONS, MeasurementName, Unit
 from kyphoangle.spacing import SpacingSource
+from kyphoangle.vocabulary import NotEvaluableReason
 
 LEVEL_SLOTS = 3
 """Treated levels per subject (1 to 3 in the study)."""

@@ -24,8 +24,9 @@ from kyphoangle.pacs import dicomweb, dimse
 from kyphoangle.pacs.dimse import PacsError, QueryLevel, QueryMatch
 from kyphoangle.sr.archive import iter_report_datasets
 from kyphoangle.storage import Database
-from kyphoangle.storage.models import PacsNode, PacsProtocol, User
+from kyphoangle.storage.models import PacsNode, User
 from kyphoangle.storage.users import Permission, require_permission
+from kyphoangle.vocabulary import PacsProtocol
 
 PACS_FOLDER = "pacs"
 

@@ -19,9 +19,9 @@ from typing import TypeVar
 from pydicom.sr.coding import Code
 
 from kyphoangle.anatomy import Corner, Vertebra
-from kyphoangle.landmark_file import ReadType
-from kyphoangle.protocol import MeasurementName, NotEvaluableReason, Unit
+from kyphoangle.protocol import MeasurementName, Unit
 from kyphoangle.spacing import SpacingSource
+from kyphoangle.vocabulary import NotEvaluableReason, ReadType
 
 PRIVATE_SCHEME = "99KYPHO"
 """Coding scheme designator of kyphoangle's own concepts."""

@@ -22,12 +22,11 @@ from pydicom.valuerep import DT
 
 from kyphoangle.anatomy import Vertebra
 from kyphoangle.errors import KyphoangleError, LandmarkError
-from kyphoangle.landmark_file import LandmarkFile, ReadType
+from kyphoangle.landmark_file import LandmarkFile
 from kyphoangle.protocol import (
     GlobalEndpoints,
     MeasurementName,
     NotEvaluable,
-    NotEvaluableReason,
     Unit,
     validate_points,
 )
@@ -35,6 +34,7 @@ from kyphoangle.spacing import PixelSpacing, SpacingSource
 from kyphoangle.sr import coding
 from kyphoangle.sr.report import ENDPLATE_SUFFIX, GROUP_SETTINGS, LEVEL_PREFIX
 from kyphoangle.sr.signed_read import Observer, ReportedValue
+from kyphoangle.vocabulary import NotEvaluableReason, ReadType
 
 COMPREHENSIVE_SR = "1.2.840.10008.5.1.4.1.1.88.33"
 IMAGING_MEASUREMENTS = Code("126010", "DCM", "Imaging Measurements")

@@ -19,11 +19,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kyphoangle.errors import KyphoangleError
-from kyphoangle.landmark_file import LandmarkFile, ReadType
+from kyphoangle.landmark_file import LandmarkFile
 from kyphoangle.protocol import MeasurementName, Unit
 from kyphoangle.spacing import SpacingSource
-from kyphoangle.storage.models import Campaign, CampaignReader, CampaignRole, Read, ReadStatus, WorklistItem
+from kyphoangle.storage.models import Campaign, CampaignReader, Read, WorklistItem
 from kyphoangle.storage.reads import get_read, measurements_of, read_content, spacing_source_of
+from kyphoangle.vocabulary import CampaignRole, ReadStatus, ReadType
 
 BLINDED_READ_TYPES = frozenset({ReadType.CENTRAL, ReadType.REPEAT, ReadType.ADJUDICATION})
 

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from kyphoangle.errors import KyphoangleError, NotFoundError, PermissionDeniedError
 from kyphoangle.storage.audit import AuditAction, AuditEntity, record
-from kyphoangle.storage.models import PacsNode, PacsProtocol, Site, User, UserRole, utc_now
+from kyphoangle.storage.models import PacsNode, Site, User, utc_now
+from kyphoangle.vocabulary import PacsProtocol, UserRole
 
 _AE_TITLE = re.compile(r"^[\x20-\x5b\x5d-\x7e]{1,16}$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
