@@ -1,7 +1,7 @@
 """Snapping provenance of each landmark: proposed, accepted, the reader's click (nullable: not recorded).
 
 Revision ID: 0008_landmark_provenance
-Revises: 0004_signed_records
+Revises: 0007_pacs_nodes
 Create Date: 2026-12-04
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_landmark_provenance"
-down_revision = "0004_signed_records"
+down_revision = "0007_pacs_nodes"
 branch_labels = None
 depends_on = None
 
