@@ -1,11 +1,10 @@
 """`audit verify` sees every table: any column of any row edited, rows inserted or deleted, a cut tail.
 
 The study has a row in every table kyphoangle writes: subjects with identity, site and treated levels,
-films, users, a signed site read and its signed amendment, a draft, a finished two-reader campaign with
-worklists, repeats and an adjudication. Each column of one row of each table is edited directly in
-the database (foreign keys and triggers switched off, as an intruder with the database password
-would); `verify_database` must name the table, and pass again once the value is restored.
-"""
+films, users, a PACS node, a signed site read and its signed amendment, a draft, a finished two-reader
+campaign with worklists, repeats and an adjudication. Each column of one row of each table is edited
+directly in the database (foreign keys and triggers switched off, as an intruder with the database
+password would); `verify_database` must name the table, and pass again once the value is restored."""
 
 from __future__ import annotations
 
@@ -28,9 +27,11 @@ from kyphoangle.storage.images import get_image
 from kyphoangle.storage.integrity import verify_database
 from kyphoangle.storage.ledger import ledger_tables
 from kyphoangle.storage.models import CampaignRole, Subject, User
+from kyphoangle.storage.pacs_nodes import NodeSettings, save_node
 from kyphoangle.storage.reads import amend_read, create_read, sign_read
 from kyphoangle.storage.signatures import check_signatures
 from kyphoangle.storage.subjects import get_or_create_site, update_subject
+from kyphoangle.vocabulary import PacsProtocol
 
 
 @pytest.fixture
@@ -44,6 +45,19 @@ def full_study(database: Database, staff: Any) -> Database:
         subject = session.scalars(select(Subject).order_by(Subject.id)).first()
         assert subject is not None
         update_subject(session, subject, actor=manager, site=get_or_create_site(session, "A", actor=manager))
+        save_node(
+            session,
+            NodeSettings(
+                name="site-a-pacs",
+                protocol=PacsProtocol.DIMSE,
+                ae_title="SITEAPACS",
+                host="127.0.0.1",
+                port=4242,
+                username="core-lab",
+                site_code="A",
+            ),
+            actor=session.get_one(User, staff.admin),
+        )
         campaign = get_campaign(session, "CR1")
         adjudicator = session.get_one(User, people.adjudicator)
         choose_reader_read(
