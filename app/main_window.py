@@ -323,7 +323,10 @@ class ReadingWindow(QMainWindow):
     def apply_preset(self, index: int) -> None:
         """Apply the index-th window preset (file presets first, then the reader's)."""
         presets = self._all_presets()
-        if 0 <= index < len(presets):
+        file_presets = self.film.voi_presets if self.film is not None else ()
+        if 0 <= index < len(file_presets):
+            self.view.set_preset(file_presets[index])  # keeps the file's VOI LUT Function or table
+        elif 0 <= index < len(presets):
             _name, center, width = presets[index]
             self.view.set_window(center, width)
 

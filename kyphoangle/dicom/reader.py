@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import struct
 import zlib
 from dataclasses import replace
 from pathlib import Path
@@ -15,6 +16,7 @@ from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID, DeflatedExplicitVRLittleEndian
 
 from kyphoangle.dicom import attributes as attr
+from kyphoangle.dicom.deflate import check_inflated_size, meta_end
 from kyphoangle.dicom.pixels import (
     PIXEL_DATA_TAGS,
     apply_modality,
@@ -109,6 +111,8 @@ def _read_dataset(path: Path, *, stop_before_pixels: bool) -> tuple[Dataset, boo
         with open(path, "rb") as fp:
             if size == 0:
                 raise NotDicomError(path, "the file is empty")
+            if _is_deflated(fp):
+                check_inflated_size(fp, path)
             ds = _parse(fp, path, stop_before_pixels=stop_before_pixels)
             present = _pixel_data_follows(fp, ds) if stop_before_pixels else has_pixel_data(ds)
         if len(ds) == 0:
@@ -127,6 +131,18 @@ def _read_dataset(path: Path, *, stop_before_pixels: bool) -> tuple[Dataset, boo
     return ds, present
 
 
+def _is_deflated(fp: BinaryIO) -> bool:
+    """Whether the file meta information names the deflated transfer syntax (checked before parsing)."""
+    try:
+        end = meta_end(fp)
+        fp.seek(0)
+        return DeflatedExplicitVRLittleEndian.encode() in fp.read(min(end, 1 << 16))
+    except (OSError, struct.error):
+        return False
+    finally:
+        fp.seek(0)
+
+
 def _parse(fp: BinaryIO, path: Path, *, stop_before_pixels: bool) -> Dataset:
     try:
         ds = dcmread(fp, stop_before_pixels=stop_before_pixels)
@@ -135,7 +151,7 @@ def _parse(fp: BinaryIO, path: Path, *, stop_before_pixels: bool) -> Dataset:
         raise NotDicomError(path, "the file starts like a DICOM file but its content is unreadable (damaged)")
     except InvalidDicomError:
         pass
-    except RadiographError:
+    except (RadiographError, MemoryError):
         raise
     except zlib.error:
         raise NotDicomError(

@@ -1,0 +1,65 @@
+"""A film that makes a decoder abort is reported in the workstation, which stays usable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QSettings
+from pytestqt.qtbot import QtBot
+from test_main_window import make_window, open_film
+
+from app.film import render_window
+from app.read_store import LocalReadStore, ReaderAccount
+from app.sample_film import SampleFilm
+from kyphoangle.dicom import VoiFunction, VoiPreset
+from kyphoangle.dicom.display import render_8bit
+from kyphoangle.dicom.hostile import write_decoder_abort_film
+from kyphoangle.dicom.writer import write_radiograph
+
+
+def test_a_film_that_aborts_the_decoder_is_reported_and_the_next_one_opens(
+    qtbot: QtBot,
+    tmp_path: Path,
+    store: LocalReadStore,
+    settings: QSettings,
+    demo_reader: ReaderAccount,
+    sample_film: SampleFilm,
+) -> None:
+    window = make_window(qtbot, store, settings, demo_reader, tmp_path)
+    abort = write_decoder_abort_film(tmp_path / "abort.dcm")
+    with qtbot.waitSignal(window.loader.load_failed, timeout=20000):
+        window.open_film(abort)
+    assert window.film is None
+    assert window.last_error.startswith("This film cannot be decoded:")
+    assert "abort.dcm" in window.last_error
+    assert "could not be opened" in window.view.message
+    open_film(qtbot, window, sample_film.path)
+    assert window.film is not None and window.film.rows > 0
+    assert window.view.rendered_image() is not None
+
+
+def test_a_voi_lut_function_from_the_file_is_applied_on_screen(
+    qtbot: QtBot,
+    tmp_path: Path,
+    store: LocalReadStore,
+    settings: QSettings,
+    demo_reader: ReaderAccount,
+) -> None:
+    pixels = np.tile(np.arange(0, 4096, 16, dtype=np.uint16), (256, 1))
+    sigmoid = VoiPreset(2048.0, 1024.0, "Sigmoid", VoiFunction.SIGMOID)
+    path = write_radiograph(tmp_path / "sigmoid.dcm", pixels, voi_presets=[sigmoid])
+    window = make_window(qtbot, store, settings, demo_reader, tmp_path)
+    open_film(qtbot, window, path)
+    assert window.view.voi.function is VoiFunction.SIGMOID
+    window.view.set_window(2000.0, 900.0)  # a drag keeps the file's function
+    assert window.view.voi.function is VoiFunction.SIGMOID
+    window.apply_preset(0)
+    assert (window.view.voi.center, window.view.voi.width) == (2048.0, 1024.0)
+    expected = render_8bit(pixels, center=2048.0, width=1024.0, function=VoiFunction.SIGMOID)
+    linear = render_8bit(pixels, center=2048.0, width=1024.0)
+    shown = render_window(
+        pixels, center=2048.0, width=1024.0, invert=False, function=window.view.voi.function
+    )
+    assert np.array_equal(shown, expected)
+    assert not np.array_equal(shown, linear)
