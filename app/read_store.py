@@ -318,8 +318,10 @@ def _catalog_entry(file: Path) -> dict[str, Any]:
     """Site, subject and visit of a file from the Clinical Trial attributes, else the patient ID."""
     import pydicom
 
+    from kyphoangle.dicom.decoder_pool import probe_film
     from kyphoangle.errors import NotDicomError
 
+    probe_film(file)  # header sanity and a decode probe in a worker process; raises our errors
     try:
         ds = pydicom.dcmread(file, stop_before_pixels=True)
     except Exception:

@@ -60,6 +60,7 @@ _ERROR_TYPES: dict[str, type[errors.RadiographError]] = {
         errors.CorruptPixelDataError,
         errors.NotAnImageError,
         errors.UndecodableFilmError,
+        errors.ImportFileError,
     )
 }
 
@@ -127,8 +128,13 @@ def _answer(request: tuple[str, str, int]) -> tuple[Any, ...]:
             from kyphoangle.dicom.reader import load_radiograph
 
             return ("film", load_radiograph(path, frame=frame))
-        from kyphoangle.dicom.reader import load_radiograph, read_header
+        from kyphoangle.dicom.reader import load_radiograph, read_header, read_header_dataset
+        from kyphoangle.dicom.sanity import header_problems
 
+        dataset, _ = read_header_dataset(path)
+        problems = header_problems(dataset)
+        if problems:
+            raise errors.ImportFileError(path, "; ".join(problems))
         header = read_header(path)
         load_radiograph(path, frame=0)
         return ("ok", ProbeResult(header))
@@ -205,7 +211,8 @@ class DecoderPool:
         return film  # its pixels are a read-only view of the bytes received
 
     def probe(self, path: str | os.PathLike[str]) -> RadiographHeader:
-        """Read the header and decode the first frame in a worker; return the header if both succeed."""
+        """Check the header's sanity (`sanity.header_problems`) and decode the first frame in a worker;
+        return the header when both pass, else raise our error with every reason."""
         result: ProbeResult = self._call("probe", Path(path), 0)
         return result.header
 

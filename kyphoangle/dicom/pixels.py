@@ -64,6 +64,17 @@ _ENCODINGS: dict[str, tuple[str, str]] = {
 }
 """Compressed transfer syntaxes we read: the name a user knows and the package that decodes it."""
 
+READABLE_TRANSFER_SYNTAXES = frozenset(
+    {
+        str(uid.ImplicitVRLittleEndian),
+        str(uid.ExplicitVRLittleEndian),
+        str(uid.ExplicitVRBigEndian),
+        str(uid.DeflatedExplicitVRLittleEndian),
+        *_ENCODINGS,
+    }
+)
+"""Every transfer syntax kyphoangle reads (uncompressed, deflated, and the compressed ones above)."""
+
 _TWELVE_BIT_JPEG = "pylibjpeg-libjpeg package (GPL-licensed, so not bundled with kyphoangle)"
 
 

@@ -96,6 +96,11 @@ def load_radiograph(path: str | os.PathLike[str], *, frame: int = 0) -> Radiogra
     return Radiograph(**fields, pixels=pixels, frame=frame, voi_presets=tuple(presets))
 
 
+def read_header_dataset(path: str | os.PathLike[str]) -> tuple[Dataset, bool]:
+    """The dataset of a file without its pixel data, and whether pixel data follows; errors are ours."""
+    return _read_dataset(Path(path), stop_before_pixels=True)
+
+
 def read_dataset(path: str | os.PathLike[str]) -> tuple[Dataset, bool]:
     """The whole dataset of a file and whether it holds pixel data; unreadable files raise our errors."""
     return _read_dataset(Path(path), stop_before_pixels=False)

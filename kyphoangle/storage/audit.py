@@ -53,6 +53,8 @@ class AuditAction(enum.StrEnum):
     ASSIGN = "assign"
     RECOMPUTE = "recompute"
     EXPORT = "export"
+    REFUSE = "refuse"
+    """A file offered for import was refused (its path and the reason are recorded)."""
 
 
 class AuditEntity(enum.StrEnum):

@@ -333,8 +333,14 @@ def test_spacing_rules(tmp_path: Path, attributes: dict[str, Any], expected: Pix
 @pytest.mark.parametrize(
     ("raw", "expected_source", "warning"),
     [
-        ({"PixelSpacing": "0\\0.1"}, SpacingSource.IMAGER_PIXEL_SPACING, "values must be positive"),
-        ({"PixelSpacing": "-0.1\\0.1"}, SpacingSource.IMAGER_PIXEL_SPACING, "values must be positive"),
+        ({"PixelSpacing": "0\\0.1"}, SpacingSource.IMAGER_PIXEL_SPACING, "between 0.01 and 10 mm"),
+        ({"PixelSpacing": "-0.1\\0.1"}, SpacingSource.IMAGER_PIXEL_SPACING, "between 0.01 and 10 mm"),
+        ({"PixelSpacing": "1e308\\0.1"}, SpacingSource.IMAGER_PIXEL_SPACING, "between 0.01 and 10 mm"),
+        (
+            {"EstimatedRadiographicMagnificationFactor": "1e-320"},
+            SpacingSource.IMAGER_PIXEL_SPACING,
+            "between 1 and 3",
+        ),
         ({"PixelSpacing": "0.1"}, SpacingSource.IMAGER_PIXEL_SPACING, "1 value(s) instead of 2"),
         ({"PixelSpacing": "0.1\\0.1\\0.1"}, SpacingSource.IMAGER_PIXEL_SPACING, "3 value(s) instead of 2"),
         ({"PixelSpacing": "abc\\def"}, SpacingSource.IMAGER_PIXEL_SPACING, "non-numeric"),
