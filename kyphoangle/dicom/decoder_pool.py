@@ -128,15 +128,9 @@ def _answer(request: tuple[str, str, int]) -> tuple[Any, ...]:
             from kyphoangle.dicom.reader import load_radiograph
 
             return ("film", load_radiograph(path, frame=frame))
-        from kyphoangle.dicom.reader import load_radiograph, read_header, read_header_dataset
-        from kyphoangle.dicom.sanity import header_problems
+        from kyphoangle.dicom.reader import probe_radiograph
 
-        dataset, _ = read_header_dataset(path)
-        problems = header_problems(dataset)
-        if problems:
-            raise errors.ImportFileError(path, "; ".join(problems))
-        header = read_header(path)
-        load_radiograph(path, frame=0)
+        header = probe_radiograph(path)
         return ("ok", ProbeResult(header))
     except errors.RadiographError as exc:
         return ("refused", type(exc).__name__, exc.path, exc.reason)

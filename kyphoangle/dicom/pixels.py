@@ -64,6 +64,19 @@ _ENCODINGS: dict[str, tuple[str, str]] = {
 }
 """Compressed transfer syntaxes we read: the name a user knows and the package that decodes it."""
 
+PREFERRED_PLUGINS: dict[str, tuple[str, ...]] = {
+    uid.JPEGLSLossless: ("pyjpegls", "gdcm"),
+    uid.JPEGLSNearLossless: ("pyjpegls", "gdcm"),
+    uid.JPEG2000Lossless: ("pylibjpeg", "gdcm"),
+    uid.JPEG2000: ("pylibjpeg", "gdcm"),
+    uid.RLELossless: ("pylibjpeg", "pydicom"),
+    uid.JPEGBaseline8Bit: ("gdcm", "pillow"),
+    uid.JPEGExtended12Bit: ("pylibjpeg", "gdcm", "pillow"),
+}
+"""pydicom decoding plugins tried in order, per transfer syntax: the fastest, most tolerant decoder
+first (CharLS for JPEG-LS, OpenJPEG for JPEG 2000: GDCM's JPEG 2000 codec aborts the process on some
+damaged films), then the others. Syntaxes not listed use pydicom's default order."""
+
 READABLE_TRANSFER_SYNTAXES = frozenset(
     {
         str(uid.ImplicitVRLittleEndian),
@@ -231,12 +244,20 @@ def decode_frame(ds: Dataset, path: Path, layout: ImageLayout, frame: int) -> np
         ds.file_meta.TransferSyntaxUID = uid.UID(syntax)
     _check_decoder(syntax, path, layout)
     index = frame if layout.number_of_frames > 1 else None
-    try:
-        arr = pixel_array(ds, index=index, allow_excess_frames=False)
-    except MemoryError:
-        raise NotAnImageError(path, "the image is too large to open") from None
-    except Exception as exc:
-        raise _decoding_error(path, syntax, exc) from exc
+    available = get_decoder(uid.UID(syntax)).available_plugins if syntax else ()
+    plugins = [name for name in PREFERRED_PLUGINS.get(syntax, ()) if name in available] or [""]
+    failures: list[str] = []
+    arr = None
+    for plugin in plugins:
+        try:
+            arr = pixel_array(ds, index=index, allow_excess_frames=False, decoding_plugin=plugin)
+            break
+        except MemoryError:
+            raise NotAnImageError(path, "the image is too large to open") from None
+        except Exception as exc:
+            failures.append(f"  {plugin or 'any'}: {exc}" if plugin else str(exc))
+    if arr is None:
+        raise _decoding_error(path, syntax, Exception("\n".join(failures)))
     expected = (layout.rows, layout.columns) + ((3,) if layout.samples_per_pixel == 3 else ())
     if arr.shape != expected:
         raise NotAnImageError(path, f"the decoded image is {arr.shape}, not the {expected} its header states")

@@ -30,7 +30,13 @@ from kyphoangle.dicom.pixels import (
 from kyphoangle.dicom.radiograph import MONOCHROME1, PatientIdentity, Radiograph, RadiographHeader
 from kyphoangle.dicom.spacing import read_pixel_aspect_ratio, read_spacing
 from kyphoangle.dicom.voi import computed_preset, read_voi_presets
-from kyphoangle.errors import CorruptPixelDataError, NoPixelDataError, NotDicomError, RadiographError
+from kyphoangle.errors import (
+    CorruptPixelDataError,
+    ImportFileError,
+    NoPixelDataError,
+    NotDicomError,
+    RadiographError,
+)
 
 MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
 """SOP Class UID of a DICOMDIR."""
@@ -94,6 +100,28 @@ def load_radiograph(path: str | os.PathLike[str], *, frame: int = 0) -> Radiogra
     fields = {name: getattr(header, name) for name in RadiographHeader.__dataclass_fields__}
     fields["warnings"] = tuple(warnings)
     return Radiograph(**fields, pixels=pixels, frame=frame, voi_presets=tuple(presets))
+
+
+def probe_radiograph(path: str | os.PathLike[str]) -> RadiographHeader:
+    """Check a film offered for import: header sanity (`sanity.header_problems`) and a decode of its
+    first frame, from one reading of the file. Returns its header; raises `ImportFileError` with every
+    header problem, or the decoding error.
+    """
+    from kyphoangle.dicom.sanity import header_problems
+
+    file = Path(path)
+    warnings: list[str] = []
+    with attr.captured_warnings(warnings):
+        ds, present = _read_dataset(file, stop_before_pixels=False)
+        if not present:
+            raise NoPixelDataError(file, f"this file holds no image: it is {_what_it_is(ds)}")
+        problems = header_problems(ds)
+        if problems:
+            raise ImportFileError(file, "; ".join(problems))
+        header = _header(ds, file, warnings, has_pixels=True, frame=0)
+        layout = check_layout(ds, file, warnings)
+        decode_frame(ds, file, layout, 0)
+    return replace(header, warnings=tuple(warnings))
 
 
 def read_header_dataset(path: str | os.PathLike[str]) -> tuple[Dataset, bool]:
