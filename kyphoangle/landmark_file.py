@@ -13,7 +13,8 @@
 ```
 Points are `[column, row]` in DICOM image-relative pixels (top-left corner of the first pixel is
 (0, 0)). Only `format`, `image.sop_instance_uid` and `points` are required; `calibration` is a manual
-calibration stored with the read (source `manual`).
+calibration stored with the read (source `manual`). The JSON Schema `kyphoangle/schemas/
+landmarks-1.schema.json` (also in `docs/`) is checked before anything else (see `landmark_schema`).
 """
 
 from __future__ import annotations
@@ -168,15 +169,19 @@ def parse_landmark_document(data: object) -> LandmarkFile:
 
 
 def read_landmark_file(path: str | Path) -> LandmarkFile:
-    """Read and validate a landmark file; raises LandmarkFileError naming the file and the problem."""
+    """Read and validate a landmark file; raises LandmarkFileError naming the file and the problem.
+
+    The file is checked against the published schema first (`landmark_schema`: size, strict JSON,
+    duplicate keys, non-finite numbers, nesting, unknown keys with the nearest known one).
+    """
+    from kyphoangle.landmark_schema import read_landmark_text
+
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LandmarkFileError(path, f"cannot be read ({exc.__class__.__name__}: {exc})") from None
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise LandmarkFileError(path, f"is not valid JSON ({exc})") from None
+        data = read_landmark_text(path)
+    except OSError as exc:
+        raise LandmarkFileError(path, f"cannot be read ({exc.strerror or exc.__class__.__name__})") from None
+    except KyphoangleError as exc:
+        raise LandmarkFileError(path, str(exc)) from None
     try:
         return parse_landmark_document(data)
     except KyphoangleError as exc:
