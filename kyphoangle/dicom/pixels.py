@@ -24,6 +24,7 @@ from pydicom.pixels.decoders.base import get_decoder
 from pydicom.pixels.processing import apply_color_lut, apply_modality_lut
 from pydicom.pixels.utils import pixel_array
 
+from kyphoangle.dicom import jpeg12
 from kyphoangle.dicom.attributes import decimals, find_in_groups, integer, text
 from kyphoangle.errors import (
     CorruptPixelDataError,
@@ -31,6 +32,8 @@ from kyphoangle.errors import (
     RadiographError,
     UnsupportedEncodingError,
 )
+
+jpeg12.register()
 
 MAX_PIXELS = 200_000_000
 """Largest rows x columns x frames accepted: beyond it a file is damaged or not a radiograph."""
@@ -50,7 +53,7 @@ _LUMA_WEIGHTS = (0.299, 0.587, 0.114)
 
 _ENCODINGS: dict[str, tuple[str, str]] = {
     uid.JPEGBaseline8Bit: ("JPEG Baseline", "python-gdcm or pillow"),
-    uid.JPEGExtended12Bit: ("JPEG Extended", "python-gdcm or pillow"),
+    uid.JPEGExtended12Bit: ("JPEG Extended", "imagecodecs"),
     uid.JPEGLossless: ("JPEG Lossless", "python-gdcm"),
     uid.JPEGLosslessSV1: ("JPEG Lossless", "python-gdcm"),
     uid.JPEGLSLossless: ("JPEG-LS Lossless", "pyjpegls"),
@@ -71,7 +74,7 @@ PREFERRED_PLUGINS: dict[str, tuple[str, ...]] = {
     uid.JPEG2000: ("pylibjpeg", "gdcm"),
     uid.RLELossless: ("pylibjpeg", "pydicom"),
     uid.JPEGBaseline8Bit: ("gdcm", "pillow"),
-    uid.JPEGExtended12Bit: ("pylibjpeg", "gdcm", "pillow"),
+    uid.JPEGExtended12Bit: ("imagecodecs", "pylibjpeg", "gdcm", "pillow"),
 }
 """pydicom decoding plugins tried in order, per transfer syntax: the fastest, most tolerant decoder
 first (CharLS for JPEG-LS, OpenJPEG for JPEG 2000: GDCM's JPEG 2000 codec aborts the process on some
@@ -88,7 +91,7 @@ READABLE_TRANSFER_SYNTAXES = frozenset(
 )
 """Every transfer syntax kyphoangle reads (uncompressed, deflated, and the compressed ones above)."""
 
-_TWELVE_BIT_JPEG = "pylibjpeg-libjpeg package (GPL-licensed, so not bundled with kyphoangle)"
+_TWELVE_BIT_JPEG = "imagecodecs package"
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +234,7 @@ def _check_decoder(syntax: str, path: Path, layout: ImageLayout) -> None:
             path, f"{label} pixel data cannot be read by kyphoangle (not a still-image encoding it supports)"
         ) from None
     twelve_bit = syntax == uid.JPEGExtended12Bit and layout.bits_stored > 8
-    if twelve_bit and "pylibjpeg" not in decoder.available_plugins:
+    if twelve_bit and not {"imagecodecs", "pylibjpeg"} & set(decoder.available_plugins):
         raise UnsupportedEncodingError(path, f"12-bit JPEG Extended pixel data needs the {_TWELVE_BIT_JPEG}")
     if not decoder.is_available:
         raise UnsupportedEncodingError(path, f"{label} pixel data needs the {package or 'matching'} package")

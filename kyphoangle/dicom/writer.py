@@ -3,8 +3,9 @@
 Used by tests, benchmarks and the demo-study generator (synthetic films). Encodings: uncompressed
 (explicit and implicit little endian, explicit big endian), deflated, RLE, JPEG-LS lossless and
 near-lossless (pyjpegls), JPEG 2000 lossless and lossy (pylibjpeg-openjpeg), JPEG lossless
-(process 14 SV1) and JPEG baseline (8-bit only) through python-gdcm. High-Throughput JPEG 2000 cannot
-be written: no installed encoder produces it.
+(process 14 SV1) and JPEG baseline (8-bit only) through python-gdcm, and 12-bit JPEG Extended
+(process 2 & 4, as CR and DX systems write it) through imagecodecs (libjpeg-turbo). High-Throughput
+JPEG 2000 cannot be written: no installed encoder produces it.
 """
 
 from __future__ import annotations
@@ -42,15 +43,19 @@ WRITABLE_TRANSFER_SYNTAXES: tuple[UID, ...] = (
     uid.JPEG2000,
     uid.JPEGLosslessSV1,
     uid.JPEGBaseline8Bit,
+    uid.JPEGExtended12Bit,
 )
 """Every transfer syntax `write_radiograph` can produce."""
 
-LOSSY_TRANSFER_SYNTAXES = frozenset({uid.JPEGLSNearLossless, uid.JPEG2000, uid.JPEGBaseline8Bit})
+LOSSY_TRANSFER_SYNTAXES = frozenset(
+    {uid.JPEGLSNearLossless, uid.JPEG2000, uid.JPEGBaseline8Bit, uid.JPEGExtended12Bit}
+)
 
 _LOSSY_METHOD = {
     uid.JPEGLSNearLossless: "ISO_14495_1",
     uid.JPEG2000: "ISO_15444_1",
     uid.JPEGBaseline8Bit: "ISO_10918_1",
+    uid.JPEGExtended12Bit: "ISO_10918_1",
 }
 _GDCM_SYNTAX = {uid.JPEGLosslessSV1: "JPEGLosslessProcess14_1", uid.JPEGBaseline8Bit: "JPEGBaselineProcess1"}
 
@@ -216,7 +221,11 @@ def write_radiograph(
         raise ValueError(f"cannot write {syntax.name or syntax}; choose one of WRITABLE_TRANSFER_SYNTAXES")
     if syntax == uid.JPEGBaseline8Bit and pixels.dtype != np.uint8:
         raise ValueError("JPEG Baseline holds 8-bit pixels only: give uint8 pixels")
+    if syntax == uid.JPEGExtended12Bit and (pixels.dtype != np.uint16 or int(pixels.max()) >= 4096):
+        raise ValueError("12-bit JPEG Extended holds values 0-4095 in uint16 pixels")
     target = Path(path)
+    if syntax == uid.JPEGExtended12Bit:
+        attributes = {**attributes, "bits_stored": 12}
     ds = radiograph_dataset(pixels, **attributes)
     if syntax in _GDCM_SYNTAX:
         _write_with_gdcm(ds, target, syntax)
@@ -227,6 +236,13 @@ def write_radiograph(
         ds.file_meta.TransferSyntaxUID = syntax
         # pydicom writes OW values as given: byte-swap the pixels ourselves.
         ds.PixelData = np.ascontiguousarray(pixels, dtype=pixels.dtype.newbyteorder(">")).tobytes()
+    elif syntax == uid.JPEGExtended12Bit:
+        import imagecodecs
+        from pydicom.encaps import encapsulate
+
+        ds.file_meta.TransferSyntaxUID = syntax
+        ds.PixelData = encapsulate([bytes(imagecodecs.jpeg8_encode(pixels, level=95, bitspersample=12))])
+        ds["PixelData"].VR = "OB"
     else:
         options: dict[str, Any] = {}
         if syntax == uid.JPEG2000:
