@@ -193,6 +193,8 @@ class CaseView:
     total: int
     read_id: int | None
     """The reader's own draft for this presentation, when they have started it."""
+    blinded_sop_instance_uid: str = ""
+    """The SOP Instance UID of the case's blinded copy (what the reader's landmark file names)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -562,7 +564,15 @@ def next_case(
         position=position,
         total=total,
         read_id=read.id if read is not None else None,
+        blinded_sop_instance_uid=blinded_instance_uid(
+            image.sop_instance_uid, case.case_code, campaign_key(campaign)
+        ),
     )
+
+
+def campaign_key(campaign: Campaign) -> bytes:
+    """The campaign's secret, under which blinded copies' UIDs are keyed hashes (never shown to anyone)."""
+    return bytes.fromhex(campaign.uid_key)
 
 
 def worklist(session: Session, campaign: Campaign, reader: User) -> list[WorklistEntry]:
@@ -604,7 +614,7 @@ def save_case_read(
     named = content.sop_instance_uid
     if named and named not in (
         image.sop_instance_uid,
-        blinded_instance_uid(image.sop_instance_uid, case.case_code),
+        blinded_instance_uid(image.sop_instance_uid, case.case_code, campaign_key(campaign)),
     ):
         raise CampaignError(f"these landmarks are of another film, not of case {case.case_code}")
     # A landmark file of the case's blinded copy names the copy's UID: the read is of the film itself.

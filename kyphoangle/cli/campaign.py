@@ -33,6 +33,7 @@ from kyphoangle.campaign import (
     AdjudicationRule,
     adjudicate,
     adjudication_worklist,
+    campaign_key,
     campaign_progress,
     choose_reader_read,
     close_campaign,
@@ -47,7 +48,7 @@ from kyphoangle.campaign import (
 )
 from kyphoangle.campaign_export import export_campaign
 from kyphoangle.cli.db_common import SubParsers, add_command, add_group, login, open_db, print_table
-from kyphoangle.dicom.blinded_copy import blinded_instance_uid, write_blinded_copy
+from kyphoangle.dicom.blinded_copy import write_blinded_copy
 from kyphoangle.errors import RadiographError
 from kyphoangle.landmark_file import read_landmark_file
 from kyphoangle.protocol import MeasurementName
@@ -207,14 +208,19 @@ def run_next(args: argparse.Namespace) -> int:
     try:
         with database.reading() as session:
             user, _ = login(args, session)
-            case = next_case(session, get_campaign(session, args.name), user)
+            campaign = get_campaign(session, args.name)
+            case = next_case(session, campaign, user)
             if case is None:
                 print("nothing left to read")
                 return 0
             film = ""
             if args.film:
                 try:
-                    film = str(write_blinded_copy(case.file_path, args.film, case_code=case.case_code))
+                    film = str(
+                        write_blinded_copy(
+                            case.file_path, args.film, case_code=case.case_code, key=campaign_key(campaign)
+                        )
+                    )
                 except RadiographError as exc:
                     if exc.path == str(Path(args.film)):
                         raise
@@ -230,7 +236,7 @@ def run_next(args: argparse.Namespace) -> int:
                     (
                         case.case_code,
                         f"{case.position}/{case.total}",
-                        blinded_instance_uid(case.sop_instance_uid, case.case_code),
+                        case.blinded_sop_instance_uid,
                         " ".join(case.fractured_levels),
                         case.read_id,
                         film or "(add --film OUT.dcm for a blinded copy)",
