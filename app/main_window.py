@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
@@ -728,12 +729,16 @@ class ReadingWindow(QMainWindow):
         """The file name under which unsaved landmarks are kept when the store cannot take them."""
         return f"{snapshot.sop_instance_uid}__{snapshot.reader}.json"
 
+    def recovery_document(self, snapshot: ReadSnapshot) -> dict[str, Any]:
+        """What a recovery file holds: the landmark file of the read."""
+        return snapshot.to_landmark_file().to_document()
+
     def _write_recovery(self, snapshot: ReadSnapshot) -> Path | None:
         if self.recovery_dir is None:
             return None
         path = self.recovery_dir / self.recovery_name(snapshot)
         try:
-            atomic_write_json(path, snapshot.to_landmark_file().to_document())
+            atomic_write_json(path, self.recovery_document(snapshot))
         except OSError:
             return None
         return path

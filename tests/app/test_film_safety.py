@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
 from test_main_window import make_window, open_film
@@ -63,3 +64,29 @@ def test_a_voi_lut_function_from_the_file_is_applied_on_screen(
     )
     assert np.array_equal(shown, expected)
     assert not np.array_equal(shown, linear)
+
+
+def test_a_recovery_file_of_the_blinded_window_names_only_the_blinded_copy(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from blinded_helpers import make_blinded_window, place_all_landmarks
+    from campaign_study import build_campaign_study
+
+    from app.read_store import StoreUnavailableError
+
+    study = build_campaign_study(tmp_path, films=1)
+    window = make_blinded_window(qtbot, study, "central1", tmp_path)
+    case = window.case
+    assert case is not None and case.blinded_sop_instance_uid.startswith("2.25.")
+    place_all_landmarks(qtbot, window, study)
+
+    def broken(snapshot: object) -> None:
+        raise StoreUnavailableError("The database connection was lost.")
+
+    monkeypatch.setattr(window.store, "save_draft", broken)
+    assert window.save_draft() is False
+    recovered = list((tmp_path / "recovery").glob("*.json"))
+    assert len(recovered) == 1
+    text = recovered[0].read_text(encoding="utf-8")
+    assert case.sop_instance_uid not in text and case.sop_instance_uid not in recovered[0].name
+    assert case.blinded_sop_instance_uid in text
