@@ -90,6 +90,8 @@ class ImportSummary:
     """Files refused by the checks (the CSV of skipped files lists them with conflicts)."""
     new_subjects: list[str] = field(default_factory=list)
     """Study codes of the subjects created."""
+    burned_in: list[str] = field(default_factory=list)
+    """Films imported now whose header says text is burned into the pixels (not removed by blinding)."""
     cancelled: bool = False
 
     @property
@@ -131,6 +133,11 @@ class ImportSummary:
             f"conflicts: {len(self.conflicts)}",
             f"unreadable: {len(self.unreadable)}",
         ]
+        if self.burned_in:
+            lines.append(
+                f"burned-in annotation: {len(self.burned_in)} film(s) have text in their pixels, which"
+                " blinded copies cannot remove; check them before a reading campaign"
+            )
         if self.cancelled:
             lines.append("the import was cancelled; run it again to import the rest")
         lines += [
@@ -140,6 +147,7 @@ class ImportSummary:
             for c in self.conflicts
         ]
         lines += [f"unreadable: {u.path}: {u.reason}" for u in self.unreadable]
+        lines += [f"burned-in annotation: {path}" for path in self.burned_in]
         return lines
 
 
@@ -371,3 +379,5 @@ def _import_one(
     )
     register_image(session, subject=subject, facts=facts, actor=user, visits=visits)
     summary.new.append(header.sop_instance_uid)
+    if header.burned_in_annotation:
+        summary.burned_in.append(item.path)

@@ -309,6 +309,7 @@ def _header(
         has_pixel_data=has_pixels,
         identity=identity,
         warnings=tuple(warnings),
+        burned_in_annotation=attr.text(ds, "BurnedInAnnotation", warnings).upper() == "YES",
     )
 
 

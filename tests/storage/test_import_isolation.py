@@ -31,7 +31,7 @@ def _edit(path: Path, **attributes: object) -> Path:
 def _bad_folder(folder: Path) -> dict[str, str]:
     """Bad films next to good ones; returns {file name: words its reason must contain}."""
     write_film(folder, "good1.dcm", patient_id="P1", uid="1.2.9.1")
-    write_film(folder, "good2.dcm", patient_id="P2", uid="1.2.9.2")
+    _edit(write_film(folder, "good2.dcm", patient_id="P2", uid="1.2.9.2"), BurnedInAnnotation="YES")
     _edit(write_film(folder, "ermf.dcm", uid="1.2.9.3"), EstimatedRadiographicMagnificationFactor="1e-320")
     _edit(write_film(folder, "spacing.dcm", uid="1.2.9.4"), PixelSpacing=["1e308", "0.1"])
     _edit(write_film(folder, "samples.dcm", uid="1.2.9.5"), SamplesPerPixel=4)
@@ -60,6 +60,8 @@ def test_bad_films_are_skipped_with_reasons_audited_and_change_nothing(
         manager = session.get_one(User, staff.manager)
     summary = import_radiographs(database, folder, actor=manager)
     assert sorted(summary.new) == ["1.2.9.1", "1.2.9.2"]
+    assert [Path(p).name for p in summary.burned_in] == ["good2.dcm"]  # shown to the data manager
+    assert any("burned-in annotation: 1 film(s)" in line for line in summary.lines())
     reasons = {Path(path).name: reason for path, reason in summary.skipped}
     assert set(reasons) == set(expected)
     for name, words in expected.items():
