@@ -258,6 +258,8 @@ def _clean_free_text(ds: Dataset, elem: DataElement, *, top: bool) -> None:
         elem.value = [f"WINDOW {n + 1}" for n in range(count)] if count > 1 else "WINDOW 1"
     elif keyword == "LUTExplanation":
         elem.value = "VOI LUT"
+    elif keyword == "TextValue":  # the value of a structured content item: its concept stays
+        elem.value = "REMOVED"
     elif keyword == "PixelSpacingCalibrationDescription":
         elem.value = "calibrated"
     elif top and int(elem.tag) in REQUIRED_IN_RADIOGRAPHS:

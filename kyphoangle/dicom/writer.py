@@ -21,10 +21,12 @@ import numpy as np
 import numpy.typing as npt
 from pydicom import uid
 from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import UID, generate_uid
 
 from kyphoangle import __version__
 from kyphoangle.dicom.radiograph import PatientIdentity, VoiFunction, VoiPreset
+from kyphoangle.dicom.voi import computed_preset
 
 DX_FOR_PRESENTATION = UID("1.2.840.10008.5.1.4.1.1.1.1")
 """Digital X-Ray Image Storage - For Presentation."""
@@ -60,6 +62,19 @@ _LOSSY_METHOD = {
 _GDCM_SYNTAX = {uid.JPEGLosslessSV1: "JPEGLosslessProcess14_1", uid.JPEGBaseline8Bit: "JPEGBaselineProcess1"}
 
 _IMPLEMENTATION_CLASS_UID = UID("1.2.826.0.1.3680043.10.1501.1")
+
+SPINE_REGION = ("421060004", "SCT", "Spine")
+"""Anatomic Region Sequence code of a spine film (SNOMED CT, CID 4031)."""
+
+
+def _code(value: str, scheme: str, meaning: str) -> Dataset:
+    item = Dataset()
+    item.CodeValue = value
+    item.CodingSchemeDesignator = scheme
+    item.CodeMeaning = meaning
+    return item
+
+
 """Under pydicom's root; identifies files kyphoangle wrote."""
 
 
@@ -79,7 +94,7 @@ def radiograph_dataset(
     series_instance_uid: str | None = None,
     sop_instance_uid: str | None = None,
     study_date: dt.date | None = None,
-    view_position: str = "LAT",
+    view_position: str = "LL",
     body_part: str = "SPINE",
     patient_position: str = "",
     patient_orientation: tuple[str, str] = ("A", "F"),
@@ -160,7 +175,13 @@ def radiograph_dataset(
         ds.ImagerPixelSpacing = [_ds(v) for v in imager_pixel_spacing_mm]
     if ermf is not None:
         ds.EstimatedRadiographicMagnificationFactor = _ds(ermf)
-    ds.DetectorType = "DIRECT" if modality == "DX" else ""
+    if modality == "DX":
+        ds.DetectorType = "DIRECT"
+        ds.PositionerType = "COLUMN"  # a wall stand: lateral spine films are taken standing
+        ds.AcquisitionContextSequence = DicomSequence()
+        if imager_pixel_spacing_mm is None and pixel_spacing_mm is not None:
+            ds.ImagerPixelSpacing = [_ds(v) for v in pixel_spacing_mm]  # Type 1 in DX: the detector's
+    ds.AnatomicRegionSequence = DicomSequence([_code(*SPINE_REGION)])
     ds.StudyInstanceUID = UID(study_instance_uid or generate_uid())
     ds.SeriesInstanceUID = UID(series_instance_uid or generate_uid())
     ds.StudyID = who.study_id
@@ -183,6 +204,8 @@ def radiograph_dataset(
     ds.PixelIntensityRelationship = "LOG"
     ds.PixelIntensityRelationshipSign = 1
     windows = [preset for preset in voi_presets if preset.lut is None]
+    if not windows and modality == "DX":  # DX For Presentation needs a window (or a VOI LUT)
+        windows = [computed_preset(pixels)]
     if windows:
         ds.WindowCenter = [_ds(preset.center) for preset in windows]
         ds.WindowWidth = [_ds(preset.width) for preset in windows]

@@ -70,7 +70,10 @@ def _sentinel_film(path: Path) -> Path:
     ds.AnatomicRegionSequence = Sequence(
         [_item(CodeValue="421060004", CodingSchemeDesignator="SCT", CodeMeaning=SENTINEL)]
     )
-    ds.AcquisitionContextSequence = Sequence([_item(TextValue=SENTINEL, ValueType="TEXT")])
+    concept = _item(CodeValue="121106", CodingSchemeDesignator="DCM", CodeMeaning=SENTINEL)
+    ds.AcquisitionContextSequence = Sequence(
+        [_item(ValueType="TEXT", ConceptNameCodeSequence=Sequence([concept]), TextValue=SENTINEL)]
+    )
     ds.RequestAttributesSequence = Sequence(
         [_item(RequestedProcedureDescription=SENTINEL, ScheduledProcedureStepID=SENTINEL)]
     )
@@ -117,6 +120,7 @@ def test_no_sentinel_survives_in_the_blinded_copy(tmp_path: Path) -> None:
     assert "RequestAttributesSequence" not in ds  # X in the Basic Profile
     context = ds.AcquisitionContextSequence[0]  # kept by Clean Structured Content, its text cleaned
     assert context.ValueType == "TEXT" and not any(elem.tag.is_private for elem in context)
+    assert context.ConceptNameCodeSequence[0].CodeMeaning == "Comment"  # the standard's meaning
     original, blinded = load_radiograph(source), load_radiograph(copy)
     assert np.array_equal(original.pixels, blinded.pixels)  # comments removed without re-encoding
     assert blinded.spacing == original.spacing

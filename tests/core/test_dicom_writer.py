@@ -90,7 +90,7 @@ def test_dx_attributes(tmp_path: Path) -> None:
     assert ds.Modality == "DX" and ds.PresentationIntentType == "FOR PRESENTATION"
     assert ds.PresentationLUTShape == "INVERSE"
     assert (ds.BitsAllocated, ds.BitsStored, ds.HighBit) == (16, 12, 11)
-    assert ds.ViewPosition == "LAT" and ds.BodyPartExamined == "SPINE" and ds.PatientPosition == "STANDING"
+    assert ds.ViewPosition == "LL" and ds.BodyPartExamined == "SPINE" and ds.PatientPosition == "STANDING"
     header = read_header(path)
     assert header.invert_display
     assert header.spacing.source is SpacingSource.IMAGER_PIXEL_SPACING_ERMF
