@@ -15,18 +15,20 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_a_200_case_slice_of_the_fuzzing_campaign(tmp_path: Path) -> None:
     report = tmp_path / "fuzz.json"
+    script = str(ROOT / "scripts" / "fuzz.py")
     run = subprocess.run(
         [
             sys.executable,
-            str(ROOT / "scripts" / "fuzz.py"),
+            script,
             "--films",
             "50",
             "--landmarks",
             "50",
             "--seed",
             "7",
-        ]
-        + ["--report", str(report)],
+            "--report",
+            str(report),
+        ],
         capture_output=True,
         text=True,
         timeout=1200,
