@@ -344,6 +344,19 @@ def _database(folder: Path) -> str:
     return url
 
 
+def _counts(results: list[dict[str, Any]]) -> str:
+    tracebacks = sum(1 for r in results if r.get("traceback"))
+    hangs = sum(1 for r in results if r.get("hang"))
+    crashes = sum(1 for r in results if r.get("crash"))
+    bad = sum(1 for r in results if "exit" in r and r["exit"] not in ACCEPTED_EXITS and not r.get("crash"))
+    films = sum(1 for r in results if str(r.get("case", "")).startswith("film"))
+    return (
+        f"{films} film runs, {len(results) - films} landmark runs; {tracebacks} tracebacks,"
+        f" {bad} other exits,"
+        f" {hangs} hangs, {crashes} crashes"
+    )
+
+
 def campaign(films: int, landmark_files: int, seed: int, folder: Path) -> dict[str, Any]:
     """Generate the cases, run every target, and summarise."""
     import pydicom
@@ -366,15 +379,15 @@ def campaign(films: int, landmark_files: int, seed: int, folder: Path) -> dict[s
     for n in range(landmark_files):
         marks = mutate_landmarks(valid_landmarks(good_uid), folder / "marks" / f"{n:05d}.json", rng)
         cases.append(("measure", {"id": f"landmarks-{n}", "film": str(good_film), "landmarks": str(marks)}))
+    rng.shuffle(cases)  # every target and kind of case is covered early (a partial run says something)
     database = _database(folder)
     runners = {target: Runner(target, database) for target in ("measure", "import", "open")}
     results: list[dict[str, Any]] = []
     started = time.perf_counter()
     for number, (target, case) in enumerate(cases, start=1):
         results.append({"target": target, **runners[target].run(case)})
-        if number % 200 == 0:
-            bad = sum(1 for r in results if r.get("traceback") or r.get("hang") or r.get("crash"))
-            print(f"fuzz: {number}/{len(cases)} cases, {bad} failures", file=sys.stderr, flush=True)
+        if number % 100 == 0:
+            print(f"fuzz: {number}/{len(cases)} cases: {_counts(results)}", file=sys.stderr, flush=True)
     for runner in runners.values():
         runner.stop()
     bad_exit = [r for r in results if "exit" in r and r["exit"] not in ACCEPTED_EXITS and not r.get("crash")]
