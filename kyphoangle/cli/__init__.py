@@ -223,10 +223,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE_OR_INPUT
     what = " ".join(str(v) for k, v in sorted(vars(args).items()) if k == "command" or k.endswith("_command"))
     logger.info("kyphoangle %s: %s", __version__, what)
-    if getattr(args, "json", False):
-        from kyphoangle.cli.db_common import TABLES_AS_JSON
+    from kyphoangle.cli.db_common import TABLES_AS_JSON
 
-        TABLES_AS_JSON.set(True)
+    # Reset when the command ends, so `--json` never leaks into a later command run in this process.
+    json_token = TABLES_AS_JSON.set(bool(getattr(args, "json", False)))
     try:
         result: int = args.run(args)
     except PermissionDeniedError as exc:
@@ -246,6 +246,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:
         return report_internal_error(exc)
+    finally:
+        TABLES_AS_JSON.reset(json_token)
     logger.info("finished with exit status %s", result)
     return result
 
