@@ -24,7 +24,8 @@ from kyphoangle.dicom import Radiograph
 from kyphoangle.dicom.decoder_pool import load_radiograph_safely
 from kyphoangle.dicom.display import output_shape, render_8bit, resample
 from kyphoangle.dicom.radiograph import VoiFunction, VoiLut
-from kyphoangle.spacing import PixelSpacing, SpacingSource
+from kyphoangle.spacing import PixelSpacing
+from kyphoangle.vocabulary import SpacingSource
 
 Region = tuple[int, int, int, int]
 """An image region `(row0, col0, row1, col1)`, end-exclusive, in whole pixels."""

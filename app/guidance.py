@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from kyphoangle.anatomy import Corner, EndplateRef, EndplateSide, LandmarkKey, Vertebra
+from kyphoangle.anatomy import EndplateRef, LandmarkKey
 from kyphoangle.protocol import GlobalEndpoints, NotEvaluable, regional_endplates
+from kyphoangle.vocabulary import Corner, EndplateSide, Vertebra
 
 _CORNER_ORDER = (Corner.POSTERIOR, Corner.MIDDLE, Corner.ANTERIOR)
 

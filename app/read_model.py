@@ -14,9 +14,11 @@ from types import MappingProxyType
 from app.events import Event
 from kyphoangle.anatomy import LandmarkKey
 from kyphoangle.errors import ReadLockedError as CoreReadLockedError
-from kyphoangle.landmark_file import LandmarkFile, ReadType
+from kyphoangle.landmark_file import LandmarkFile
 from kyphoangle.normal_table import DEFAULT_NORMAL_TABLE
 from kyphoangle.protocol import GlobalEndpoints, NotEvaluable, validate_levels
+from kyphoangle.spacing import PixelSpacing
+from kyphoangle.vocabulary import ReadType
 
 Position = tuple[float, float]
 
@@ -41,6 +43,8 @@ class ReadSnapshot:
     normal_table: str = DEFAULT_NORMAL_TABLE
     read_type: ReadType = ReadType.SITE
     signed: bool = False
+    calibration: PixelSpacing | None = None
+    """A manual calibration stored with the read (kept through every save)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "points", MappingProxyType(dict(self.points)))
@@ -57,6 +61,7 @@ class ReadSnapshot:
             not_evaluable=dict(self.not_evaluable),
             normal_table=self.normal_table,
             endpoints=self.endpoints,
+            calibration=self.calibration,
         )
 
     @classmethod
@@ -72,6 +77,7 @@ class ReadSnapshot:
             normal_table=landmarks.normal_table or DEFAULT_NORMAL_TABLE,
             read_type=landmarks.read_type,
             signed=signed,
+            calibration=landmarks.calibration,
         )
 
 
@@ -95,6 +101,7 @@ class ReadModel:
         self.endpoints = snapshot.endpoints
         self.normal_table = snapshot.normal_table
         self._signed = snapshot.signed
+        self.calibration = snapshot.calibration
 
     def replace(self, snapshot: ReadSnapshot) -> None:
         """Load another read wholesale (opening a film); announces everything."""
@@ -135,6 +142,7 @@ class ReadModel:
             normal_table=self.normal_table,
             read_type=self.read_type,
             signed=self._signed,
+            calibration=self.calibration,
         )
 
     def _check_unlocked(self) -> None:

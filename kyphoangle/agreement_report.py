@@ -61,9 +61,10 @@ from kyphoangle.campaign import (
     reader_roles,
     settings_of,
 )
-from kyphoangle.storage.models import Campaign, CampaignRole, Read, ReadStatus, User
+from kyphoangle.storage.models import Campaign, Read, User
 from kyphoangle.storage.reads import measurements_of
 from kyphoangle.storage.users import Permission, require_permission
+from kyphoangle.vocabulary import CampaignRole, ReadStatus
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -13,8 +13,9 @@
 ```
 Points are `[column, row]` in DICOM image-relative pixels (top-left corner of the first pixel is
 (0, 0)). Only `format`, `image.sop_instance_uid` and `points` are required; `calibration` is a manual
-calibration stored with the read (source `manual`). The JSON Schema `kyphoangle/schemas/
-landmarks-1.schema.json` (also in `docs/`) is checked before anything else (see `landmark_schema`).
+calibration stored with the read (source `manual`). The JSON Schema
+`kyphoangle/resources/schemas/landmarks-1.schema.json` (also in `docs/`) is checked before anything
+else (see `landmark_schema`).
 """
 
 from __future__ import annotations
@@ -23,25 +24,16 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from kyphoangle.errors import KyphoangleError, LandmarkError, LandmarkFileError
 from kyphoangle.protocol import GlobalEndpoints, NotEvaluable, validate_levels, validate_points
-from kyphoangle.spacing import PixelSpacing, SpacingSource
+from kyphoangle.spacing import PixelSpacing
+from kyphoangle.vocabulary import ReadType, SpacingSource
 
 LANDMARK_FORMAT = "kyphoangle.landmarks/1"
-
-
-class ReadType(StrEnum):
-    """Why a read was made: at the site, by a central reader, as a repeat, or by the adjudicator."""
-
-    SITE = "site"
-    CENTRAL = "central"
-    REPEAT = "repeat"
-    ADJUDICATION = "adjudication"
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +161,8 @@ def parse_landmark_document(data: object) -> LandmarkFile:
 
 
 def read_landmark_file(path: str | Path) -> LandmarkFile:
-    """Read and validate a landmark file; raises LandmarkFileError naming the file and the problem.
+    """Read and validate a landmark file (`-`: standard input); raises LandmarkFileError naming the
+    file and the problem.
 
     The file is checked against the published schema first (`landmark_schema`: size, strict JSON,
     duplicate keys, non-finite numbers, nesting, unknown keys with the nearest known one).

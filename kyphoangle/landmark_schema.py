@@ -3,8 +3,9 @@
 Every landmark file is checked before use, in this order, each failure one sentence naming the file:
 size (at most `MAX_FILE_BYTES`), UTF-8 JSON, no duplicate keys at any depth, no non-finite or
 oversized numbers (NaN, Infinity, 1e400, integers of more than `MAX_INTEGER_DIGITS` digits), nesting
-no deeper than the schema allows (`MAX_DEPTH`), then the schema itself (`schemas/landmarks-1.schema.json`,
-shipped in the package): an unknown key is named with the nearest known one ("did you mean ...?").
+no deeper than the schema allows (`MAX_DEPTH`), then the schema itself
+(`kyphoangle/resources/schemas/landmarks-1.schema.json`, shipped in the package): an unknown key is
+named with the nearest known one ("did you mean ...?").
 """
 
 from __future__ import annotations
@@ -13,15 +14,16 @@ import difflib
 import functools
 import json
 import math
+import sys
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from kyphoangle.anatomy import Corner, EndplateSide, Vertebra
 from kyphoangle.errors import LandmarkSchemaError
+from kyphoangle.vocabulary import Corner, EndplateSide, Vertebra
 
 SCHEMA_NAME = "landmarks-1.schema.json"
-"""The schema's file name in `kyphoangle/schemas/` (and in the documentation)."""
+"""The schema's file name in `kyphoangle/resources/schemas/` (and in the documentation)."""
 
 MAX_FILE_BYTES = 1 << 20
 """Largest landmark file read (a full spine of points is about 10 kB)."""
@@ -36,7 +38,9 @@ MAX_INTEGER_DIGITS = 20
 @functools.cache
 def landmark_schema() -> dict[str, Any]:
     """The JSON Schema of `kyphoangle.landmarks/1`, as shipped in the package."""
-    text = resources.files("kyphoangle").joinpath("schemas", SCHEMA_NAME).read_text(encoding="utf-8")
+    # the format definition itself, never a study's override of the data files (KYPHOANGLE_RESOURCES)
+    schema_file = resources.files("kyphoangle.resources").joinpath("schemas", SCHEMA_NAME)
+    text = schema_file.read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 
@@ -129,11 +133,20 @@ def validate_landmark_document(data: Any) -> None:
         raise LandmarkSchemaError(_describe(problems[0]))
 
 
+def _read_bounded(path: str | Path) -> bytes:
+    """At most one byte more than `MAX_FILE_BYTES` of the file, or of standard input for `-`."""
+    if str(path) == "-":
+        binary = getattr(sys.stdin, "buffer", None)
+        if binary is not None:
+            return bytes(binary.read(MAX_FILE_BYTES + 1))
+        return sys.stdin.read(MAX_FILE_BYTES + 1).encode("utf-8", errors="surrogateescape")
+    with open(Path(path), "rb") as stream:
+        return stream.read(MAX_FILE_BYTES + 1)
+
+
 def read_landmark_text(path: str | Path) -> Any:
-    """Read a landmark file (size, encoding, strict JSON, schema); the decoded document."""
-    file = Path(path)
-    with open(file, "rb") as stream:
-        raw = stream.read(MAX_FILE_BYTES + 1)
+    """Read a landmark file, `-` for standard input (size, encoding, strict JSON, schema); the document."""
+    raw = _read_bounded(path)
     if len(raw) > MAX_FILE_BYTES:
         raise LandmarkSchemaError(
             f"the file is larger than {MAX_FILE_BYTES // 1024} kB; a landmark file is far smaller"

@@ -8,13 +8,21 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from kyphoangle.anatomy import FRACTURE_LEVELS, Corner, EndplateRef, EndplateSide, LandmarkKey, Vertebra
+from kyphoangle.anatomy import EndplateRef, LandmarkKey
 from kyphoangle.errors import LandmarkError
 from kyphoangle.geometry import Endplate, Facing, InconsistentEndplatesError, Point, Scale, facing
 from kyphoangle.geometry import distance_mm as _distance
 from kyphoangle.geometry import signed_angle_deg as _angle
 from kyphoangle.normal_table import NormalTable
-from kyphoangle.spacing import PixelSpacing, SpacingSource
+from kyphoangle.spacing import PixelSpacing
+from kyphoangle.vocabulary import (
+    FRACTURE_LEVELS,
+    Corner,
+    EndplateSide,
+    NotEvaluableReason,
+    SpacingSource,
+    Vertebra,
+)
 
 
 class MeasurementName(StrEnum):
@@ -42,16 +50,6 @@ class Unit(StrEnum):
     RATIO = "ratio"
     PERCENT = "percent"
     GRADE = "grade"
-
-
-class NotEvaluableReason(StrEnum):
-    """Why a reader marked a level not evaluable (exported as such, never as a blank)."""
-
-    OBSCURED = "obscured"
-    OUT_OF_FIELD = "out_of_field"
-    DOUBLE_CONTOUR = "double_contour"
-    INSTRUMENTED = "instrumented"
-    OTHER = "other"
 
 
 @dataclass(frozen=True, slots=True)

@@ -235,12 +235,16 @@ def _runner_main(target: str, database: str) -> None:
         from PySide6.QtWidgets import QApplication
 
         from app.main_window import ReadingWindow
-        from app.read_store import LocalReadStore, ReaderAccount
+        from kyphoangle.workstation.connection import open_study
+        from kyphoangle.workstation.records import Account
+        from kyphoangle.workstation.study_reads import StudyReadService
 
         application = QApplication.instance() or QApplication(["fuzz"])
         folder = Path(tempfile.mkdtemp(prefix="fuzz-gui-"))
         settings = QSettings(str(folder / "s.ini"), QSettings.Format.IniFormat)
-        window = ReadingWindow(LocalReadStore(folder / "data"), ReaderAccount("fuzz", "Fuzz"), settings)
+        store = StudyReadService(open_study(str(folder / "study.sqlite3")))
+        store.use_account(Account("fuzz", "Fuzz"))
+        window = ReadingWindow(store, store.account, settings)
         window.setProperty("suppress_dialogs", True)
         window.show()
         application.processEvents()

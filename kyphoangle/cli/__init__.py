@@ -132,7 +132,7 @@ def apply_global_options(options: GlobalOptions) -> None:
     if options.data_dir:
         os.environ[ENV_DATA_DIR] = str(options.data_dir)
     if options.db:
-        from kyphoangle.storage.engine import ENV_DATABASE
+        from kyphoangle.workstation.connection import ENV_DATABASE
 
         os.environ[ENV_DATABASE] = options.db
 
@@ -223,10 +223,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE_OR_INPUT
     what = " ".join(str(v) for k, v in sorted(vars(args).items()) if k == "command" or k.endswith("_command"))
     logger.info("kyphoangle %s: %s", __version__, what)
-    from kyphoangle.cli.db_common import TABLES_AS_JSON
+    json_token = None
+    if hasattr(args, "json"):
+        from kyphoangle.cli.db_common import TABLES_AS_JSON
 
-    # Reset when the command ends, so `--json` never leaks into a later command run in this process.
-    json_token = TABLES_AS_JSON.set(bool(getattr(args, "json", False)))
+        json_token = TABLES_AS_JSON.set(bool(args.json))
     try:
         result: int = args.run(args)
     except PermissionDeniedError as exc:
@@ -247,7 +248,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         return report_internal_error(exc)
     finally:
-        TABLES_AS_JSON.reset(json_token)
+        if json_token is not None:
+            TABLES_AS_JSON.reset(json_token)
     logger.info("finished with exit status %s", result)
     return result
 

@@ -7,10 +7,11 @@ import csv
 import datetime as dt
 import sys
 
-from kyphoangle.cli.db_common import SubParsers, add_command, login, open_db
+from kyphoangle.cli.db_common import SubParsers, add_command, signed_in
 from kyphoangle.exit_status import ExitStatus
-from kyphoangle.importer import ImportProgress, ImportSummary, import_radiographs
+from kyphoangle.importer import ImportProgress, ImportSummary
 from kyphoangle.output_file import STANDARD_OUTPUT, output_text
+from kyphoangle.workstation.films import import_films
 
 SKIPPED_COLUMNS = ("path", "reason")
 """Columns of the CSV of skipped files."""
@@ -62,17 +63,13 @@ def write_skipped_csv(path: str, summary: ImportSummary) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Import, print the summary and write the CSV of skipped files; exit 4 when some were skipped."""
-    database = open_db(args)
+    actor, _ = signed_in(args)
     try:
-        with database.reading() as session:
-            user, _ = login(args, session)
-        summary = import_radiographs(
-            database, args.paths, actor=user, progress=None if args.quiet else _progress
-        )
-        if not args.quiet and sys.stderr.isatty():
-            print(file=sys.stderr)
+        summary = import_films(actor, args.paths, progress=None if args.quiet else _progress)
     finally:
-        database.dispose()
+        actor.close()
+    if not args.quiet and sys.stderr.isatty():
+        print(file=sys.stderr)
     skipped = summary.skipped
     csv_path = args.skipped_csv
     if skipped and csv_path is None:

@@ -55,6 +55,8 @@ class AuditAction(enum.StrEnum):
     EXPORT = "export"
     REFUSE = "refuse"
     """A file offered for import was refused (its path and the reason are recorded)."""
+    DENY = "deny"
+    """An action the user's role does not allow was refused (`kyphoangle.workstation.access`)."""
 
 
 class AuditEntity(enum.StrEnum):
@@ -73,6 +75,8 @@ class AuditEntity(enum.StrEnum):
     CAMPAIGN = "campaign"
     WORKLIST = "worklist"
     ADJUDICATION = "adjudication"
+    ACCESS = "access"
+    """What a user tried to do (entity id: the action); used for refused actions."""
 
 
 def _json_default(value: object) -> object:

@@ -26,7 +26,6 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from kyphoangle import __version__
-from kyphoangle.anatomy import FRACTURE_LEVELS
 from kyphoangle.errors import (
     ConcurrentEditError,
     LandmarkError,
@@ -35,7 +34,7 @@ from kyphoangle.errors import (
     ReadLockedError,
     ReasonRequiredError,
 )
-from kyphoangle.landmark_file import LandmarkFile, ReadType
+from kyphoangle.landmark_file import LandmarkFile
 from kyphoangle.normal_table import NormalTable, load_normal_table
 from kyphoangle.protocol import (
     MEASUREMENT_DEFINITIONS,
@@ -46,7 +45,7 @@ from kyphoangle.protocol import (
     Unit,
     compute_measurements,
 )
-from kyphoangle.spacing import PixelSpacing, SpacingSource
+from kyphoangle.spacing import PixelSpacing
 from kyphoangle.storage.audit import AuditAction, AuditEntity, changes, record
 from kyphoangle.storage.engine import bulk_results
 from kyphoangle.storage.images import image_aspect_ratio, image_spacing, study_day_sql
@@ -56,11 +55,9 @@ from kyphoangle.storage.models import (
     MeasurementRow,
     Read,
     ReadLevel,
-    ReadStatus,
     Subject,
     User,
     Visit,
-    VisitAssignment,
     utc_now,
 )
 from kyphoangle.storage.schedule import UNSCHEDULED
@@ -72,6 +69,7 @@ from kyphoangle.storage.users import (
     require_permission,
     verify_signature,
 )
+from kyphoangle.vocabulary import FRACTURE_LEVELS, ReadStatus, ReadType, SpacingSource, VisitAssignment
 
 
 class ReadSummary(NamedTuple):

@@ -9,10 +9,11 @@ import pytest
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
 from kyphoangle.errors import LandmarkFileError
-from kyphoangle.landmark_file import LandmarkFile, ReadType, read_landmark_file, write_landmark_file
+from kyphoangle.landmark_file import LandmarkFile, read_landmark_file, write_landmark_file
 from kyphoangle.landmark_schema import landmark_schema
 from kyphoangle.protocol import GlobalEndpoints, NotEvaluable
 from kyphoangle.spacing import PixelSpacing
+from kyphoangle.vocabulary import ReadType
 
 EXAMPLE = {
     "format": "kyphoangle.landmarks/1",
