@@ -11,6 +11,7 @@ screen, locked until the signature is stored; if it fails, the signed case comes
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QDockWidget, QLabel, QWidget
@@ -158,6 +159,13 @@ class BlindedReadingWindow(ReadingWindow):
         """Named by the case code: the message that names the file must not show the film's UID."""
         case = self.case.case_code if self.case is not None else "case"
         return f"case-{case}__{snapshot.reader}.json"
+
+    def recovery_document(self, snapshot: ReadSnapshot) -> dict[str, Any]:
+        """The landmarks under the blinded copy's UID only: a recovery file never names the film itself."""
+        document = super().recovery_document(snapshot)
+        blinded = getattr(self.case, "blinded_sop_instance_uid", "") if self.case is not None else ""
+        document["image"] = {"sop_instance_uid": blinded or "0"}
+        return document
 
     def film_label(self, path: Path) -> str:
         """Films are named by their case code only."""

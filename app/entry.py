@@ -37,9 +37,13 @@ DEMO_HINT = (
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Dispatch: the self-check, a command (anything after the global options), else the workstation."""
+    import multiprocessing
+
     from kyphoangle.cli import apply_global_options, split_global_options
     from kyphoangle.errors import KyphoangleError
 
+    # The installed bundle starts film decoder workers by running itself: let them be workers.
+    multiprocessing.freeze_support()
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] == "--self-check":
         return self_check()

@@ -39,6 +39,7 @@ from app.geometry import ViewGeometry
 from app.placement import Action, PlacementTool, ToolState
 from app.snapping import PendingProposal
 from kyphoangle.anatomy import EndplateRef, LandmarkKey
+from kyphoangle.dicom.radiograph import VoiFunction, VoiLut, VoiPreset
 from kyphoangle.vocabulary import Corner, EndplateSide
 
 ZOOM_LIMITS = (0.02, 40.0)
@@ -49,10 +50,13 @@ _BLOCK = 64
 
 @dataclass(frozen=True, slots=True)
 class VoiWindow:
-    """A display window in modality units."""
+    """A display window in modality units, with its VOI LUT Function, or the file's VOI lookup table."""
 
     center: float
     width: float
+    function: VoiFunction = VoiFunction.LINEAR
+    lut: VoiLut | None = None
+    """A VOI LUT from the file; it replaces the window until the reader drags one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,8 +139,9 @@ class FilmView(QWidget):
         self.tool.cancel()
         self.tool.select(None)
         if film is not None:
-            preset = film.voi_presets[0] if film.voi_presets else None
-            self.voi = VoiWindow(preset.center, preset.width) if preset else self._auto_window(film)
+            # The core gives every film at least one preset (a computed window when the file has none).
+            preset = film.voi_presets[0]
+            self.voi = VoiWindow(preset.center, preset.width, preset.function, preset.lut)
             self.view_geometry = replace(
                 self.view_geometry, aspect=display_aspect(film), rotation=0, flipped=False
             ).fitted(film.rows, film.columns)
@@ -144,12 +149,6 @@ class FilmView(QWidget):
             self.keep_fitted = True
         self.update()
         self.view_changed.emit()
-
-    @staticmethod
-    def _auto_window(film: FilmLike) -> VoiWindow:
-        sample = film.pixels[:: max(1, film.rows // 256), :: max(1, film.columns // 256)]
-        low, high = np.percentile(sample, (0.5, 99.5))
-        return VoiWindow(float(low + high) / 2, max(1.0, float(high - low)))
 
     def set_message(self, text: str) -> None:
         """Text shown in the middle of the view when no film is shown (e.g. while loading)."""
@@ -174,8 +173,14 @@ class FilmView(QWidget):
         self.view_changed.emit()
 
     def set_window(self, center: float, width: float) -> None:
-        """Apply a display window."""
-        self.voi = VoiWindow(center, max(1.0, width))
+        """Apply a display window (with the VOI LUT Function in use; a file's lookup table is left)."""
+        self.voi = VoiWindow(center, max(1.0, width), self.voi.function)
+        self.update()
+        self.view_changed.emit()
+
+    def set_preset(self, preset: VoiPreset) -> None:
+        """Apply one of the film's VOI presets as stored: window and function, or lookup table."""
+        self.voi = VoiWindow(preset.center, preset.width, preset.function, preset.lut)
         self.update()
         self.view_changed.emit()
 
@@ -259,6 +264,8 @@ class FilmView(QWidget):
                 center=self.voi.center,
                 width=self.voi.width,
                 invert=self._display_invert(),
+                function=self.voi.function,
+                lut=self.voi.lut,
             )
             self._image = _to_qimage(out)
             self._image_key = image_key
@@ -451,6 +458,8 @@ class FilmView(QWidget):
                 invert=self._display_invert(),
                 region=region,
                 scale=geometry.zoom,
+                function=self.voi.function,
+                lut=self.voi.lut,
             )
             base = painter.transform()
             a, b, c, d = geometry.matrix

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
@@ -342,7 +343,10 @@ class ReadingWindow(QMainWindow):
     def apply_preset(self, index: int) -> None:
         """Apply the index-th window preset (file presets first, then the reader's)."""
         presets = self._all_presets()
-        if 0 <= index < len(presets):
+        file_presets = self.film.voi_presets if self.film is not None else ()
+        if 0 <= index < len(file_presets):
+            self.view.set_preset(file_presets[index])  # keeps the file's VOI LUT Function or table
+        elif 0 <= index < len(presets):
             _name, center, width = presets[index]
             self.view.set_window(center, width)
 
@@ -834,13 +838,17 @@ class ReadingWindow(QMainWindow):
         """The file name under which unsaved landmarks are kept when the store cannot take them."""
         return f"{snapshot.sop_instance_uid}__{snapshot.reader}.json"
 
+    def recovery_document(self, snapshot: ReadSnapshot) -> dict[str, Any]:
+        """What a recovery file holds: the landmark file of the read."""
+        return snapshot.to_landmark_file().to_document()
+
     def _write_recovery(self, snapshot: ReadSnapshot) -> Path | None:
         if self.recovery_dir is None:
             return None
         path = self.recovery_dir / self.recovery_name(snapshot)
         try:
             private_folder(path.parent)
-            write_text(path, json.dumps(snapshot.to_landmark_file().to_document(), indent=2) + "\n")
+            write_text(path, json.dumps(self.recovery_document(snapshot), indent=2) + "\n")
         except OutputFileError:
             return None
         return path

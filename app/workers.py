@@ -10,6 +10,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from app.film import load_film
+from kyphoangle.dicom.decoder_pool import shared_pool
 from kyphoangle.errors import KyphoangleError
 from kyphoangle.workstation.records import ImportReport, ReadService
 
@@ -24,7 +25,7 @@ class _Relay(QObject):
 
 class _Task(QRunnable):
     def __init__(
-        self, token: int, relay: _Relay, work: Callable[[], Any], describe: Callable[[Exception], str]
+        self, token: int, relay: _Relay, work: Callable[[], Any], describe: Callable[[BaseException], str]
     ):
         super().__init__()
         self.token, self.relay, self.work, self.describe = token, relay, work, describe
@@ -34,7 +35,8 @@ class _Task(QRunnable):
             result = self.work()
         except KyphoangleError as exc:
             self.relay.failed.emit(self.token, str(exc))
-        except Exception as exc:  # an unexpected failure must still reach the user, not kill the thread
+        except BaseException as exc:  # a pyo3 PanicException is a BaseException
+            # An unexpected failure must still reach the user, not kill the thread or the application.
             self.relay.failed.emit(self.token, self.describe(exc))
         else:
             self.relay.finished.emit(self.token, result)
@@ -56,6 +58,8 @@ class FilmLoader(QObject):
         self._token = 0
         self._paths: dict[int, Path] = {}
         self.pool = QThreadPool.globalInstance()
+        # Start the decoder workers now, so the first film opened pays no process start-up.
+        threading.Thread(target=shared_pool().warm_up, name="decoder-warm-up", daemon=True).start()
 
     def load(self, path: str | Path) -> None:
         """Start decoding `path`; an earlier request still running is ignored when it ends."""

@@ -1,7 +1,8 @@
 """GUI benchmarks: cold start, film open to first paint versus the decode floor, window/level drag step.
 
 Run: `QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_gui.py` (or under xvfb-run).
-Goals: cold start <= 1.5 s; first paint <= decode floor + 100 ms; W/L step <= 16 ms at any zoom.
+Goals: cold start <= 1.5 s; first paint (decoded in a worker process) <= decode floor (decoded in this
+process) + 100 ms; W/L step <= 16 ms at any zoom.
 Results are printed and written to benchmarks/results/bench_gui.json.
 """
 
@@ -61,9 +62,9 @@ def main() -> int:
     from PySide6.QtCore import QEventLoop, QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from app.film import load_film
     from app.main_window import ReadingWindow
     from app.sample_film import write_sample_film
+    from kyphoangle.dicom import load_radiograph
     from kyphoangle.workstation.connection import open_study
     from kyphoangle.workstation.records import Account
     from kyphoangle.workstation.study_reads import StudyReadService
@@ -76,10 +77,10 @@ def main() -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     folder = Path(tempfile.mkdtemp(prefix="bench-gui-"))
     film = write_sample_film(folder / "big.dcm", rows=4000, columns=2000, spacing_mm=(0.1, 0.1))
-    decode = []
+    decode = []  # the floor: decoding in this process, as if no worker process were used
     for _ in range(3):
         start = time.perf_counter()
-        load_film(film.path)
+        load_radiograph(film.path)
         decode.append(time.perf_counter() - start)
     results["decode_floor_s"] = round(min(decode), 3)
 

@@ -39,6 +39,23 @@ class NotAnImageError(RadiographError):
     """The pixel data is not a 2-D image that can be shown in grey levels."""
 
 
+class UndecodableFilmError(RadiographError):
+    """The image decoder crashed, hung or ran out of memory on this film; nothing else was affected."""
+
+    def __init__(self, path: str | Path | None, reason: str) -> None:
+        super().__init__(path, reason)
+        where = f" ({Path(self.path).name})" if self.path else ""
+        self.args = (f"This film cannot be decoded: {reason}{where}",)
+
+
+class ImportFileError(RadiographError):
+    """A film was refused by the import's checks (header sanity or decode probe); others go on."""
+
+
+class LandmarkSchemaError(KyphoangleError):
+    """A landmark file breaks the published schema `kyphoangle.landmarks/1`."""
+
+
 class LandmarkError(KyphoangleError):
     """Landmarks are malformed, unknown or inconsistent."""
 

@@ -16,14 +16,15 @@ Points are `[column, row]` in DICOM image-relative pixels (top-left corner of th
 (0, 0)). Only `format`, `image.sop_instance_uid` and `points` are required; `calibration` is a manual
 calibration stored with the read (source `manual`). `provenance` says, for the points it names, whether
 snapping proposed a position, whether the reader accepted it (the point is then the proposal) and where
-the reader had clicked; points it does not name were placed by hand, with no record kept.
+the reader had clicked; points it does not name were placed by hand, with no record kept. The JSON Schema
+`kyphoangle/resources/schemas/landmarks-1.schema.json` (also in `docs/`) is checked before anything
+else (see `landmark_schema`).
 """
 
 from __future__ import annotations
 
 import json
 import math
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -229,16 +230,20 @@ def _parse_provenance(raw: object) -> dict[str, PointProvenance]:
 
 
 def read_landmark_file(path: str | Path) -> LandmarkFile:
-    """Read and validate a landmark file (`-`: standard input); raises LandmarkFileError naming the file
-    and the problem."""
+    """Read and validate a landmark file (`-`: standard input); raises LandmarkFileError naming the
+    file and the problem.
+
+    The file is checked against the published schema first (`landmark_schema`: size, strict JSON,
+    duplicate keys, non-finite numbers, nesting, unknown keys with the nearest known one).
+    """
+    from kyphoangle.landmark_schema import read_landmark_text
+
     try:
-        text = sys.stdin.read() if str(path) == "-" else Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LandmarkFileError(path, f"cannot be read ({exc.__class__.__name__}: {exc})") from None
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise LandmarkFileError(path, f"is not valid JSON ({exc})") from None
+        data = read_landmark_text(path)
+    except OSError as exc:
+        raise LandmarkFileError(path, f"cannot be read ({exc.strerror or exc.__class__.__name__})") from None
+    except KyphoangleError as exc:
+        raise LandmarkFileError(path, str(exc)) from None
     try:
         return parse_landmark_document(data)
     except KyphoangleError as exc:

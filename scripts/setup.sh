@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages: Python venv support, the libraries Qt needs, a virtual X server for screenshots,
-# and PostgreSQL for the storage tests (the tests start their own server on 127.0.0.1).
+# PostgreSQL for the storage tests (the tests start their own server on 127.0.0.1), and dicom3tools
+# (dciodvfy checks that every film kyphoangle writes conforms to the standard).
 apt_packages=(python3 python3-venv python3-dev gcc libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0
     libfontconfig1 libdbus-1-3 libglib2.0-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0
     libxcb-render-util0 libxcb-xinerama0 libxcb-randr0 libxcb-shape0 libxcb-xkb1 xvfb xauth postgresql ${KYPHOANGLE_EXTRA_APT:-}

@@ -63,6 +63,7 @@ from kyphoangle.campaign.progress import CampaignProgress, ReaderProgress, campa
 from kyphoangle.campaign.reading import (
     CaseView,
     WorklistEntry,
+    campaign_key,
     case_reads,
     next_case,
     save_case_read,
@@ -105,6 +106,7 @@ __all__ = [
     "adjudicate",
     "adjudication_case",
     "adjudication_worklist",
+    "campaign_key",
     "campaign_progress",
     "campaign_reads",
     "case_reads",

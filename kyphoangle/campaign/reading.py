@@ -59,6 +59,8 @@ class CaseView:
     total: int
     read_id: int | None
     """The reader's own draft for this presentation, when they have started it."""
+    blinded_sop_instance_uid: str = ""
+    """The SOP Instance UID of the case's blinded copy (what the reader's landmark file names)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +92,15 @@ def next_case(
         position=position,
         total=total,
         read_id=read.id if read is not None else None,
+        blinded_sop_instance_uid=blinded_instance_uid(
+            image.sop_instance_uid, case.case_code, campaign_key(campaign)
+        ),
     )
+
+
+def campaign_key(campaign: Campaign) -> bytes:
+    """The campaign's secret, under which blinded copies' UIDs are keyed hashes (never shown to anyone)."""
+    return bytes.fromhex(campaign.uid_key)
 
 
 def worklist(session: Session, campaign: Campaign, reader: User) -> list[WorklistEntry]:
@@ -129,7 +139,7 @@ def save_case_read(
     named = content.sop_instance_uid
     if named and named not in (
         image.sop_instance_uid,
-        blinded_instance_uid(image.sop_instance_uid, case.case_code),
+        blinded_instance_uid(image.sop_instance_uid, case.case_code, campaign_key(campaign)),
     ):
         _refuse_signed_case(session, member, named)
         raise CampaignError(f"these landmarks are of another film, not of case {case.case_code}")
@@ -166,12 +176,13 @@ def save_case_read(
 
 def _refuse_signed_case(session: Session, member: CampaignReader, named_uid: str) -> None:
     """Landmarks of a case the reader has already signed: refused, naming the amendment."""
+    key = campaign_key(session.get_one(Campaign, member.campaign_id))
     for item in _items(session, member):
         case = session.get_one(CampaignCase, item.case_id)
         image = session.get_one(Image, case.image_id)
         if named_uid in (
             image.sop_instance_uid,
-            blinded_instance_uid(image.sop_instance_uid, case.case_code),
+            blinded_instance_uid(image.sop_instance_uid, case.case_code, key),
         ):
             read = _item_read(session, item)
             if read is not None and read.status == ReadStatus.SIGNED:

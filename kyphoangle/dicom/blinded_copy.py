@@ -1,69 +1,71 @@
-"""A copy of a radiograph for a blinded reader: the image and its geometry, nothing that identifies.
+"""A copy of a radiograph for a blinded reader, de-identified to DICOM PS3.15 (see `deidentify`).
 
-A whitelist, not a blacklist: the copy keeps only the attributes needed to decode, calibrate and show the
-film (pixel module, spacing, modality and VOI LUTs, orientation, lossy compression flags) and the SOP
-Instance UID that landmark files name. Patient, study, series and equipment modules are not copied;
-the Type 1 and 2 attributes a file needs are filled with the case code and fresh UIDs. Private
-attributes, dates, times, descriptions and free text are dropped with the rest. Text burned into the
-pixels cannot be removed here.
+The whole dataset goes through the Basic Application Confidentiality Profile with the Clean
+Descriptors, Clean Structured Content and Retain Device Identity options, at every depth; private
+attributes are removed everywhere; comment and application segments are removed from compressed
+frames without re-encoding them. Every UID that names the instance, its series or study is replaced
+by a keyed hash under the campaign's secret (`blinded_instance_uid` for the SOP Instance UID, which
+landmark files of the copy name): two copies of one case agree, and nothing maps back to the original
+without the secret. The case code is the patient's only name. Text burned into the pixels cannot be
+removed here; Burned In Annotation (0028,0301) is kept so the data manager can see it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import UID, generate_uid
+from pydicom.encaps import encapsulate, generate_frames
+from pydicom.uid import UID
 
+from kyphoangle.dicom.deidentify import deidentify, keyed_uid, strip_jpeg_comments
 from kyphoangle.dicom.pixels import transfer_syntax
 from kyphoangle.dicom.reader import read_dataset
 from kyphoangle.errors import OutputFileError, RadiographError
 from kyphoangle.output_file import output_binary
 
-KEPT_KEYWORDS: tuple[str, ...] = (
-    # what the instance is (its UID is replaced: see `blinded_instance_uid`)
-    "SOPClassUID", "SOPInstanceUID", "Modality", "ImageType", "PresentationIntentType",
-    # image pixel module and multi-frame
-    "SamplesPerPixel", "PhotometricInterpretation", "Rows", "Columns", "BitsAllocated", "BitsStored",
-    "HighBit", "PixelRepresentation", "PlanarConfiguration", "PixelAspectRatio", "NumberOfFrames",
-    "SmallestImagePixelValue", "LargestImagePixelValue", "RedPaletteColorLookupTableDescriptor",
-    "GreenPaletteColorLookupTableDescriptor", "BluePaletteColorLookupTableDescriptor",
-    "RedPaletteColorLookupTableData", "GreenPaletteColorLookupTableData", "BluePaletteColorLookupTableData",
-    # calibration
-    "PixelSpacing", "ImagerPixelSpacing", "EstimatedRadiographicMagnificationFactor",
-    "PixelSpacingCalibrationType", "PixelSpacingCalibrationDescription",
-    # modality and VOI transforms, presentation
-    "RescaleIntercept", "RescaleSlope", "RescaleType", "ModalityLUTSequence", "WindowCenter", "WindowWidth",
-    "WindowCenterWidthExplanation", "VOILUTFunction", "VOILUTSequence", "PresentationLUTShape",
-    # orientation (which way the patient faces) and view
-    "PatientOrientation", "ViewPosition", "ImageLaterality", "PatientPosition", "BodyPartExamined",
-    # what the pixels went through
-    "LossyImageCompression", "LossyImageCompressionRatio", "LossyImageCompressionMethod",
-    "BurnedInAnnotation",
-    "PixelData", "FloatPixelData", "DoubleFloatPixelData",
-)  # fmt: skip
-"""The attributes a blinded copy keeps (`PatientOrientation` says which way the patient faces, and
-`PatientPosition` whether standing or lying, which changes the angles)."""
+_IMPLEMENTATION_CLASS_UID = UID("1.2.826.0.1.3680043.10.1501.1")
 
 
-def blinded_instance_uid(sop_instance_uid: str, case_code: str) -> str:
-    """The SOP Instance UID of a case's blinded copy: `2.25.` and a number from a hash of both.
+def blinded_instance_uid(sop_instance_uid: str, case_code: str, key: bytes) -> str:
+    """The SOP Instance UID of a case's blinded copy: a keyed hash of the film's UID and the case code
+    under the campaign's secret `key` (the same film and case always give the same UID)."""
+    return keyed_uid(sop_instance_uid, key, case_code)
 
-    Some equipment writes the acquisition date and time into its UIDs, so the copy cannot keep the
-    original's. The same film and case always give the same UID, which a landmark file of the copy
-    names; the campaign maps it back to the film.
-    """
-    digest = hashlib.sha256(f"{sop_instance_uid}\n{case_code}".encode()).digest()
-    return f"2.25.{int.from_bytes(digest[:16], 'big')}"
+
+def blinded_dataset(ds: Dataset, *, case_code: str, key: bytes, source: Path) -> Dataset:
+    """The de-identified copy of a dataset read from `source` (which is left unchanged)."""
+    if "SOPClassUID" not in ds or "SOPInstanceUID" not in ds:
+        raise RadiographError(source, "the file has no SOP Class or Instance UID: it cannot be referred to")
+    syntax = transfer_syntax(ds)
+    if not syntax:
+        raise RadiographError(source, "the file's encoding cannot be told: no copy was written")
+    copy = Dataset()
+    copy.update(ds)
+    copy.set_original_encoding(*getattr(ds, "original_encoding", (False, True)))
+    deidentify(copy, key=key, case_code=case_code)
+    if UID(syntax).is_encapsulated and "PixelData" in copy:
+        frames = int(copy.get("NumberOfFrames", 1) or 1)
+        cleaned = [
+            strip_jpeg_comments(frame, syntax)
+            for frame in generate_frames(copy.PixelData, number_of_frames=frames)
+        ]
+        copy.PixelData = encapsulate(cleaned)
+        copy["PixelData"].VR = "OB"
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = copy.SOPClassUID
+    meta.MediaStorageSOPInstanceUID = copy.SOPInstanceUID
+    meta.TransferSyntaxUID = UID(syntax)
+    meta.ImplementationClassUID = _IMPLEMENTATION_CLASS_UID
+    copy.file_meta = meta
+    return copy
 
 
 def write_blinded_copy(
-    source: str | os.PathLike[str], target: str | os.PathLike[str], *, case_code: str
+    source: str | os.PathLike[str], target: str | os.PathLike[str], *, case_code: str, key: bytes
 ) -> Path:
-    """Write `target`: the film of `source` with the case code as its only name (see the module), and
-    `blinded_instance_uid` as its SOP Instance UID.
+    """Write `target`: the film of `source` de-identified (see the module), private, whole or not at all.
 
     Raises RadiographError (ours) when the source cannot be read or the copy cannot be written.
     """
@@ -71,37 +73,7 @@ def write_blinded_copy(
     ds, present = read_dataset(src)
     if not present:
         raise RadiographError(src, "the file holds no image to copy")
-    if "SOPClassUID" not in ds or "SOPInstanceUID" not in ds:
-        raise RadiographError(src, "the file has no SOP Class or Instance UID: it cannot be referred to")
-    copy = Dataset()
-    for keyword in KEPT_KEYWORDS:
-        if keyword in ds:
-            copy[keyword] = ds[keyword]
-    # The patient, study and series attributes every file must have, standing for the case only.
-    copy.SOPInstanceUID = blinded_instance_uid(str(ds.SOPInstanceUID), case_code)
-    copy.PatientName = case_code
-    copy.PatientID = case_code
-    copy.PatientBirthDate = ""
-    copy.PatientSex = ""
-    copy.StudyInstanceUID = generate_uid()
-    copy.SeriesInstanceUID = generate_uid()
-    copy.StudyID = ""
-    copy.SeriesNumber = None
-    copy.InstanceNumber = None
-    copy.StudyDate = ""
-    copy.StudyTime = ""
-    copy.AccessionNumber = ""
-    copy.ReferringPhysicianName = ""
-    copy.PatientIdentityRemoved = "YES"
-    copy.DeidentificationMethod = "kyphoangle blinded copy: attribute whitelist"
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = ds.SOPClassUID
-    meta.MediaStorageSOPInstanceUID = copy.SOPInstanceUID
-    syntax = transfer_syntax(ds)
-    if not syntax:
-        raise RadiographError(src, "the file's encoding cannot be told: no copy was written")
-    meta.TransferSyntaxUID = UID(syntax)
-    copy.file_meta = meta
+    copy = blinded_dataset(ds, case_code=case_code, key=key, source=src)
     try:
         # Private (0600) and whole or nothing: a full disk leaves no partial copy.
         with output_binary(out) as stream:

@@ -24,6 +24,7 @@ from pydicom.pixels.decoders.base import get_decoder
 from pydicom.pixels.processing import apply_color_lut, apply_modality_lut
 from pydicom.pixels.utils import pixel_array
 
+from kyphoangle.dicom import jpeg12
 from kyphoangle.dicom.attributes import decimals, find_in_groups, integer, text
 from kyphoangle.errors import (
     CorruptPixelDataError,
@@ -31,6 +32,8 @@ from kyphoangle.errors import (
     RadiographError,
     UnsupportedEncodingError,
 )
+
+jpeg12.register()
 
 MAX_PIXELS = 200_000_000
 """Largest rows x columns x frames accepted: beyond it a file is damaged or not a radiograph."""
@@ -50,7 +53,7 @@ _LUMA_WEIGHTS = (0.299, 0.587, 0.114)
 
 _ENCODINGS: dict[str, tuple[str, str]] = {
     uid.JPEGBaseline8Bit: ("JPEG Baseline", "python-gdcm or pillow"),
-    uid.JPEGExtended12Bit: ("JPEG Extended", "python-gdcm or pillow"),
+    uid.JPEGExtended12Bit: ("JPEG Extended", "imagecodecs"),
     uid.JPEGLossless: ("JPEG Lossless", "python-gdcm"),
     uid.JPEGLosslessSV1: ("JPEG Lossless", "python-gdcm"),
     uid.JPEGLSLossless: ("JPEG-LS Lossless", "pyjpegls"),
@@ -64,7 +67,31 @@ _ENCODINGS: dict[str, tuple[str, str]] = {
 }
 """Compressed transfer syntaxes we read: the name a user knows and the package that decodes it."""
 
-_TWELVE_BIT_JPEG = "pylibjpeg-libjpeg package (GPL-licensed, so not bundled with kyphoangle)"
+PREFERRED_PLUGINS: dict[str, tuple[str, ...]] = {
+    uid.JPEGLSLossless: ("pyjpegls", "gdcm"),
+    uid.JPEGLSNearLossless: ("pyjpegls", "gdcm"),
+    uid.JPEG2000Lossless: ("pylibjpeg", "gdcm"),
+    uid.JPEG2000: ("pylibjpeg", "gdcm"),
+    uid.RLELossless: ("pylibjpeg", "pydicom"),
+    uid.JPEGBaseline8Bit: ("gdcm", "pillow"),
+    uid.JPEGExtended12Bit: ("imagecodecs", "pylibjpeg", "gdcm", "pillow"),
+}
+"""pydicom decoding plugins tried in order, per transfer syntax: the fastest, most tolerant decoder
+first (CharLS for JPEG-LS, OpenJPEG for JPEG 2000: GDCM's JPEG 2000 codec aborts the process on some
+damaged films), then the others. Syntaxes not listed use pydicom's default order."""
+
+READABLE_TRANSFER_SYNTAXES = frozenset(
+    {
+        str(uid.ImplicitVRLittleEndian),
+        str(uid.ExplicitVRLittleEndian),
+        str(uid.ExplicitVRBigEndian),
+        str(uid.DeflatedExplicitVRLittleEndian),
+        *_ENCODINGS,
+    }
+)
+"""Every transfer syntax kyphoangle reads (uncompressed, deflated, and the compressed ones above)."""
+
+_TWELVE_BIT_JPEG = "imagecodecs package"
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +234,7 @@ def _check_decoder(syntax: str, path: Path, layout: ImageLayout) -> None:
             path, f"{label} pixel data cannot be read by kyphoangle (not a still-image encoding it supports)"
         ) from None
     twelve_bit = syntax == uid.JPEGExtended12Bit and layout.bits_stored > 8
-    if twelve_bit and "pylibjpeg" not in decoder.available_plugins:
+    if twelve_bit and not {"imagecodecs", "pylibjpeg"} & set(decoder.available_plugins):
         raise UnsupportedEncodingError(path, f"12-bit JPEG Extended pixel data needs the {_TWELVE_BIT_JPEG}")
     if not decoder.is_available:
         raise UnsupportedEncodingError(path, f"{label} pixel data needs the {package or 'matching'} package")
@@ -220,12 +247,20 @@ def decode_frame(ds: Dataset, path: Path, layout: ImageLayout, frame: int) -> np
         ds.file_meta.TransferSyntaxUID = uid.UID(syntax)
     _check_decoder(syntax, path, layout)
     index = frame if layout.number_of_frames > 1 else None
-    try:
-        arr = pixel_array(ds, index=index, allow_excess_frames=False)
-    except MemoryError:
-        raise NotAnImageError(path, "the image is too large to open") from None
-    except Exception as exc:
-        raise _decoding_error(path, syntax, exc) from exc
+    available = get_decoder(uid.UID(syntax)).available_plugins if syntax else ()
+    plugins = [name for name in PREFERRED_PLUGINS.get(syntax, ()) if name in available] or [""]
+    failures: list[str] = []
+    arr = None
+    for plugin in plugins:
+        try:
+            arr = pixel_array(ds, index=index, allow_excess_frames=False, decoding_plugin=plugin)
+            break
+        except MemoryError:
+            raise NotAnImageError(path, "the image is too large to open") from None
+        except Exception as exc:
+            failures.append(f"  {plugin or 'any'}: {exc}" if plugin else str(exc))
+    if arr is None:
+        raise _decoding_error(path, syntax, Exception("\n".join(failures)))
     expected = (layout.rows, layout.columns) + ((3,) if layout.samples_per_pixel == 3 else ())
     if arr.shape != expected:
         raise NotAnImageError(path, f"the decoded image is {arr.shape}, not the {expected} its header states")

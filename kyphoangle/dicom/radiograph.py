@@ -144,6 +144,9 @@ class RadiographHeader:
     has_pixel_data: bool
     identity: PatientIdentity = field(default_factory=PatientIdentity)
     warnings: tuple[str, ...] = ()
+    burned_in_annotation: bool = False
+    """Burned In Annotation (0028,0301) is YES: text (possibly identifying) is part of the pixels, which
+    no blinding removes; the data manager is told at import."""
 
     @property
     def sop_class_name(self) -> str:

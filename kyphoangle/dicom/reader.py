@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import struct
 import zlib
 from dataclasses import replace
 from pathlib import Path
@@ -15,6 +16,7 @@ from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID, DeflatedExplicitVRLittleEndian
 
 from kyphoangle.dicom import attributes as attr
+from kyphoangle.dicom.deflate import check_inflated_size, meta_end
 from kyphoangle.dicom.pixels import (
     PIXEL_DATA_TAGS,
     apply_modality,
@@ -28,7 +30,13 @@ from kyphoangle.dicom.pixels import (
 from kyphoangle.dicom.radiograph import MONOCHROME1, PatientIdentity, Radiograph, RadiographHeader
 from kyphoangle.dicom.spacing import read_pixel_aspect_ratio, read_spacing
 from kyphoangle.dicom.voi import computed_preset, read_voi_presets
-from kyphoangle.errors import CorruptPixelDataError, NoPixelDataError, NotDicomError, RadiographError
+from kyphoangle.errors import (
+    CorruptPixelDataError,
+    ImportFileError,
+    NoPixelDataError,
+    NotDicomError,
+    RadiographError,
+)
 
 MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
 """SOP Class UID of a DICOMDIR."""
@@ -94,6 +102,33 @@ def load_radiograph(path: str | os.PathLike[str], *, frame: int = 0) -> Radiogra
     return Radiograph(**fields, pixels=pixels, frame=frame, voi_presets=tuple(presets))
 
 
+def probe_radiograph(path: str | os.PathLike[str]) -> RadiographHeader:
+    """Check a film offered for import: header sanity (`sanity.header_problems`) and a decode of its
+    first frame, from one reading of the file. Returns its header; raises `ImportFileError` with every
+    header problem, or the decoding error.
+    """
+    from kyphoangle.dicom.sanity import header_problems
+
+    file = Path(path)
+    warnings: list[str] = []
+    with attr.captured_warnings(warnings):
+        ds, present = _read_dataset(file, stop_before_pixels=False)
+        if not present:
+            raise NoPixelDataError(file, f"this file holds no image: it is {_what_it_is(ds)}")
+        problems = header_problems(ds)
+        if problems:
+            raise ImportFileError(file, "; ".join(problems))
+        header = _header(ds, file, warnings, has_pixels=True, frame=0)
+        layout = check_layout(ds, file, warnings)
+        decode_frame(ds, file, layout, 0)
+    return replace(header, warnings=tuple(warnings))
+
+
+def read_header_dataset(path: str | os.PathLike[str]) -> tuple[Dataset, bool]:
+    """The dataset of a file without its pixel data, and whether pixel data follows; errors are ours."""
+    return _read_dataset(Path(path), stop_before_pixels=True)
+
+
 def read_dataset(path: str | os.PathLike[str]) -> tuple[Dataset, bool]:
     """The whole dataset of a file and whether it holds pixel data; unreadable files raise our errors."""
     return _read_dataset(Path(path), stop_before_pixels=False)
@@ -109,6 +144,8 @@ def _read_dataset(path: Path, *, stop_before_pixels: bool) -> tuple[Dataset, boo
         with open(path, "rb") as fp:
             if size == 0:
                 raise NotDicomError(path, "the file is empty")
+            if _is_deflated(fp):
+                check_inflated_size(fp, path)
             ds = _parse(fp, path, stop_before_pixels=stop_before_pixels)
             present = _pixel_data_follows(fp, ds) if stop_before_pixels else has_pixel_data(ds)
         if len(ds) == 0:
@@ -127,6 +164,18 @@ def _read_dataset(path: Path, *, stop_before_pixels: bool) -> tuple[Dataset, boo
     return ds, present
 
 
+def _is_deflated(fp: BinaryIO) -> bool:
+    """Whether the file meta information names the deflated transfer syntax (checked before parsing)."""
+    try:
+        end = meta_end(fp)
+        fp.seek(0)
+        return DeflatedExplicitVRLittleEndian.encode() in fp.read(min(end, 1 << 16))
+    except (OSError, struct.error):
+        return False
+    finally:
+        fp.seek(0)
+
+
 def _parse(fp: BinaryIO, path: Path, *, stop_before_pixels: bool) -> Dataset:
     try:
         ds = dcmread(fp, stop_before_pixels=stop_before_pixels)
@@ -135,7 +184,7 @@ def _parse(fp: BinaryIO, path: Path, *, stop_before_pixels: bool) -> Dataset:
         raise NotDicomError(path, "the file starts like a DICOM file but its content is unreadable (damaged)")
     except InvalidDicomError:
         pass
-    except RadiographError:
+    except (RadiographError, MemoryError):
         raise
     except zlib.error:
         raise NotDicomError(
@@ -260,6 +309,7 @@ def _header(
         has_pixel_data=has_pixels,
         identity=identity,
         warnings=tuple(warnings),
+        burned_in_annotation=attr.text(ds, "BurnedInAnnotation", warnings).upper() == "YES",
     )
 
 

@@ -3,7 +3,8 @@
 Rules (DOMAIN.md, calibration): Pixel Spacing (0028,0030) is at the patient and wins; else Imager
 Pixel Spacing (0018,1164), at the detector, divided by the Estimated Radiographic Magnification Factor
 (0018,1114) when that is present and positive; else raw Imager Pixel Spacing; else no spacing.
-Malformed values (wrong count, zero, negative, non-numeric) are ignored with a warning.
+Malformed values (wrong count, non-numeric, a spacing outside `SPACING_RANGE_MM`, a magnification
+factor outside `ERMF_RANGE`) are ignored with a warning: a film never carries an impossible scale.
 """
 
 from __future__ import annotations
@@ -21,6 +22,12 @@ IMAGER_PIXEL_SPACING = 0x00181164
 ESTIMATED_RADIOGRAPHIC_MAGNIFICATION_FACTOR = 0x00181114
 PIXEL_ASPECT_RATIO = 0x00280034
 
+SPACING_RANGE_MM = (0.01, 10.0)
+"""Plausible pixel spacings of a radiograph, in mm (detectors are 0.05-0.2 mm; scanned film up to ~1)."""
+
+ERMF_RANGE = (1.0, 3.0)
+"""Plausible Estimated Radiographic Magnification Factors (the film is never smaller than the body)."""
+
 
 def _pair_mm(ds: Dataset, tag: int, warnings: list[str]) -> tuple[float, float] | None:
     values = decimals(ds, tag)
@@ -31,8 +38,8 @@ def _pair_mm(ds: Dataset, tag: int, warnings: list[str]) -> tuple[float, float] 
         problem = values
     elif len(values) != 2:
         problem = f"{len(values)} value(s) instead of 2 (row\\column)"
-    elif not all(math.isfinite(v) and v > 0 for v in values):
-        problem = "values must be positive"
+    elif not all(math.isfinite(v) and SPACING_RANGE_MM[0] <= v <= SPACING_RANGE_MM[1] for v in values):
+        problem = f"values must be between {SPACING_RANGE_MM[0]:g} and {SPACING_RANGE_MM[1]:g} mm"
     if problem:
         warnings.append(f"{tag_label(tag)} is malformed ({problem}); ignored")
         return None
@@ -61,9 +68,16 @@ def _magnification(ds: Dataset, warnings: list[str]) -> float | None:
     values = decimals(ds, tag)
     if values is None:
         return None
-    if isinstance(values, str) or len(values) != 1 or not (math.isfinite(values[0]) and values[0] > 0):
+    if (
+        isinstance(values, str)
+        or len(values) != 1
+        or not (math.isfinite(values[0]) and ERMF_RANGE[0] <= values[0] <= ERMF_RANGE[1])
+    ):
         shown = values if isinstance(values, str) else "\\".join(f"{v:g}" for v in values)
-        warnings.append(f"{tag_label(tag)} is malformed ({shown}); imager spacing used uncorrected")
+        warnings.append(
+            f"{tag_label(tag)} is malformed ({shown[:40]}; it must be between {ERMF_RANGE[0]:g} and"
+            f" {ERMF_RANGE[1]:g}); imager spacing used uncorrected"
+        )
         return None
     return values[0]
 

@@ -3,8 +3,9 @@
 Used by tests, benchmarks and the demo-study generator (synthetic films). Encodings: uncompressed
 (explicit and implicit little endian, explicit big endian), deflated, RLE, JPEG-LS lossless and
 near-lossless (pyjpegls), JPEG 2000 lossless and lossy (pylibjpeg-openjpeg), JPEG lossless
-(process 14 SV1) and JPEG baseline (8-bit only) through python-gdcm. High-Throughput JPEG 2000 cannot
-be written: no installed encoder produces it.
+(process 14 SV1) and JPEG baseline (8-bit only) through python-gdcm, and 12-bit JPEG Extended
+(process 2 & 4, as CR and DX systems write it) through imagecodecs (libjpeg-turbo). High-Throughput
+JPEG 2000 cannot be written: no installed encoder produces it.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ import numpy as np
 import numpy.typing as npt
 from pydicom import uid
 from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import UID, generate_uid
 
 from kyphoangle import __version__
 from kyphoangle.dicom.radiograph import PatientIdentity, VoiFunction, VoiPreset
+from kyphoangle.dicom.voi import computed_preset
 
 DX_FOR_PRESENTATION = UID("1.2.840.10008.5.1.4.1.1.1.1")
 """Digital X-Ray Image Storage - For Presentation."""
@@ -42,19 +45,36 @@ WRITABLE_TRANSFER_SYNTAXES: tuple[UID, ...] = (
     uid.JPEG2000,
     uid.JPEGLosslessSV1,
     uid.JPEGBaseline8Bit,
+    uid.JPEGExtended12Bit,
 )
 """Every transfer syntax `write_radiograph` can produce."""
 
-LOSSY_TRANSFER_SYNTAXES = frozenset({uid.JPEGLSNearLossless, uid.JPEG2000, uid.JPEGBaseline8Bit})
+LOSSY_TRANSFER_SYNTAXES = frozenset(
+    {uid.JPEGLSNearLossless, uid.JPEG2000, uid.JPEGBaseline8Bit, uid.JPEGExtended12Bit}
+)
 
 _LOSSY_METHOD = {
     uid.JPEGLSNearLossless: "ISO_14495_1",
     uid.JPEG2000: "ISO_15444_1",
     uid.JPEGBaseline8Bit: "ISO_10918_1",
+    uid.JPEGExtended12Bit: "ISO_10918_1",
 }
 _GDCM_SYNTAX = {uid.JPEGLosslessSV1: "JPEGLosslessProcess14_1", uid.JPEGBaseline8Bit: "JPEGBaselineProcess1"}
 
 _IMPLEMENTATION_CLASS_UID = UID("1.2.826.0.1.3680043.10.1501.1")
+
+SPINE_REGION = ("421060004", "SCT", "Spine")
+"""Anatomic Region Sequence code of a spine film (SNOMED CT, CID 4031)."""
+
+
+def _code(value: str, scheme: str, meaning: str) -> Dataset:
+    item = Dataset()
+    item.CodeValue = value
+    item.CodingSchemeDesignator = scheme
+    item.CodeMeaning = meaning
+    return item
+
+
 """Under pydicom's root; identifies files kyphoangle wrote."""
 
 
@@ -74,7 +94,7 @@ def radiograph_dataset(
     series_instance_uid: str | None = None,
     sop_instance_uid: str | None = None,
     study_date: dt.date | None = None,
-    view_position: str = "LAT",
+    view_position: str = "LL",
     body_part: str = "SPINE",
     patient_position: str = "",
     patient_orientation: tuple[str, str] = ("A", "F"),
@@ -155,7 +175,13 @@ def radiograph_dataset(
         ds.ImagerPixelSpacing = [_ds(v) for v in imager_pixel_spacing_mm]
     if ermf is not None:
         ds.EstimatedRadiographicMagnificationFactor = _ds(ermf)
-    ds.DetectorType = "DIRECT" if modality == "DX" else ""
+    if modality == "DX":
+        ds.DetectorType = "DIRECT"
+        ds.PositionerType = "COLUMN"  # a wall stand: lateral spine films are taken standing
+        ds.AcquisitionContextSequence = DicomSequence()
+        if imager_pixel_spacing_mm is None and pixel_spacing_mm is not None:
+            ds.ImagerPixelSpacing = [_ds(v) for v in pixel_spacing_mm]  # Type 1 in DX: the detector's
+    ds.AnatomicRegionSequence = DicomSequence([_code(*SPINE_REGION)])
     ds.StudyInstanceUID = UID(study_instance_uid or generate_uid())
     ds.SeriesInstanceUID = UID(series_instance_uid or generate_uid())
     ds.StudyID = who.study_id
@@ -178,6 +204,8 @@ def radiograph_dataset(
     ds.PixelIntensityRelationship = "LOG"
     ds.PixelIntensityRelationshipSign = 1
     windows = [preset for preset in voi_presets if preset.lut is None]
+    if not windows and modality == "DX":  # DX For Presentation needs a window (or a VOI LUT)
+        windows = [computed_preset(pixels)]
     if windows:
         ds.WindowCenter = [_ds(preset.center) for preset in windows]
         ds.WindowWidth = [_ds(preset.width) for preset in windows]
@@ -216,7 +244,11 @@ def write_radiograph(
         raise ValueError(f"cannot write {syntax.name or syntax}; choose one of WRITABLE_TRANSFER_SYNTAXES")
     if syntax == uid.JPEGBaseline8Bit and pixels.dtype != np.uint8:
         raise ValueError("JPEG Baseline holds 8-bit pixels only: give uint8 pixels")
+    if syntax == uid.JPEGExtended12Bit and (pixels.dtype != np.uint16 or int(pixels.max()) >= 4096):
+        raise ValueError("12-bit JPEG Extended holds values 0-4095 in uint16 pixels")
     target = Path(path)
+    if syntax == uid.JPEGExtended12Bit:
+        attributes = {**attributes, "bits_stored": 12}
     ds = radiograph_dataset(pixels, **attributes)
     if syntax in _GDCM_SYNTAX:
         _write_with_gdcm(ds, target, syntax)
@@ -227,6 +259,13 @@ def write_radiograph(
         ds.file_meta.TransferSyntaxUID = syntax
         # pydicom writes OW values as given: byte-swap the pixels ourselves.
         ds.PixelData = np.ascontiguousarray(pixels, dtype=pixels.dtype.newbyteorder(">")).tobytes()
+    elif syntax == uid.JPEGExtended12Bit:
+        import imagecodecs
+        from pydicom.encaps import encapsulate
+
+        ds.file_meta.TransferSyntaxUID = syntax
+        ds.PixelData = encapsulate([bytes(imagecodecs.jpeg8_encode(pixels, level=95, bitspersample=12))])
+        ds["PixelData"].VR = "OB"
     else:
         options: dict[str, Any] = {}
         if syntax == uid.JPEG2000:

@@ -60,6 +60,8 @@ class AuditAction(enum.StrEnum):
     ASSIGN = "assign"
     RECOMPUTE = "recompute"
     EXPORT = "export"
+    REFUSE = "refuse"
+    """A file offered for import was refused (its path and the reason are recorded)."""
     DENY = "deny"
     """An action the user's role does not allow was refused (`kyphoangle.workstation.access`)."""
     WRITE = "write"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -479,6 +480,8 @@ class Campaign(Base):
     adjudication_rule: Mapped[str] = mapped_column(Text)
     """JSON, e.g. {"measurement": "regional_angle", "threshold_deg": 5, "level_disagreement": true}."""
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    uid_key: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(32))
+    """The campaign's secret (hex): blinded copies' UIDs are keyed hashes under it; never shown."""
 
 
 class CampaignReader(Base):

@@ -15,7 +15,7 @@ from kyphoangle import campaign as campaigns
 from kyphoangle.agreement_report import AgreementReport, agreement_report
 from kyphoangle.campaign import AdjudicationRule, CampaignProgress
 from kyphoangle.campaign_export import CampaignExportSummary, export_campaign
-from kyphoangle.dicom.blinded_copy import blinded_instance_uid, write_blinded_copy
+from kyphoangle.dicom.blinded_copy import write_blinded_copy
 from kyphoangle.errors import PermissionDeniedError, RadiographError
 from kyphoangle.landmark_file import read_landmark_file
 from kyphoangle.protocol import MeasurementName
@@ -165,13 +165,15 @@ def next_case(actor: SignedIn, code: str, *, film: str | Path | None = None) -> 
     """The user's next case (never its file's path); with `film`, a blinded copy of it written there."""
     actor.check(Action.READ_CASES)
     with actor.reading() as (session, user):
-        case = campaigns.next_case(session, campaigns.get_campaign(session, code), user)
+        campaign = campaigns.get_campaign(session, code)
+        case = campaigns.next_case(session, campaign, user)
+        key = campaigns.campaign_key(campaign)
     if case is None:
         return None
     written = None
     if film is not None:
         try:
-            written = write_blinded_copy(case.file_path, film, case_code=case.case_code)
+            written = write_blinded_copy(case.file_path, film, case_code=case.case_code, key=key)
         except RadiographError as exc:
             if exc.path == str(Path(film)):
                 raise
@@ -185,7 +187,7 @@ def next_case(actor: SignedIn, code: str, *, film: str | Path | None = None) -> 
         case.case_code,
         case.position,
         case.total,
-        blinded_instance_uid(case.sop_instance_uid, case.case_code),
+        case.blinded_sop_instance_uid,
         tuple(case.fractured_levels),
         case.read_id,
         Path(written) if written is not None else None,

@@ -27,7 +27,7 @@ from kyphoangle.protocol import GlobalEndpoints
 from kyphoangle.storage import reads as read_repo
 from kyphoangle.storage import users as user_repo
 from kyphoangle.storage.images import get_image
-from kyphoangle.storage.models import CampaignCase, Image, Read, User
+from kyphoangle.storage.models import Campaign, CampaignCase, Image, Read, User
 from kyphoangle.storage.study import get_study
 from kyphoangle.vocabulary import ReadStatus, ReadType
 from kyphoangle.workstation.access import Action, Scope
@@ -192,6 +192,7 @@ def _blinded_reads(actor: SignedIn, status: ReadStatus | str | None) -> list[Rea
             members = campaigns.members_of(session, campaign)
             if not any(member[1].id == user.id for member in members.values()):
                 continue
+            key = campaigns.campaign_key(campaign)
             for case_code, _role, _repeat, read in campaigns.campaign_reads(session, campaign):
                 if read.reader_id != user.id or (status is not None and read.status != status):
                     continue
@@ -201,7 +202,7 @@ def _blinded_reads(actor: SignedIn, status: ReadStatus | str | None) -> list[Rea
                         "",
                         "",
                         None,
-                        blinded_instance_uid(read.image.sop_instance_uid, case_code),
+                        blinded_instance_uid(read.image.sop_instance_uid, case_code, key),
                         user.login,
                         read.read_type,
                         "superseded" if read.superseded_by_id is not None else str(read.status),
@@ -251,7 +252,9 @@ def amend_read(
         if read.campaign_case_id is not None:
             # A landmark file of the case's blinded copy names the copy's UID: the read is of the film.
             case = session.get_one(CampaignCase, read.campaign_case_id)
-            if content.sop_instance_uid == blinded_instance_uid(read.image.sop_instance_uid, case.case_code):
+            key = campaigns.campaign_key(session.get_one(Campaign, case.campaign_id))
+            copy_uid = blinded_instance_uid(read.image.sop_instance_uid, case.case_code, key)
+            if content.sop_instance_uid == copy_uid:
                 content = replace(content, sop_instance_uid=read.image.sop_instance_uid)
         content = replace(content, reader=user.login, read_type=ReadType(read.read_type))
         amended = read_repo.amend_read(session, read, content=content, reason=reason, actor=user)

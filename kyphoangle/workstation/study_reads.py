@@ -153,7 +153,7 @@ class StudyReadService(DatabaseService):
                 progress=lambda p: progress(p.files_done, 0, Path(p.current_path).name),
                 cancel=canceled,
             )
-            errors = tuple(str(u) for u in summary.unreadable)
+            errors = tuple(f"{Path(u.path).name}: {u.reason}" for u in summary.unreadable)
             return ImportReport(
                 added=len(summary.new),
                 skipped=len(summary.already_known) + len(summary.conflicts),

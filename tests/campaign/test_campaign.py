@@ -142,12 +142,14 @@ def test_next_case_is_blinded(database: Database, people: People) -> None:
         "position",
         "total",
         "read_id",
+        "blinded_sop_instance_uid",
     }
 
 
 def test_landmarks_of_the_blinded_copy_are_of_the_film_and_others_are_refused(
     database: Database, people: People
 ) -> None:
+    from kyphoangle.campaign import campaign_key
     from kyphoangle.dicom.blinded_copy import blinded_instance_uid
 
     create(database, people)
@@ -157,7 +159,8 @@ def test_landmarks_of_the_blinded_copy_are_of_the_film_and_others_are_refused(
         assert case is not None
         with pytest.raises(CampaignError, match=f"another film, not of case {case.case_code}"):
             save_case_read(session, campaign, reader, content_for("1.2.3.4.5.6", 0.0))
-        copy_uid = blinded_instance_uid(case.sop_instance_uid, case.case_code)
+        copy_uid = blinded_instance_uid(case.sop_instance_uid, case.case_code, campaign_key(campaign))
+        assert copy_uid == case.blinded_sop_instance_uid
         read = save_case_read(session, campaign, reader, content_for(copy_uid, 0.0))
         assert read.image.sop_instance_uid == case.sop_instance_uid
 

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from storage_helpers import PASSWORD
 
 from kyphoangle.agreement_report import PDF_PLOTS_PER_PAGE, PDF_ROWS_PER_PAGE, agreement_report
-from kyphoangle.campaign import case_reads, final_reads, get_campaign, get_case
+from kyphoangle.campaign import campaign_key, case_reads, final_reads, get_campaign, get_case
 from kyphoangle.cli import main
 from kyphoangle.dicom import PatientIdentity, load_radiograph
 from kyphoangle.dicom.blinded_copy import blinded_instance_uid
@@ -97,7 +97,9 @@ def test_create_worklist_read_status(database: Database, staff: Staff, cli: Cli,
     code, out, err = cli("campaign", "next", "CLI1", "--film", str(copy), user="central1")
     assert code == 0, err
     assert out.splitlines()[1].split("\t")[5] == str(copy)
-    assert_blinded_copy(source, copy, uid=uid, case_code=case_code, shown=shown + out)
+    with database.reading() as session:
+        key = campaign_key(get_campaign(session, "CLI1"))
+    assert_blinded_copy(source, copy, uid=uid, case_code=case_code, shown=shown + out, key=key)
     landmarks = tmp_path / "read.json"
     write_landmark_file(landmarks, content_for(uid, 0.0))
     code, out, err = cli("campaign", "read", "CLI1", str(landmarks), "--sign", user="central1")
@@ -227,12 +229,14 @@ def write_case_film(database: Database, case_code: str, folder: Path) -> Path:
     return path
 
 
-def assert_blinded_copy(source: Path, copy: Path, *, uid: str, case_code: str, shown: str) -> None:
+def assert_blinded_copy(
+    source: Path, copy: Path, *, uid: str, case_code: str, shown: str, key: bytes
+) -> None:
     """The copy shows the same film under the UID shown, calibrated the same, with nothing of the
     original's identity; the output `shown` to the reader holds no part of the original's path."""
     assert source.name not in shown and str(source.parent) not in shown
     original, blinded = load_radiograph(source), load_radiograph(copy)
-    assert blinded.sop_instance_uid == uid == blinded_instance_uid(original.sop_instance_uid, case_code)
+    assert blinded.sop_instance_uid == uid == blinded_instance_uid(original.sop_instance_uid, case_code, key)
     assert np.array_equal(original.pixels, blinded.pixels)
     assert blinded.spacing == original.spacing
     ds = pydicom.dcmread(source)

@@ -74,8 +74,8 @@ DATA_ENCODING_PAIRS = (
 
 UNDECODABLE_BY_PYDICOM = {
     # pydicom test files whose `pixel_array` fails, and what load_radiograph says instead
-    "JPEG-lossy.dcm": "UnsupportedEncodingError",  # 12-bit JPEG Extended: needs GPL pylibjpeg-libjpeg
-    "JPGExtended.dcm": "UnsupportedEncodingError",  # the same
+    "JPEG-lossy.dcm": "loads",  # 12-bit JPEG Extended: decoded by imagecodecs (pydicom has no BSD plugin)
+    "JPGExtended.dcm": "loads",  # the same
     "JPEG2000-embedded-sequence-delimiter.dcm": "CorruptPixelDataError",
     "MR_truncated.dcm": "CorruptPixelDataError",
     "badVR.dcm": "loads",  # Number of Frames "1A": read as 1, with a warning

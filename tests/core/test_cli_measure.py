@@ -123,6 +123,11 @@ def test_csv_output_and_another_normal_table(tmp_path: Path, capsys: pytest.Capt
         (landmark_document(points={"L1.superior.anterior": [500.0, 10.0]}), "outside the image"),
         (landmark_document(format="nope"), "format must be"),
         ("{not json", "not valid JSON"),
+        (landmark_document(fractured_level=["L1"]), "unknown key 'fractured_level' (did you mean"),
+        ('{"points": {}, "points": {}}', "the key 'points' appears twice"),
+        ('{"points": {"L1.superior.anterior": [NaN, 1]}}', "NaN is not a number"),
+        ("[" * 100_000, "nested deeper than the schema allows"),
+        (landmark_document(calibration={"row_mm": 1e-320, "col_mm": 0.1}), "it must be at least 0.01"),
     ],
 )
 def test_bad_landmark_files_exit_2_with_one_line(

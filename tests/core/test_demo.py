@@ -118,7 +118,7 @@ def test_identity_is_fictitious_and_complete(study: DemoStudy) -> None:
     assert header.identity.institution_name == "Demo Hospital A"
     assert header.identity.patient_birth_date == study.subjects[0].birth_date
     assert header.study_date == first.study_date
-    assert header.view_position == "LAT"
+    assert header.view_position == "LL"
     assert header.patient_orientation == ("A" if first.model.facing == "right" else "P", "F")
     names = {read_header(f.path).identity.patient_name for f in study.films}
     assert names == {"DEMO^ALICE", "DEMO^BERNARD", "DEMO^CLAIRE", "DEMO^DANIEL"}

@@ -17,11 +17,15 @@ from kyphoangle.dicom.blinded_copy import blinded_instance_uid, write_blinded_co
 from kyphoangle.dicom.writer import LOSSY_TRANSFER_SYNTAXES, WRITABLE_TRANSFER_SYNTAXES, write_radiograph
 from kyphoangle.errors import RadiographError
 
+KEY = bytes.fromhex("5f" * 32)
+"""A campaign's secret."""
+
 IDENTIFYING_TEXT = (
-    "Doe^Jane", "ID-0042", "19500301", "Hôpital Nord", "ACC9", "House^G", "DX-ROOM-2",
+    "Doe^Jane", "ID-0042", "19500301", "Hôpital Nord", "ACC9", "House^G",
     "Tech^A", "Rachis profil J2", "20240517", "103005", "1.2.3.4",
 )  # fmt: skip
-"""Everything identifying that the written films carry (IDENTITY, the study date and time, the UIDs)."""
+"""Everything identifying that the written films carry (IDENTITY, the study date and time, the UIDs);
+the station name (DX-ROOM-2) is kept, as the Retain Device Identity option asks."""
 
 
 def _identified(path: Path, syntax: str) -> Path:
@@ -43,11 +47,11 @@ def test_same_film_without_identity(tmp_path: Path, syntax: str) -> None:
     if syntax == uid.JPEGBaseline8Bit:
         pytest.skip("8-bit only: the 16-bit film is covered by the other encodings")
     source = _identified(tmp_path / "source.dcm", syntax)
-    copy = write_blinded_copy(source, tmp_path / "case.dcm", case_code="K7QX2M")
+    copy = write_blinded_copy(source, tmp_path / "case.dcm", case_code="K7QX2M", key=KEY)
     original, blinded = load_radiograph(source), load_radiograph(copy)
     assert np.array_equal(original.pixels, blinded.pixels)
     assert blinded.spacing == original.spacing and blinded.spacing.source == original.spacing.source
-    assert blinded.sop_instance_uid == blinded_instance_uid(original.sop_instance_uid, "K7QX2M")
+    assert blinded.sop_instance_uid == blinded_instance_uid(original.sop_instance_uid, "K7QX2M", KEY)
     assert blinded.photometric_interpretation == original.photometric_interpretation
     assert blinded.patient_orientation == original.patient_orientation
     assert blinded.patient_position == original.patient_position
@@ -67,7 +71,7 @@ def test_same_film_without_identity(tmp_path: Path, syntax: str) -> None:
 def test_real_cr_films(tmp_path: Path, name: str) -> None:
     assert PYDICOM_DATA is not None
     source = PYDICOM_DATA / name
-    copy = write_blinded_copy(source, tmp_path / "case.dcm", case_code="CASE01")
+    copy = write_blinded_copy(source, tmp_path / "case.dcm", case_code="CASE01", key=KEY)
     original, blinded = load_radiograph(source), load_radiograph(copy)
     assert np.array_equal(original.pixels, blinded.pixels)
     assert blinded.spacing == original.spacing
@@ -88,17 +92,18 @@ def test_real_cr_films(tmp_path: Path, name: str) -> None:
 
 def test_a_missing_or_unwritable_file_is_our_error(tmp_path: Path) -> None:
     with pytest.raises(RadiographError, match="does not exist"):
-        write_blinded_copy(tmp_path / "gone.dcm", tmp_path / "case.dcm", case_code="X")
+        write_blinded_copy(tmp_path / "gone.dcm", tmp_path / "case.dcm", case_code="X", key=KEY)
     source = _identified(tmp_path / "source.dcm", uid.ExplicitVRLittleEndian)
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     with pytest.raises(RadiographError, match="could not be written"):
-        write_blinded_copy(source, blocker / "case.dcm", case_code="X")
+        write_blinded_copy(source, blocker / "case.dcm", case_code="X", key=KEY)
     assert not (blocker / "case.dcm").exists()
 
 
 def test_the_copy_uid_is_stable_per_case_and_differs_between_cases() -> None:
-    first = blinded_instance_uid("1.2.840.113619.2.20040826185059", "K7QX2M")
-    assert first == blinded_instance_uid("1.2.840.113619.2.20040826185059", "K7QX2M")
-    assert first != blinded_instance_uid("1.2.840.113619.2.20040826185059", "K7QX2N")
+    first = blinded_instance_uid("1.2.840.113619.2.20040826185059", "K7QX2M", KEY)
+    assert first == blinded_instance_uid("1.2.840.113619.2.20040826185059", "K7QX2M", KEY)
+    assert first != blinded_instance_uid("1.2.840.113619.2.20040826185059", "K7QX2N", KEY)
+    assert first != blinded_instance_uid("1.2.840.113619.2.20040826185059", "K7QX2M", b"another campaign")
     assert first.startswith("2.25.") and len(first) <= 64 and "20040826" not in first

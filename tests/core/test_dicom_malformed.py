@@ -335,12 +335,6 @@ CASES: list[tuple[str, str | None, int, Callable[[Sources], Path]]] = [
         0,
         _compressed(uid.MPEG2MPML, lambda _: b"\x00\x00\x01\xb3" + _random(500), "mpeg2.dcm"),
     ),
-    (
-        "12-bit JPEG Extended",
-        "UnsupportedEncodingError",
-        0,
-        _copy(files.PYDICOM_TEST_FILES / "JPGExtended.dcm", "jpeg12.dcm"),
-    ),
     ("a folder", "RadiographError", 0, _folder),
     ("a missing file", "RadiographError", 0, lambda sources: sources.folder / "no_such_file.dcm"),
 ]

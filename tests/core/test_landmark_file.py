@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
 from kyphoangle.errors import LandmarkError, LandmarkFileError
 from kyphoangle.landmark_file import (
@@ -15,6 +16,7 @@ from kyphoangle.landmark_file import (
     read_landmark_file,
     write_landmark_file,
 )
+from kyphoangle.landmark_schema import landmark_schema
 from kyphoangle.protocol import GlobalEndpoints, NotEvaluable
 from kyphoangle.spacing import PixelSpacing
 from kyphoangle.vocabulary import ReadType
@@ -65,21 +67,24 @@ def test_round_trip_keeps_everything(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("document", "message"),
     [
-        ([], "JSON object"),
+        ([], "must be an object"),
         ({**EXAMPLE, "format": "other/1"}, "format must be"),
         ({**EXAMPLE, "image": {}}, "sop_instance_uid"),
-        ({**EXAMPLE, "points": [1, 2]}, "points must be"),
-        ({**EXAMPLE, "points": {"L1.superior.anterior": "here"}}, "expected \\[column, row\\]"),
-        ({**EXAMPLE, "points": {"L6.superior.anterior": [1, 2]}}, "not a landmark key"),
-        ({**EXAMPLE, "points": {"L1.superior.anterior": [1, None]}}, "two finite numbers"),
+        ({**EXAMPLE, "points": [1, 2]}, "points must be an object"),
+        ({**EXAMPLE, "points": {"L1.superior.anterior": "here"}}, "must be a list"),
+        (
+            {**EXAMPLE, "points": {"L6.superior.anterior": [1, 2]}},
+            "unknown key 'L6.superior.anterior' in points",
+        ),
+        ({**EXAMPLE, "points": {"L1.superior.anterior": [1, None]}}, "must be a number"),
         ({**EXAMPLE, "read_type": "casual"}, "read_type"),
-        ({**EXAMPLE, "fractured_levels": ["T4"]}, "T10 to L5"),
-        ({**EXAMPLE, "fractured_levels": "L1"}, "must be a list"),
-        ({**EXAMPLE, "not_evaluable": {"L1": {}}}, "reason is required"),
-        ({**EXAMPLE, "not_evaluable": {"L1": {"reason": "tired"}}}, "not-evaluable reason"),
+        ({**EXAMPLE, "fractured_levels": ["T4"]}, "one of T10, T11, T12, L1, L2, L3, L4, L5"),
+        ({**EXAMPLE, "fractured_levels": "L1"}, "fractured_levels must be a list"),
+        ({**EXAMPLE, "not_evaluable": {"L1": {}}}, "not_evaluable.L1.reason is missing"),
+        ({**EXAMPLE, "not_evaluable": {"L1": {"reason": "tired"}}}, "it must be one of obscured"),
         ({**EXAMPLE, "endpoints": {"kyphosis": "T12.inferior"}}, "endpoint pair"),
-        ({**EXAMPLE, "calibration": {"row_mm": 0, "col_mm": 0.1}}, "positive numbers"),
-        ({**EXAMPLE, "reader": 7}, "login name"),
+        ({**EXAMPLE, "calibration": {"row_mm": 0, "col_mm": 0.1}}, "row_mm is 0; it must be at least 0.01"),
+        ({**EXAMPLE, "reader": 7}, "reader must be text or null"),
     ],
 )
 def test_bad_documents_name_file_and_problem(tmp_path: Path, document: object, message: str) -> None:
@@ -137,3 +142,63 @@ def test_bad_provenance_is_refused(provenance: object, message: str) -> None:
     }
     with pytest.raises(LandmarkError, match=message):
         parse_landmark_document(document)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"format": "kyphoangle.landmarks/1", "format": "x"}', "the key 'format' appears twice"),
+        ('{"x": NaN}', "NaN is not a number JSON allows"),
+        ('{"x": -Infinity}', "-Infinity is not a number JSON allows"),
+        ('{"x": 1e400}', "the number 1e400 is too large"),
+        ('{"x": ' + "9" * 5000 + "}", r"is too large \(5000 digits\)"),
+        ("[" * 50_000 + "]" * 50_000, "nested deeper than the schema allows"),
+        ('{"points": {"a": {"b": {"c": {"d": 1}}}}}', "nested 5 levels deep; the schema allows at most 4"),
+        ("{", "not valid JSON"),
+    ],
+)
+def test_strict_json_refuses_what_python_would_accept(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(LandmarkFileError, match=message) as info:
+        read_landmark_file(path)
+    assert str(info.value).startswith("bad.json: ") and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"fractured_level": ["L1"]},
+            "unknown key 'fractured_level' \\(did you mean 'fractured_levels'\\?\\)",
+        ),
+        ({"points": {"L1.superior.anterir": [1, 2]}}, "did you mean 'L1.superior.anterior'"),
+        ({"image": {"sop_instance_uid": "1.2.3", "sop_class": "x"}}, "unknown key 'sop_class' in image"),
+        (
+            {"calibration": {"row_mm": 1e-320, "col_mm": 0.1}},
+            "calibration.row_mm is 1e-320; it must be at least",
+        ),
+        ({"calibration": {"row_mm": 0.1, "col_mm": 11}}, "calibration.col_mm is 11; it must be at most 10"),
+        ({"points": {"L1.superior.anterior": [-1, 2]}}, r"expected \[column, row\] as two numbers from 0"),
+    ],
+)
+def test_schema_errors_name_the_key_and_the_nearest_known_one(
+    tmp_path: Path, change: dict[str, object], message: str
+) -> None:
+    with pytest.raises(LandmarkFileError, match=message):
+        read_landmark_file(write(tmp_path, {**EXAMPLE, **change}, "bad.json"))
+
+
+def test_files_over_one_megabyte_are_refused_unread(tmp_path: Path) -> None:
+    path = tmp_path / "huge.json"
+    path.write_text('{"reader": "' + "x" * (1 << 20) + '"}', encoding="utf-8")
+    with pytest.raises(LandmarkFileError, match="larger than 1024 kB"):
+        read_landmark_file(path)
+
+
+def test_the_schema_in_the_documentation_is_the_one_shipped() -> None:
+    shipped = json.dumps(landmark_schema(), sort_keys=True)
+    documented = (Path(__file__).parents[2] / "docs" / "landmarks-1.schema.json").read_text(encoding="utf-8")
+    assert json.dumps(json.loads(documented), sort_keys=True) == shipped
+    Draft202012Validator.check_schema(landmark_schema())
+    Draft202012Validator(landmark_schema()).validate(EXAMPLE)

@@ -159,3 +159,34 @@ def test_programs_opening_a_new_database_at_once_migrate_it_once(empty_db_url: s
         assert database_revision(database.engine) == head_revision()
     finally:
         database.dispose()
+
+
+def test_campaigns_made_before_keyed_uids_each_get_their_own_secret(empty_db_url: str) -> None:
+    engine = create_database_engine(resolve_database_url(empty_db_url))
+    now = dt.datetime(2024, 1, 2, 3, 4, 5)
+    try:
+        upgrade_database(engine, "0002")
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO study (id, code, title, default_normal_table, created_at) "
+                    "VALUES (1, 'OLD', 'old study', 'farcy-1990', :now)"
+                ),
+                {"now": now},
+            )
+            for number in (1, 2):
+                connection.execute(
+                    text(
+                        "INSERT INTO campaign (id, study_id, code, title, status, random_seed,"
+                        " repeat_fraction, adjudication_rule, created_at)"
+                        " VALUES (:id, 1, :code, 't', 'open', 7, 0.1, '{}', :now)"
+                    ),
+                    {"id": number, "code": f"C{number}", "now": now},
+                )
+        upgrade_database(engine)
+        with engine.connect() as connection:
+            keys = [row[0] for row in connection.execute(text("SELECT uid_key FROM campaign ORDER BY id"))]
+        assert len(keys) == 2 and keys[0] != keys[1]
+        assert all(len(bytes.fromhex(key)) == 32 for key in keys)
+    finally:
+        engine.dispose()

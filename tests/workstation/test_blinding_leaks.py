@@ -194,6 +194,7 @@ OUTPUT_OPTIONS: dict[str, str] = {
     "key": "{out}/key.csv",
     "report": "{out}/report.html",
     "html": "{out}/monitoring.html",
+    "skipped_csv": "{out}/skipped.csv",
 }
 """Optional outputs that write files: given, so that what they write is checked too."""
 
@@ -282,6 +283,7 @@ def test_no_sentinel_reaches_a_blinded_reader(
             continue  # writes a whole demo study into an empty database only
         shutil.rmtree(study.out, ignore_errors=True)
         study.out.mkdir(parents=True)
+        monkeypatch.chdir(study.out)  # what a command writes by default lands here, and is checked too
         argv = [part.format(out=study.out, landmarks=study.landmark_file) for part in run]
         command = next(c for c, _ in _leaves(build_parser()) if c and tuple(run[: len(c)]) == c)
         code = main(["--db", study.db, *argv, *(["--user", login] if _signs_in(command) else [])])
