@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, TextIO
 from sqlalchemy.orm import Session
 
 from kyphoangle.agreement import (
+    MIN_CASES,
     AgreementError,
     bland_altman,
     icc_2_1,
@@ -76,14 +77,6 @@ ALL_LEVELS = "all"
 
 ALL_READERS = "all readers"
 """The `readers` of the inter-reader line over every reader of a campaign of three readers or more."""
-
-MIN_CASES = 5
-"""Fewest cases (pairs of values) a statistics line needs before its ICC, limits, SEM and MDC are given.
-
-With fewer, the F quantiles behind the ICC's interval have one to three degrees of freedom and the
-limits of agreement rest on one to three differences: numbers a statistician could not use. The line
-is still listed, with its n and a note. (Koo & Li, J Chiropr Med 2016;15:155, advise 30 or more.)
-"""
 
 PAIR_SEPARATOR = " vs "
 """Joins the two readers of a pair line: "reader 1 vs reader 2" (differences: the second minus the first)."""
@@ -177,10 +170,6 @@ def agreement_line(
     give a line without numbers whose `note` says why.
     """
     base = AgreementLine(scope, reader, name, level, unit, tuple(rows), readers=readers)
-    if 0 < len(rows) < MIN_CASES:
-        return replace(
-            base, note=f"too few cases for reliability statistics ({len(rows)}; {MIN_CASES} or more)"
-        )
     paired = not rows or len(rows[0]) == 2
     try:
         icc = icc_2_1(rows)
