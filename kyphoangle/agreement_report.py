@@ -43,7 +43,6 @@ from typing import TYPE_CHECKING, TextIO
 from sqlalchemy.orm import Session
 
 from kyphoangle.agreement import (
-    MIN_CASES,
     AgreementError,
     bland_altman,
     icc_2_1,

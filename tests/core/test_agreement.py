@@ -99,7 +99,9 @@ def test_too_few_cases_are_refused_by_the_statistics_themselves() -> None:
     rows = [[1.0, 2.0], [2.0, 3.5], [4.0, 4.5], [6.0, 7.0]]
     assert len(rows) == MIN_CASES - 1
     for compute in (lambda: icc_2_1(rows), lambda: bland_altman(*zip(*rows, strict=True))):
-        with pytest.raises(TooFewCasesError, match=r"too few cases for reliability statistics \(4; 5 or more\)"):
+        with pytest.raises(
+            TooFewCasesError, match=r"too few cases for reliability statistics \(4; 5 or more\)"
+        ):
             compute()
     # incomplete rows do not count
     with pytest.raises(TooFewCasesError, match=r"\(4; 5"):
