@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kyphoangle.cli.audit",
     "kyphoangle.cli.campaign",
     "kyphoangle.cli.agreement",
+    "kyphoangle.cli.normal_tables",
 )
 """Modules adding sub-commands; each defines `register(subparsers)` and sets `run=function(args) -> int`."""
 

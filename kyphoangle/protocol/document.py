@@ -1,4 +1,4 @@
-"""Print the measurement page of the documentation from the protocol file: `python -m kyphoangle.protocol.document`."""
+"""Print the measurement page of the documentation from the protocol file (`python -m ...document`)."""
 
 from __future__ import annotations
 

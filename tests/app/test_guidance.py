@@ -64,3 +64,15 @@ def test_labels() -> None:
     assert describe_key("L1.superior.middle") == "L1 superior endplate, middle point"
     assert describe_key("T12.inferior.anterior") == "T12 inferior endplate, anterior corner"
     assert short_label("T12.inferior.anterior") == "T12 inf A"
+
+
+def test_the_measurement_panel_warns_when_the_table_is_unverified(qtbot: object) -> None:
+    from app.measurement_panel import MeasurementPanel
+    from kyphoangle.normal_table import load_normal_table
+
+    panel = MeasurementPanel()
+    qtbot.addWidget(panel)  # type: ignore[attr-defined]
+    panel.show_measurements(None, spacing=None, table=load_normal_table("shi-2020"))
+    assert "Caution: shi-2020 values at T12, L1, L2, L3 are unverified" in panel.spacing_label.text()
+    panel.show_measurements(None, spacing=None, table=load_normal_table("kwon-2019"))
+    assert "unverified" not in panel.spacing_label.text()
