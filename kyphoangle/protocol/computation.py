@@ -364,14 +364,22 @@ def _reduction(computer: _Computer, level: Vertebra, own: float, corner: Corner)
     return 100.0 * (total - 2.0 * own) / total
 
 
+_HEIGHT_LOSSES = {
+    MeasurementName.ANTERIOR_HEIGHT_LOSS: Corner.ANTERIOR,
+    MeasurementName.MIDDLE_HEIGHT_LOSS: Corner.MIDDLE,
+    MeasurementName.POSTERIOR_HEIGHT_LOSS: Corner.POSTERIOR,
+}
+
+
 def _neighbour_morphometry(computer: _Computer, level: Vertebra, heights: Mapping[Corner, float]) -> None:
-    """Height loss and Genant grade against the mean of the vertebrae above and below."""
-    name = MeasurementName.ANTERIOR_HEIGHT_LOSS
-    keys = computer.needs(name, level.value)
-    if keys is not None:
-        loss = _reduction(computer, level, heights[Corner.ANTERIOR], Corner.ANTERIOR)
+    """Height losses and Genant grade against the mean of the vertebrae above and below."""
+    for name, corner in _HEIGHT_LOSSES.items():
+        keys = computer.needs(name, level.value)
+        if keys is None:
+            continue
+        loss = _reduction(computer, level, heights[corner], corner)
         if loss is None:
-            computer.skip(name, level.value, (), "the neighbours' anterior heights are zero")
+            computer.skip(name, level.value, (), f"the neighbours' {corner} heights are zero")
         else:
             computer.add(name, level.value, loss, Unit.PERCENT, keys)
     name = MeasurementName.GENANT_GRADE

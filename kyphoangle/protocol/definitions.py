@@ -31,6 +31,8 @@ class MeasurementName(StrEnum):
     POSTERIOR_HEIGHT = "posterior_height"
     BECK_INDEX = "beck_index"
     ANTERIOR_HEIGHT_LOSS = "anterior_height_loss"
+    MIDDLE_HEIGHT_LOSS = "middle_height_loss"
+    POSTERIOR_HEIGHT_LOSS = "posterior_height_loss"
     GENANT_GRADE = "genant_grade"
 
 

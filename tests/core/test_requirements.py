@@ -38,9 +38,17 @@ def spine_points() -> dict[str, tuple[float, float]]:
     return landmarks(model, rows=4500, columns=2500, spacing_mm=(0.2, 0.2))
 
 
+LOSSES_AND_GRADE = (
+    MeasurementName.ANTERIOR_HEIGHT_LOSS,
+    MeasurementName.MIDDLE_HEIGHT_LOSS,
+    MeasurementName.POSTERIOR_HEIGHT_LOSS,
+    MeasurementName.GENANT_GRADE,
+)
+
+
 def inherently_not_computed(name: MeasurementName, level: str | None) -> bool:
     """Values no reader can produce: neighbour morphometry below L5, ART where the table has no value."""
-    if level == "L5" and name in (MeasurementName.ANTERIOR_HEIGHT_LOSS, MeasurementName.GENANT_GRADE):
+    if level == "L5" and name in LOSSES_AND_GRADE:
         return True
     return (
         name is MeasurementName.TRAUMATIC_REGIONAL_ANGLE
