@@ -1,8 +1,10 @@
-"""`kyphoangle` entry point: no arguments open the reading workstation, anything else is the CLI.
+"""`kyphoangle` entry point: without a command the reading workstation opens, with one the CLI runs.
 
-`kyphoangle --self-check` opens a demo film offscreen, places its landmarks, computes a measurement
-and exits 0 (used to check a frozen installer). `kyphoangle --data-dir DIR` opens the workstation on
-another data folder.
+The global options (`--db URL`, `--data-dir DIR`, `-v`) apply to both: `kyphoangle --db URL` opens the
+workstation on that database, `kyphoangle --db URL users list` runs the command. Without a display the
+workstation is not started: the program says how to get one and exits 2. `kyphoangle --self-check`
+opens a demo film offscreen, places its landmarks, computes a measurement and exits 0 (used to check a
+frozen installer).
 """
 
 from __future__ import annotations
@@ -10,9 +12,11 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from kyphoangle.exit_status import ExitStatus
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QSettings
@@ -20,10 +24,6 @@ if TYPE_CHECKING:
 
     from app.main_window import ReadingWindow
     from app.read_store import ReaderAccount, ReadStore
-
-GUI_OPTIONS = ("--data-dir", "--db")
-"""Options that open the workstation rather than a CLI command."""
-
 
 DEMO_HINT = (
     "Demo study: sign in as demo, password demo-reader (site reading; site.reader / site-reader too).<br>"
@@ -34,20 +34,68 @@ DEMO_HINT = (
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Dispatch: GUI, self-check or the command line."""
+    """Dispatch: the self-check, a command (anything after the global options), else the workstation."""
+    from kyphoangle.cli import apply_global_options, split_global_options
+    from kyphoangle.errors import KyphoangleError
+
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] == "--self-check":
         return self_check()
-    if not args or args[0] in GUI_OPTIONS:
-        if len(args) == 1:
-            print(f"kyphoangle: error: {args[0]} needs a value", file=sys.stderr)
-            return 2
-        if args and args[0] == "--data-dir":
-            return run_gui(Path(args[1]))
-        return run_gui(database_url=args[1] if args else default_database_url())
-    from kyphoangle.cli import main as cli_main
+    try:
+        options, rest = split_global_options(args)
+    except KyphoangleError as exc:
+        print(f"kyphoangle: error: {exc}", file=sys.stderr)
+        return ExitStatus.BAD_INPUT
+    if rest:
+        from kyphoangle.cli import main as cli_main
 
-    return cli_main(args)
+        return cli_main(args)
+    apply_global_options(options)
+    return start_gui(options.verbosity)
+
+
+def start_gui(verbosity: int = 0) -> int:
+    """Open the workstation when a display is there (else say how to get one, exit 2), logging any
+    unexpected error with its traceback and showing it as one dialog (exit 1)."""
+    from kyphoangle.log import configure_logging, get_logger
+
+    configure_logging(verbosity)
+    problem = display_problem()
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return ExitStatus.BAD_INPUT
+    from app.error_report import install_exception_hook, report_unexpected_error
+
+    install_exception_hook()
+    get_logger("app.entry").info("workstation starting")
+    try:
+        return run_gui(database_url=default_database_url())
+    except Exception as exc:
+        return report_unexpected_error(exc)
+
+
+NO_DISPLAY_MESSAGE = (
+    "kyphoangle: no display for the reading workstation (neither DISPLAY nor WAYLAND_DISPLAY is set).\n"
+    "Start it from a desktop session, over `ssh -X`, or under a virtual X server: `xvfb-run -a kyphoangle`.\n"
+    "The commands need no display: `kyphoangle --help`."
+)
+"""What `kyphoangle` prints, exiting 2, when the workstation is asked for without a display."""
+
+_HEADLESS_PLATFORMS = ("offscreen", "minimal", "vnc", "eglfs", "linuxfb")
+
+
+def display_problem(environment: Mapping[str, str] | None = None, platform: str | None = None) -> str | None:
+    """Why the workstation cannot show a window here, or None. Only X11/Wayland systems can lack a
+    display; Windows and macOS always have one, and Qt's off-screen platforms need none."""
+    env = os.environ if environment is None else environment
+    system = sys.platform if platform is None else platform
+    if not system.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+        return None
+    if env.get("QT_QPA_PLATFORM", "").split(":")[0] in _HEADLESS_PLATFORMS:
+        return None
+    if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
+        return None
+    return NO_DISPLAY_MESSAGE
 
 
 def default_database_url() -> str:
@@ -58,10 +106,10 @@ def default_database_url() -> str:
 
 
 def default_data_dir() -> Path:
-    """Where the workstation keeps its reads, users and catalogue (platformdirs user data dir)."""
-    import platformdirs
+    """Where the workstation keeps its reads, users and catalogue: `workstation` in the data folder."""
+    from kyphoangle.folders import data_folder
 
-    return Path(platformdirs.user_data_dir("kyphoangle", appauthor=False)) / "workstation"
+    return data_folder() / "workstation"
 
 
 def run_gui(data_dir: Path | None = None, *, database_url: str | None = None) -> int:

@@ -26,8 +26,12 @@ def main(argv: list[str] | None = None) -> int:
     """Run the validation and write its report."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--small", action="store_true", help="two subjects, small films, 50 repetitions")
-    parser.add_argument("--repeats", type=int, help="click-noise repetitions per spine and sigma (default 2000)")
-    parser.add_argument("--out", default=str(ROOT / "docs" / "validation.md"), help="report path, '-' for stdout")
+    parser.add_argument(
+        "--repeats", type=int, help="click-noise repetitions per spine and sigma (default 2000)"
+    )
+    parser.add_argument(
+        "--out", default=str(ROOT / "docs" / "validation.md"), help="report path, '-' for stdout"
+    )
     args = parser.parse_args(argv)
     started = time.monotonic()
     if args.small:

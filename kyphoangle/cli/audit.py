@@ -27,7 +27,6 @@ def register(subparsers: SubParsers) -> None:
     listing.add_argument("--entity", choices=[e.value for e in AuditEntity])
     listing.add_argument("--id", dest="entity_id", help="only this entity id (with --entity)")
     listing.add_argument("--last", type=int, metavar="N", help="only the last N events")
-    listing.add_argument("--json", action="store_true", help="one JSON object per line")
     listing.set_defaults(run=run_list)
 
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import os
 import sys
 from collections.abc import Iterable, Sequence
+from contextvars import ContextVar
 from typing import TypeAlias
 
 from sqlalchemy.orm import Session
@@ -30,6 +32,11 @@ ENV_NEW_PASSWORD = "KYPHOANGLE_NEW_PASSWORD"
 """The password given to a user created or changed by `kyphoangle users`, for scripts."""
 
 SubParsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+LIST_COMMANDS = ("list",)
+"""Commands that get `--json` (their table as JSON Lines: one object per row)."""
+TABLES_AS_JSON: ContextVar[bool] = ContextVar("kyphoangle_tables_as_json", default=False)
+"""Set by `--json`: `print_table` writes JSON Lines instead of columns."""
 
 
 def database_options() -> argparse.ArgumentParser:
@@ -60,10 +67,13 @@ def _group_help(parser: argparse.ArgumentParser) -> int:
 def add_command(
     subparsers: SubParsers, name: str, help_text: str, description: str | None = None
 ) -> argparse.ArgumentParser:
-    """A database command with `--db` and `--user`."""
-    return subparsers.add_parser(
+    """A database command with `--db` and `--user` (and `--json` for a `list` command)."""
+    parser = subparsers.add_parser(
         name, help=help_text, description=description or help_text, parents=[database_options()]
     )
+    if name in LIST_COMMANDS:
+        parser.add_argument("--json", action="store_true", help="one JSON object per line instead of a table")
+    return parser
 
 
 def open_db(args: argparse.Namespace) -> Database:
@@ -110,7 +120,12 @@ def login(args: argparse.Namespace, session: Session) -> tuple[User, str]:
 
 
 def print_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
-    """Aligned columns on stdout (tab-separated when stdout is not a terminal, for scripts)."""
+    """Aligned columns on stdout (tab-separated when stdout is not a terminal, for scripts; JSON Lines
+    with `--json`)."""
+    if TABLES_AS_JSON.get():
+        for row in rows:
+            print(json.dumps(dict(zip(headers, row, strict=True)), ensure_ascii=False, default=str))
+        return
     cells = [["" if value is None else str(value) for value in row] for row in rows]
     if not sys.stdout.isatty():
         print("\t".join(headers))

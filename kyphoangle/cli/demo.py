@@ -18,13 +18,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-import platformdirs
 
 from kyphoangle.anatomy import Vertebra
 from kyphoangle.campaign import create_campaign, get_campaign, next_case, save_case_read, sign_case_read
 from kyphoangle.cli.db_common import SubParsers, add_group, database_options, open_db
 from kyphoangle.demo import DemoFolderError, DemoStudy, generate_demo_films
 from kyphoangle.dicom import read_header
+from kyphoangle.folders import data_folder
 from kyphoangle.importer import import_radiographs
 from kyphoangle.landmark_file import LandmarkFile, ReadType, read_landmark_file
 from kyphoangle.protocol import regional_endplates
@@ -59,7 +59,7 @@ PILOT_DISAGREEMENTS = 2
 
 def default_demo_folder() -> Path:
     """Where the demo films are written: `demo-films` in the user data folder."""
-    return Path(platformdirs.user_data_dir("kyphoangle", appauthor=False)) / "demo-films"
+    return data_folder() / "demo-films"
 
 
 def register(subparsers: SubParsers) -> None:

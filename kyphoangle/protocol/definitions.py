@@ -1,7 +1,7 @@
 """What the trial's measurements are: stable names, units, records of values; the definitions are data.
 
 The label, unit, scope, definition and source of each measurement, and the landmarks it needs, are
-read from the shipped file `resources/protocol/measurements.toml` (see `kyphoangle.protocol.requirements`);
+read from the shipped file `kyphoangle/resources/protocol/measurements.toml` (see `.requirements`);
 this module holds the types every other module uses.
 """
 

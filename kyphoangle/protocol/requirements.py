@@ -1,10 +1,10 @@
 """Which landmarks each measurement needs, read from the shipped protocol file, and resolved per film.
 
-The file (`resources/protocol/measurements.toml`) is written for a clinician: each measurement lists its
-landmarks as `which vertebra . which endplate . which point` relative to the fractured level or to
-the chosen global endpoints. Everything that says what a measurement needs is made from it: the
-computation's "not computed" reasons, the guidance that tells a reader what to click next, and the
-measurement page of the documentation (`measurements_markdown`).
+The file (`kyphoangle/resources/protocol/measurements.toml`) is written for a clinician: each
+measurement lists its landmarks as `which vertebra . which endplate . which point` relative to the
+fractured level or to the chosen global endpoints. Everything that says what a measurement needs is
+made from it: the computation's "not computed" reasons, the guidance that tells a reader what to
+click next, and the measurement page of the documentation (`measurements_markdown`).
 """
 
 from __future__ import annotations
@@ -229,7 +229,7 @@ def measurements_markdown(definitions: DefinitionTable | None = None) -> str:
     lines = [
         "# Measurements and the landmarks they need",
         "",
-        "Generated from `resources/protocol/measurements.toml` by",
+        "Generated from `kyphoangle/resources/protocol/measurements.toml` by",
         "`python -m kyphoangle.protocol.document`; do not edit by hand. Angles are signed, kyphosis",
         "positive and lordosis negative. In the landmark lists, *level* is the fractured vertebra, *above*",
         "and *below* its neighbours, *caudal* the inferior endplate (the superior one for S1), and",

@@ -2,8 +2,8 @@
 
 A database is chosen by, in order: the `--db` value (a SQLAlchemy URL such as
 `postgresql://user@host/kyphoangle`, or a plain file path meaning SQLite), the `KYPHOANGLE_DB`
-environment variable, else `kyphoangle.sqlite3` in the user's data directory
-(`platformdirs.user_data_dir("kyphoangle")`).
+environment variable, else `kyphoangle.sqlite3` in the data folder (`kyphoangle.folders.data_folder`:
+`--data-dir`, else the platform's user data folder).
 
 SQLite runs in WAL mode with foreign keys on, `synchronous=FULL` (a committed read survives a power
 cut, not only a crash) and a 30 s busy timeout. Write transactions start with `BEGIN IMMEDIATE`, so two
@@ -26,7 +26,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import platformdirs
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -37,6 +36,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from kyphoangle.errors import StorageError
+from kyphoangle.folders import data_folder
+from kyphoangle.resources import package_folder
 
 ENV_DATABASE = "KYPHOANGLE_DB"
 """Environment variable naming the database when `--db` is not given."""
@@ -46,12 +47,12 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_CACHE_KIB = 65_536
 """Page cache per connection (64 MiB): long lists and exports read from memory."""
 _BEGIN_OPTION = "kyphoangle_sqlite_begin"
-_MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+_MIGRATIONS_PACKAGE = "kyphoangle.storage.migrations"
 
 
 def default_database_path() -> Path:
     """The SQLite file used when no database is named: in the user's data directory."""
-    return Path(platformdirs.user_data_dir("kyphoangle", appauthor=False)) / DEFAULT_DATABASE_FILENAME
+    return data_folder() / DEFAULT_DATABASE_FILENAME
 
 
 def resolve_database_url(value: str | URL | None = None) -> URL:
@@ -111,7 +112,7 @@ def create_database_engine(url: URL) -> Engine:
 def alembic_config() -> Config:
     """Alembic configuration built in code (no alembic.ini at run time)."""
     config = Config()
-    config.set_main_option("script_location", str(_MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(package_folder(_MIGRATIONS_PACKAGE)))
     return config
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,19 +20,96 @@ def test_arguments_go_to_the_command_line(monkeypatch: pytest.MonkeyPatch) -> No
     assert seen == [["measure", "x.dcm", "--landmarks", "y.json"]]
 
 
-def test_no_arguments_open_the_workstation(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_command_opens_the_workstation_with_the_global_options(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     opened: list[object] = []
     monkeypatch.setenv("KYPHOANGLE_DB", "sqlite:///default.sqlite")
+    monkeypatch.setenv("KYPHOANGLE_LOG_DIR", str(tmp_path / "logs"))
+    monkeypatch.delenv("KYPHOANGLE_DATA_DIR", raising=False)
     monkeypatch.setattr(
         entry,
         "run_gui",
         lambda data_dir=None, database_url=None: opened.append(database_url or data_dir) or 0,
     )
     assert entry.main([]) == 0
-    assert entry.main(["--data-dir", "/tmp/somewhere"]) == 0
     assert entry.main(["--db", "sqlite:///x.sqlite"]) == 0
     assert entry.main(["--db"]) == 2
-    assert [str(o) for o in opened] == ["sqlite:///default.sqlite", "/tmp/somewhere", "sqlite:///x.sqlite"]
+    monkeypatch.delenv("KYPHOANGLE_DB")
+    assert entry.main(["--data-dir", str(tmp_path / "site")]) == 0
+    assert entry.default_data_dir() == tmp_path / "site" / "workstation"
+    assert [str(o) for o in opened] == [
+        "sqlite:///default.sqlite",
+        "sqlite:///x.sqlite",
+        str(tmp_path / "site" / "kyphoangle.sqlite3"),
+    ]
+
+
+def test_a_command_after_the_global_options_runs_without_the_workstation(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(entry, "run_gui", lambda *a, **k: pytest.fail("GUI opened"))
+    monkeypatch.setenv("KYPHOANGLE_LOG_DIR", str(tmp_path / "logs"))
+    monkeypatch.setenv("KYPHOANGLE_NEW_PASSWORD", "admin password")
+    monkeypatch.setenv("KYPHOANGLE_PASSWORD", "admin password")
+    database = str(tmp_path / "study.sqlite3")
+    assert entry.main(["--db", database, "users", "add", "boss", "--role", "admin"]) == 0
+    capsys.readouterr()
+    assert entry.main(["--db", database, "users", "list", "--json", "--user", "boss"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(row["login"], row["role"]) for row in rows] == [("boss", "admin")]
+
+
+def test_without_a_display_the_workstation_says_how_to_get_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert entry.display_problem({}, "linux") == entry.NO_DISPLAY_MESSAGE
+    assert entry.display_problem({"DISPLAY": ":0"}, "linux") is None
+    assert entry.display_problem({"WAYLAND_DISPLAY": "wayland-0"}, "linux") is None
+    assert entry.display_problem({"QT_QPA_PLATFORM": "offscreen"}, "linux") is None
+    assert entry.display_problem({}, "win32") is None
+    assert entry.display_problem({}, "darwin") is None
+    monkeypatch.setenv("KYPHOANGLE_LOG_DIR", str(tmp_path / "logs"))
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(entry, "run_gui", lambda *a, **k: pytest.fail("GUI opened"))
+    if sys.platform.startswith("linux"):
+        assert entry.main([]) == 2
+        assert "xvfb-run -a kyphoangle" in capsys.readouterr().err
+
+
+def test_an_unexpected_error_in_the_workstation_is_logged_and_shown_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, qapp: object
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from app import error_report
+    from kyphoangle.log import configure_logging
+
+    monkeypatch.setenv("KYPHOANGLE_LOG_DIR", str(tmp_path / "logs"))
+    configure_logging()
+    shown: list[tuple[str, str]] = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text: shown.append((title, text)))
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    error_report.install_exception_hook()
+    try:
+        raise KeyError("SENTINEL^PATIENT")
+    except KeyError as exc:
+        sys.excepthook(type(exc), exc, exc.__traceback__)
+    assert len(shown) == 1
+    assert shown[0][0] == error_report.DIALOG_TITLE
+    assert "Something unexpected went wrong (KeyError)" in shown[0][1]
+    assert "support-bundle" in shown[0][1]
+    log = (tmp_path / "logs" / "kyphoangle.log").read_text()
+    assert "Traceback (most recent call last)" in log and "KeyError: '<value>'" in log
+    assert "SENTINEL" not in log
+
+    def broken(**_: object) -> int:
+        raise RuntimeError("broken window")
+
+    monkeypatch.setattr(entry, "run_gui", broken)
+    assert entry.start_gui() == 1
+    assert len(shown) == 2
 
 
 def test_self_check_passes(capsys: pytest.CaptureFixture[str]) -> None:

@@ -64,7 +64,7 @@ class PostgresServer:
 
     def url(self, database: str = "postgres") -> str:
         """SQLAlchemy URL of one database on this server (superuser `postgres`, trust auth)."""
-        return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/{database}"
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
     def execute(self, sql: str) -> None:
         """Run a statement outside a transaction (CREATE/DROP DATABASE)."""

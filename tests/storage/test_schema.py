@@ -137,7 +137,7 @@ def test_database_from_newer_program_is_refused(db_url: str) -> None:
 
 def test_unreachable_database_is_a_storage_error(tmp_path: Path) -> None:
     with pytest.raises(StorageError, match="cannot open"):
-        open_database("postgresql+psycopg2://nobody@127.0.0.1:1/none")
+        open_database("postgresql://nobody@127.0.0.1:1/none")
 
 
 def test_programs_opening_a_new_database_at_once_migrate_it_once(empty_db_url: str) -> None:

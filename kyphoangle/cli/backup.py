@@ -1,0 +1,34 @@
+"""`kyphoangle backup FILE`: a consistent copy of the study database while it is in use."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from kyphoangle.cli.db_common import SubParsers
+
+
+def register(subparsers: SubParsers) -> None:
+    """Add the `backup` command."""
+    parser = subparsers.add_parser(
+        "backup",
+        help="copy the study database to a backup file (SQLite) or dump (PostgreSQL)",
+        description="Write a consistent copy of the study database while it is in use: an SQLite "
+        "database file (SQLite's online backup API) or a pg_dump archive in custom format (PostgreSQL; "
+        "pg_dump must be installed). The file is private to you (0600). Restore: docs/deployment.md.",
+    )
+    parser.add_argument("file", metavar="FILE", help="backup file to write ('-' for standard output)")
+    parser.add_argument("--db", metavar="URL", help="the database to back up (default: as every command)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Back up and report the size."""
+    from kyphoangle.storage.backup import backup_database
+
+    result = backup_database(args.db, args.file)
+    if args.file != "-":
+        print(
+            f"{result.backend} backup written to {result.target} ({result.size_bytes} bytes)", file=sys.stderr
+        )
+    return 0
