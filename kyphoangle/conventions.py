@@ -79,6 +79,15 @@ HEIGHT_RESTORATION = (
     "is itself fractured; such levels are flagged by the reader's observations."
 )
 
+OBSERVATIONS = (
+    "Reader observations (`kyphoangle export observations`): a Genant grade 0-3 per level T4 to L5 (Genant "
+    "et al., J Bone Miner Res 1993;8:1137); a new fracture is grade 0 on the same reader's baseline read "
+    "and 1 or more later, adjacent when immediately above or below a treated level. Cement leakage per "
+    "treated level: none, disc, paravertebral, canal, venous, and Yeom type B (basivertebral vein), S "
+    "(segmental vein), C (cortical defect) (Yeom et al., J Bone Joint Surg Br 2003;85:83), as seen on the "
+    "lateral radiograph, which misses most leaks that CT shows."
+)
+
 ICC_FORM = (
     "ICC(2,1) (Shrout & Fleiss 1979 case 2; McGraw & Wong 1996 ICC(A,1)): two-way random effects, absolute "
     "agreement, single measures, from the two-way ANOVA of the cases x readers table: "
@@ -150,6 +159,7 @@ def convention_rows() -> Iterator[DictionaryRow]:
     yield DictionaryRow("long", "derived:change_from_post_op", "decimal", "see unit", LOSS_OF_CORRECTION)
     yield DictionaryRow("long", "derived:further_collapse", "text", "", FURTHER_COLLAPSE)
     yield DictionaryRow("long", "derived:height_restoration", "decimal", "percent", HEIGHT_RESTORATION)
+    yield DictionaryRow("observations", "derived:observations", "", "", OBSERVATIONS)
     yield DictionaryRow("agreement", "statistics:icc", "decimal", "", ICC_FORM)
     yield DictionaryRow("agreement", "statistics:sem", "decimal", "see unit", SEM_FORMULA)
     yield DictionaryRow("agreement", "statistics:mdc", "decimal", "see unit", MDC_FORMULA)
@@ -216,6 +226,10 @@ def conventions_markdown() -> str:
         f"- Loss of correction: {LOSS_OF_CORRECTION}",
         f"- Further collapse: {FURTHER_COLLAPSE}",
         f"- Height restoration: {HEIGHT_RESTORATION}",
+        "",
+        "## Reader observations",
+        "",
+        OBSERVATIONS,
         "",
         "## Reliability statistics",
         "",

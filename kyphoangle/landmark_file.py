@@ -9,11 +9,14 @@
  "not_evaluable": {"L2": {"reason": "obscured", "note": "bowel gas"}},
  "normal_table": "farcy-1990",
  "endpoints": {"kyphosis": "T4.superior-T12.inferior", "lordosis": "L1.superior-S1.superior"},
- "calibration": {"row_mm": 0.15, "col_mm": 0.15}}
+ "calibration": {"row_mm": 0.15, "col_mm": 0.15},
+ "observations": {"L1": {"genant_grade": 2, "cement_leakage": ["disc"], "yeom_types": ["C"]},
+                  "T12": {"genant_grade": 0}}}
 ```
 Points are `[column, row]` in DICOM image-relative pixels (top-left corner of the first pixel is
 (0, 0)). Only `format`, `image.sop_instance_uid` and `points` are required; `calibration` is a manual
-calibration stored with the read (source `manual`).
+calibration stored with the read (source `manual`). `observations` are the reader's grades and
+cement leakage per level (`kyphoangle.observations`).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from types import MappingProxyType
 from typing import Any
 
 from kyphoangle.errors import KyphoangleError, LandmarkError, LandmarkFileError
+from kyphoangle.observations import LevelObservation, validate_observations
 from kyphoangle.protocol import GlobalEndpoints, NotEvaluable, validate_levels, validate_points
 from kyphoangle.spacing import PixelSpacing, SpacingSource
 
@@ -56,9 +60,11 @@ class LandmarkFile:
     normal_table: str | None = None
     endpoints: GlobalEndpoints | None = None
     calibration: PixelSpacing | None = None
+    observations: Mapping[str, LevelObservation] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "read_type", ReadType(self.read_type))
+        object.__setattr__(self, "observations", validate_observations(self.observations))
         object.__setattr__(self, "points", MappingProxyType(dict(self.points)))
         object.__setattr__(self, "not_evaluable", MappingProxyType(dict(self.not_evaluable)))
 
@@ -86,6 +92,10 @@ class LandmarkFile:
             }
         if self.calibration is not None:
             document["calibration"] = {"row_mm": self.calibration.row_mm, "col_mm": self.calibration.col_mm}
+        if self.observations:
+            document["observations"] = {
+                level: observation.to_document() for level, observation in self.observations.items()
+            }
         return document
 
 
@@ -154,6 +164,12 @@ def parse_landmark_document(data: object) -> LandmarkFile:
             "calibration row_mm and col_mm must be positive numbers",
         )
         calibration = PixelSpacing(float(row_mm), float(col_mm), SpacingSource.MANUAL)
+    raw_observations = data.get("observations", {})
+    _require(isinstance(raw_observations, dict), "observations must map levels to what the reader saw")
+    observations = {
+        str(level): LevelObservation.from_document(entry, str(level))
+        for level, entry in raw_observations.items()
+    }
     return LandmarkFile(
         sop_instance_uid=image["sop_instance_uid"],
         points=points,
@@ -164,6 +180,7 @@ def parse_landmark_document(data: object) -> LandmarkFile:
         normal_table=table,
         endpoints=endpoints,
         calibration=calibration,
+        observations=observations,
     )
 
 
