@@ -22,6 +22,7 @@ endplates that cross inside the film give the same value whichever is clicked fi
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -137,6 +138,34 @@ def facing(anterior_mm: npt.NDArray[np.float64]) -> Facing | None:
     if abs(float(anterior_mm[0])) <= _EPSILON_MM * max(1.0, float(np.hypot(*anterior_mm))):
         return None
     return Facing.RIGHT if float(anterior_mm[0]) > 0 else Facing.LEFT
+
+
+_LABEL_SIGNS = {"A": ("anterior", 1.0), "P": ("anterior", -1.0), "F": ("caudal", 1.0), "H": ("caudal", -1.0)}
+
+
+def orientation_from_labels(patient_orientation: Sequence[str]) -> tuple[Facing | None, Turn | None]:
+    """Facing and turn from Patient Orientation (0020,0020): the patient directions of the rows (left to
+    right on the display) and of the columns (top to bottom), e.g. `A\\F` for a patient facing right.
+
+    Only the first letter of each value counts (an oblique `AF` is read as `A`). Returns None for what
+    the labels cannot say (no A/P label: no facing; no H/F label as well: no turn).
+    """
+    if len(patient_orientation) != 2:
+        return None, None
+    axes = {"anterior": np.zeros(2), "caudal": np.zeros(2)}
+    for value, direction in zip(
+        patient_orientation, (np.array([1.0, 0.0]), np.array([0.0, 1.0])), strict=True
+    ):
+        letter = value.strip().upper()[:1]
+        if letter in _LABEL_SIGNS:
+            axis, sign = _LABEL_SIGNS[letter]
+            axes[axis] = axes[axis] + sign * direction
+    anterior, caudal = axes["anterior"], axes["caudal"]
+    side = facing(anterior) if float(np.hypot(*anterior)) > 0 else None
+    cross = _cross(anterior, caudal)
+    if cross == 0:
+        return side, None
+    return side, Turn.CLOCKWISE if cross > 0 else Turn.COUNTERCLOCKWISE
 
 
 def signed_angle_deg(

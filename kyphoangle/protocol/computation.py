@@ -17,7 +17,17 @@ import numpy as np
 
 from kyphoangle.anatomy import FRACTURE_LEVELS, Corner, EndplateRef, EndplateSide, LandmarkKey, Vertebra
 from kyphoangle.errors import LandmarkError
-from kyphoangle.geometry import Endplate, Facing, InconsistentEndplatesError, Point, Scale, Turn, facing, turn
+from kyphoangle.geometry import (
+    Endplate,
+    Facing,
+    InconsistentEndplatesError,
+    Point,
+    Scale,
+    Turn,
+    facing,
+    orientation_from_labels,
+    turn,
+)
 from kyphoangle.geometry import distance_mm as _distance
 from kyphoangle.geometry import signed_angle_deg as _angle
 from kyphoangle.normal_table import NormalTable
@@ -121,6 +131,7 @@ class _Computer:
         self.definitions = definitions
         self.measurements: list[Measurement] = []
         self.not_computed: list[NotComputed] = []
+        self.turns: dict[str, Turn] = {}
         self.turn, self.facing, self.inconsistent = self._film_orientation()
 
     def plate(self, ref: EndplateRef) -> Endplate | None:
@@ -148,6 +159,7 @@ class _Computer:
                 turns[str(ref)] = turn(plate, axis, self.scale)
             except InconsistentEndplatesError:
                 continue
+        self.turns = turns
         counts = Counter(turns.values()).most_common()
         if not counts:
             return None, None, ()
@@ -253,13 +265,17 @@ def compute_measurements(
     endpoints: GlobalEndpoints | None = None,
     not_evaluable: Mapping[str, NotEvaluable] | None = None,
     pixel_aspect_ratio: tuple[int, int] | None = None,
+    patient_orientation: Sequence[str] | None = None,
 ) -> MeasurementSet:
     """Compute every trial measurement the landmarks allow; the rest are NotComputed with a reason.
 
     `points` maps landmark keys to `[column, row]` image pixels. Angles are taken in millimetres using
     `spacing` (or the pixel aspect ratio, else square pixels, when the film has no spacing); heights are
     in mm, or px without spacing (see `angle_scale`). A level in `not_evaluable` (level ->
-    NotEvaluable) yields no per-level value.
+    NotEvaluable) yields no per-level value. `patient_orientation` (the film's Patient Orientation
+    labels, e.g. `("A", "F")`) gives the facing and turn when the landmarks cannot (fewer than two
+    endplates placed, or as many endplates one way as the other); the landmarks come first, since a
+    mislabelled film is more common than a reader who swaps most corners.
     """
     checked = validate_points(points)
     levels = validate_levels(fractured_levels)
@@ -269,6 +285,16 @@ def compute_measurements(
     definitions = load_protocol()
     scale = angle_scale(spacing, pixel_aspect_ratio)
     computer = _Computer(checked, spacing, scale, normal_table, endpoints, definitions)
+    if patient_orientation is not None:
+        label_facing, label_turn = orientation_from_labels(patient_orientation)
+        if computer.turn is None and label_turn is not None:
+            # the labels break a tie: the endplates that disagree with them are the swapped ones
+            computer.turn = label_turn
+            computer.inconsistent = tuple(
+                ref for ref, side in computer.turns.items() if side is not label_turn
+            )
+        if computer.facing is None:
+            computer.facing = label_facing
 
     computer.angle(
         MeasurementName.THORACIC_KYPHOSIS,

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kyphoangle.anatomy import EndplateRef
-from kyphoangle.geometry import Facing, Turn
+from kyphoangle.geometry import Facing, Turn, orientation_from_labels
 from kyphoangle.normal_table import load_normal_table
 from kyphoangle.phantom import Fracture, SpineModel, designed_angle_deg, landmarks
 from kyphoangle.protocol import MeasurementName, MeasurementSet, Unit, compute_measurements
@@ -149,3 +149,41 @@ def test_phantom_angles_are_read_back_whatever_the_film(rotation: float, side: F
     expected = designed_angle_deg(model, EndplateRef.parse("T12.superior"), EndplateRef.parse("L1.inferior"))
     assert segmental.value == pytest.approx(expected, abs=1e-6)
     assert result.facing is side
+
+
+@pytest.mark.parametrize(
+    ("labels", "expected_facing", "expected_turn"),
+    [
+        (("A", "F"), Facing.RIGHT, Turn.CLOCKWISE),
+        (("P", "F"), Facing.LEFT, Turn.COUNTERCLOCKWISE),
+        (("P", "H"), Facing.LEFT, Turn.CLOCKWISE),  # turned half a turn: anterior now on the left
+        (("A", "H"), Facing.RIGHT, Turn.COUNTERCLOCKWISE),  # flipped top to bottom
+        (("F", "A"), None, Turn.COUNTERCLOCKWISE),  # turned a quarter: anterior points down
+        (("AF", "FP"), Facing.RIGHT, Turn.CLOCKWISE),  # oblique labels: their first letters count
+        (("L", "F"), None, None),  # a frontal film says nothing of the anterior side
+    ],
+)
+def test_facing_and_turn_from_the_patient_orientation_labels(
+    labels: tuple[str, str], expected_facing: Facing | None, expected_turn: Turn | None
+) -> None:
+    assert orientation_from_labels(labels) == (expected_facing, expected_turn)
+
+
+def test_labels_give_the_facing_before_two_endplates_are_placed() -> None:
+    one_endplate = {"T12.superior.posterior": (100.0, 100.0), "T12.superior.anterior": (200.0, 100.0)}
+    assert compute(one_endplate).facing is None
+    result = compute(one_endplate, patient_orientation=("P", "F"))
+    assert result.facing is Facing.LEFT and result.turn is Turn.COUNTERCLOCKWISE
+
+
+def test_labels_break_a_tie_between_endplates() -> None:
+    # two endplates pointing opposite ways: the landmarks cannot say which one is swapped
+    points = {
+        "T4.superior.posterior": (0.0, 0.0),
+        "T4.superior.anterior": (100.0, 0.0),
+        "S1.superior.posterior": (100.0, 2000.0),
+        "S1.superior.anterior": (0.0, 2000.0),
+    }
+    assert set(compute(points).inconsistent_endplates) == {"T4.superior", "S1.superior"}
+    labelled = compute(points, patient_orientation=("A", "F"))
+    assert labelled.inconsistent_endplates == ("S1.superior",) and labelled.turn is Turn.CLOCKWISE
