@@ -61,6 +61,7 @@ from kyphoangle.campaign import (
     reader_roles,
     settings_of,
 )
+from kyphoangle.conventions import BLAND_ALTMAN, ICC_FORM, MDC_FORMULA, SEM_FORMULA
 from kyphoangle.storage.models import Campaign, CampaignRole, Read, ReadStatus, User
 from kyphoangle.storage.reads import measurements_of
 from kyphoangle.storage.users import Permission, require_permission
@@ -364,7 +365,12 @@ def text_lines(report: AgreementReport) -> list[str]:
             f"adjudication {rate.reader}: {rate.adjudicated}/{rate.compared} cases ({share}); "
             f"read chosen {rate.chosen}, overruled {rate.overruled}"
         )
-    return out
+    return [*out, "", *definition_lines()]
+
+
+def definition_lines() -> list[str]:
+    """How the statistics are computed, written under every text and HTML report."""
+    return [f"Definitions: {ICC_FORM}", SEM_FORMULA, MDC_FORMULA, BLAND_ALTMAN]
 
 
 def _difference_names(line: AgreementLine) -> tuple[str, str]:

@@ -177,3 +177,11 @@ def test_a_failed_interval_is_reported_as_not_estimable() -> None:
     result = icc_2_1([[6.8, 12.7], [10.6, 9.5]], min_cases=2)
     assert result.icc < 0
     assert not result.ci_estimable
+
+
+def test_reports_state_how_the_statistics_are_computed() -> None:
+    from kyphoangle.agreement_report import AgreementReport, text_lines
+
+    text = "\n".join(text_lines(AgreementReport("C1", ())))
+    assert "ICC(2,1)" in text and "McGraw & Wong" in text and "too few cases" in text
+    assert "SEM = sqrt((MSC - MSE) / n + MSE)" in text and "MDC95 = 1.96 * sqrt(2) * SEM" in text
