@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from sqlalchemy.orm import Session
 
+from kyphoangle.agreement import MIN_CASES as MIN_CASES  # where it used to live; the statistics enforce it
 from kyphoangle.agreement import (
     AgreementError,
     bland_altman,
