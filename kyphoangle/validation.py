@@ -353,6 +353,29 @@ def run_validation(
     return ValidationReport(encodings, simulate_click_noise(repeats=repeats), worked_examples())
 
 
+def _repeatability_lines(report: ValidationReport) -> list[str]:
+    """The 95% repeatability limits the simulated SDs imply, beside the published ones."""
+    by = {(r.name, r.sigma_mm): r.sd for r in report.noise}
+    lines = []
+    for sigma in NOISE_SIGMAS_MM:
+        sd = by.get((str(MeasurementName.REGIONAL_ANGLE), sigma))
+        if sd is not None:
+            limit = 1.96 * math.sqrt(2.0) * sd
+            lines.append(
+                f"- sigma {sigma:g} mm: regional angle, 95% limits of a repeat read +/- {limit:.1f} deg"
+            )
+    if lines:
+        lines = [
+            "Repeatability limits implied for one reader (1.96 x sqrt(2) x SD), to set beside the 7 to",
+            "11 deg published for manual Cobb angles (Carman et al., J Bone Joint Surg Am 1990;72:328)",
+            "and the 7 to 9 deg of correction expected after kyphoplasty:",
+            "",
+            *lines,
+            "",
+        ]
+    return lines
+
+
 def report_markdown(report: ValidationReport, *, command: str) -> str:
     """The validation page of the documentation."""
     lines = [
@@ -387,10 +410,10 @@ def report_markdown(report: ValidationReport, *, command: str) -> str:
         "is that of (noisy - exact) over every repetition and spine. *Predicted* is first-order error",
         "propagation, sqrt(2 sigma^2 / L1^2 + 2 sigma^2 / L2^2) radians for two endplates of lengths L1",
         "and L2 (root mean square over the spines); for a height, sqrt(2) sigma. ART has the regional",
-        "angle's error. For the",
-        "statistical analysis plan: a reader's landmark SD of sigma gives these SDs per single read; the",
-        "difference of two reads has sqrt(2) times that SD.",
+        "angle's error. For the statistical analysis plan: a reader's landmark SD of sigma gives these",
+        "SDs per single read; the difference of two reads has sqrt(2) times that SD.",
         "",
+        *_repeatability_lines(report),
         "| measurement | sigma (mm) | SD | predicted SD | unit | n |",
         "|---|---|---|---|---|---|",
         *(
