@@ -57,9 +57,8 @@ def missing_text(entry: NotComputed) -> str:
 
 
 def unverified_table_text(table: NormalTable) -> str:
-    """The warning shown while a normal table with unverified values is in use."""
-    levels = ", ".join(table.unverified_levels)
-    return f"Caution: {table.name} values at {levels} are unverified against their source"
+    """The warning shown while a normal table with unverified values is in use (levels in the tooltip)."""
+    return f"Caution: {table.name} values unverified"
 
 
 class MeasurementPanel(QWidget):
@@ -109,7 +108,8 @@ class MeasurementPanel(QWidget):
             tips.append(f"{table.title} (v{table.version}): {table.source}")
             if not table.verified:
                 parts.append(unverified_table_text(table))
-                tips.append(table.description)
+                levels = ", ".join(table.unverified_levels)
+                tips.append(f"Values at {levels} were not checked against their source. {table.description}")
         self.spacing_label.setText("\n".join(parts))
         self.spacing_label.setToolTip("\n".join(tips))
         if result is None:

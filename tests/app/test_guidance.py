@@ -73,6 +73,7 @@ def test_the_measurement_panel_warns_when_the_table_is_unverified(qtbot: object)
     panel = MeasurementPanel()
     qtbot.addWidget(panel)  # type: ignore[attr-defined]
     panel.show_measurements(None, spacing=None, table=load_normal_table("shi-2020"))
-    assert "Caution: shi-2020 values at T12, L1, L2, L3 are unverified" in panel.spacing_label.text()
+    assert "Caution: shi-2020 values unverified" in panel.spacing_label.text()
+    assert "Values at T12, L1, L2, L3 were not checked" in panel.spacing_label.toolTip()
     panel.show_measurements(None, spacing=None, table=load_normal_table("kwon-2019"))
     assert "unverified" not in panel.spacing_label.text()
