@@ -108,8 +108,8 @@ class MeasurementPanel(QWidget):
             tips.append(f"{table.title} (v{table.version}): {table.source}")
             if not table.verified:
                 parts.append(unverified_table_text(table))
-                levels = ", ".join(table.unverified_levels)
-                tips.append(f"Values at {levels} were not checked against their source. {table.description}")
+                unverified = ", ".join(table.unverified_levels)
+                tips.append(f"Values at {unverified} were not checked against their source. {table.description}")
         self.spacing_label.setText("\n".join(parts))
         self.spacing_label.setToolTip("\n".join(tips))
         if result is None:
