@@ -109,7 +109,8 @@ class MeasurementPanel(QWidget):
             if not table.verified:
                 parts.append(unverified_table_text(table))
                 unverified = ", ".join(table.unverified_levels)
-                tips.append(f"Values at {unverified} were not checked against their source. {table.description}")
+                tips.append(f"Values at {unverified} were not checked against their source.")
+                tips.append(table.description)
         self.spacing_label.setText("\n".join(parts))
         self.spacing_label.setToolTip("\n".join(tips))
         if result is None:
