@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -231,7 +232,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "json", False):
         from kyphoangle.cli.db_common import TABLES_AS_JSON
 
-        TABLES_AS_JSON.set(True)
+        # for this command only: a caller running several commands in one process gets tables again
+        json_token = TABLES_AS_JSON.set(True)
+        try:
+            return _run(args, logger)
+        finally:
+            TABLES_AS_JSON.reset(json_token)
+    return _run(args, logger)
+
+
+def _run(args: argparse.Namespace, logger: logging.Logger) -> int:
+    """Run the parsed command; our errors become one line and an exit status."""
     try:
         result: int = args.run(args)
     except PermissionDeniedError as exc:
