@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats
 
 from kyphoangle.agreement import (
     MIN_CASES,
@@ -185,3 +186,23 @@ def test_reports_state_how_the_statistics_are_computed() -> None:
     text = "\n".join(text_lines(AgreementReport("C1", ())))
     assert "ICC(2,1)" in text and "McGraw & Wong" in text and "too few cases" in text
     assert "SEM = sqrt((MSC - MSE) / n + MSE)" in text and "MDC95 = 1.96 * sqrt(2) * SEM" in text
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.integers(min_value=5, max_value=40),
+    st.integers(min_value=2, max_value=5),
+    st.integers(min_value=0, max_value=10_000),
+)
+def test_without_residual_error_the_interval_is_mcgraw_wong_at_its_limit(n: int, k: int, seed: int) -> None:
+    # raters differing by constants only: MSE = 0, Satterthwaite's degrees of freedom tend to k - 1
+    rng = np.random.default_rng(seed)
+    truth = rng.normal(10.0, 5.0, n)
+    offsets = rng.normal(0.0, 2.0, k)
+    result = icc_2_1(truth[:, None] + offsets[None, :])
+    msr, msc = result.anova.ms_rows, result.anova.ms_columns
+    f_upper = float(stats.f.ppf(0.975, n - 1, k - 1))
+    f_lower = float(stats.f.ppf(0.975, k - 1, n - 1))
+    assert result.ci_low == pytest.approx(n * msr / (f_upper * k * msc + n * msr), rel=1e-6)
+    assert result.ci_high == pytest.approx(n * f_lower * msr / (k * msc + n * f_lower * msr), rel=1e-6)
+    assert result.ci_low < result.icc < result.ci_high < 1.0
