@@ -32,7 +32,7 @@ from kyphoangle.errors import KyphoangleError
 from kyphoangle.normal_table import DEFAULT_NORMAL_TABLE, load_normal_table
 from kyphoangle.protocol import MEASUREMENT_DEFINITIONS, MeasurementName, MeasurementSet, compute_measurements
 from kyphoangle.spacing import PixelSpacing
-from kyphoangle.storage.models import CampaignRole
+from kyphoangle.vocabulary import CampaignRole
 
 PER_LEVEL_ROWS: tuple[MeasurementName, ...] = (
     MeasurementName.REGIONAL_ANGLE,

@@ -25,14 +25,14 @@ from PySide6.QtWidgets import (
 )
 
 from app.adjudication_panel import AdjudicationPanel, read_measurements, reader_color
-from app.adjudication_store import AdjudicationCase, AdjudicationStore
 from app.blinded_window import BlindedReadingWindow
-from app.campaign_store import BlindedCase
 from app.film_view import ReferenceMarks
-from app.read_store import ReaderAccount
 from kyphoangle.errors import KyphoangleError
 from kyphoangle.protocol import MeasurementSet
-from kyphoangle.storage.models import CampaignRole
+from kyphoangle.vocabulary import CampaignRole
+from kyphoangle.workstation.adjudication import AdjudicationCase, AdjudicationService
+from kyphoangle.workstation.campaign_reads import BlindedCase
+from kyphoangle.workstation.records import Account
 
 
 class DecisionDialog(QDialog):
@@ -87,8 +87,8 @@ class AdjudicationWindow(BlindedReadingWindow):
 
     def __init__(
         self,
-        store: AdjudicationStore,
-        reader: ReaderAccount,
+        store: AdjudicationService,
+        reader: Account,
         settings: QSettings,
         *,
         recovery_dir: Path | None = None,
@@ -275,7 +275,9 @@ class AdjudicationWindow(BlindedReadingWindow):
         if case is None or not self.third_read_active:
             return False
         try:
-            self.adjudication_store.sign_third_read(self.model.snapshot(), password, reason)
+            self.adjudication_store.sign_third_read(
+                self.model.snapshot().to_landmark_file(), password, reason
+            )
         except KyphoangleError as exc:
             self._error("The third read was not signed", str(exc))
             return False

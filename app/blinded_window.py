@@ -15,14 +15,14 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QDockWidget, QLabel, QWidget
 
-from app.campaign_store import BlindedCase, CampaignReadStore
 from app.dialogs import ShortcutsDialog
 from app.film import FilmLike
 from app.main_window import ReadingWindow
 from app.read_model import ReadSnapshot
-from app.read_store import ReaderAccount
 from app.workers import BackgroundCall, FilmPrefetcher
 from kyphoangle.errors import KyphoangleError
+from kyphoangle.workstation.campaign_reads import BlindedCase, CampaignReadService
+from kyphoangle.workstation.records import Account
 
 PREFETCH_COUNT = 2
 """How many of the next cases' films are decoded ahead."""
@@ -36,8 +36,8 @@ class BlindedReadingWindow(ReadingWindow):
 
     def __init__(
         self,
-        store: CampaignReadStore,
-        reader: ReaderAccount,
+        store: CampaignReadService,
+        reader: Account,
         settings: QSettings,
         *,
         recovery_dir: Path | None = None,
@@ -252,7 +252,7 @@ class BlindedReadingWindow(ReadingWindow):
         self.autosave_timer.stop()
         self._dirty = False
         store = self.campaign_store
-        self.signer.start(lambda: store.sign(snapshot, password))
+        self.signer.start(lambda: store.sign(snapshot.to_landmark_file(), password))
         signed = self.case.case_code
         self.statusBar().showMessage(f"Signing case {signed}\u2026")
         next_path = Path(self._upcoming[0]) if self._upcoming else None

@@ -8,7 +8,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
-from app.read_store import ImageEntry, visit_sort_key
+from kyphoangle.vocabulary import VisitCode
+from kyphoangle.workstation.records import ImageEntry
 
 ENTRY_ROLE = Qt.ItemDataRole.UserRole
 STATUS_TEXT = {"signed": "\u2714 signed", "draft": "\u270e draft"}
@@ -61,7 +62,9 @@ class StudyBrowserPanel(QWidget):
             for subject in sorted(sites[site]):
                 subject_item = QTreeWidgetItem([subject])
                 site_item.addChild(subject_item)
-                for visit in sorted(sites[site][subject], key=visit_sort_key):
+                visits = sites[site][subject]
+                order = {label: VisitCode.sort_key(found[0].visit_code) for label, found in visits.items()}
+                for visit in sorted(visits, key=order.__getitem__):
                     entries = sites[site][subject][visit]
                     visit_item = QTreeWidgetItem([visit])
                     subject_item.addChild(visit_item)

@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.campaign_admin_store import CampaignChoices, CampaignDetails, CampaignRequest, Choice, Person
 from kyphoangle.campaign import (
     DEFAULT_MIN_GAP,
     DEFAULT_REPEAT_FRACTION,
@@ -45,6 +44,13 @@ from kyphoangle.campaign import (
 )
 from kyphoangle.errors import KyphoangleError
 from kyphoangle.protocol import MEASUREMENT_DEFINITIONS, MeasurementName
+from kyphoangle.workstation.campaign_admin import (
+    CampaignChoices,
+    CampaignDetails,
+    CampaignRequest,
+    Choice,
+    Person,
+)
 
 ERROR_STYLE = "color: #c62828;"
 

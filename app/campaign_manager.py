@@ -1,8 +1,8 @@
 """The campaign manager: data managers and admins create, follow, close and export central reading campaigns.
 
 Opened from the reading window's Campaigns menu when the study database is in use and the signed-in
-role may manage campaigns (`app.campaign_access`). Nothing here is blinded: data managers see
-everything. Each button is one action on the database (`CampaignAdminStore`).
+role may manage campaigns (`kyphoangle.workstation.access`). Nothing here is blinded: data managers see
+everything. Each button is one action on the database (`CampaignAdminService`).
 """
 
 from __future__ import annotations
@@ -28,32 +28,27 @@ from PySide6.QtWidgets import (
 )
 
 from app.agreement_view import AgreementPanel
-from app.campaign_admin_store import CampaignAdminStore, CampaignDetails, CampaignRow
 from app.campaign_dialogs import CloseCampaignDialog, NewCampaignDialog
-from app.read_store import ReaderAccount, ReadStore
 from app.save_dialog import ask_save_path
 from app.tables import fill_table, fit_contents, read_only_table
 from kyphoangle.errors import KyphoangleError
 from kyphoangle.protocol import MEASUREMENT_DEFINITIONS
-from kyphoangle.storage.models import CampaignStatus
+from kyphoangle.vocabulary import CampaignRole, CampaignStatus, label_of
+from kyphoangle.workstation.campaign_admin import CampaignAdminService, CampaignDetails, CampaignRow
+from kyphoangle.workstation.connection import DatabaseService
+from kyphoangle.workstation.records import Account, ReadService
 
 LIST_COLUMNS: tuple[str, ...] = ("Name", "Title", "Status", "Cases", "Finished", "Awaiting adjudication")
 READER_COLUMNS: tuple[str, ...] = ("Reader", "Login", "Done", "Remaining", "Progress")
 
 
 def campaign_manager_for(
-    store: ReadStore, account: ReaderAccount, parent: QWidget | None = None
+    store: ReadService, account: Account, parent: QWidget | None = None
 ) -> CampaignManagerWindow:
     """The campaign manager of a signed-in data manager or admin on the study database."""
-    from app.database_store import DatabaseReadStore
-
-    if not isinstance(store, DatabaseReadStore):
+    if not isinstance(store, DatabaseService):
         raise KyphoangleError("campaigns are kept in the study database; open the workstation on it")
-    return CampaignManagerWindow(CampaignAdminStore(store.database, account.login), parent)
-
-
-def _role_label(role: str) -> str:
-    return role.replace("_", " ").capitalize()
+    return CampaignManagerWindow(CampaignAdminService(store.database, account), parent)
 
 
 def _rule_text(details: CampaignDetails) -> str:
@@ -134,7 +129,13 @@ class CampaignStatusPanel(QWidget):
         fill_table(
             self.reader_table,
             [
-                (_role_label(reader.role), reader.login, str(reader.done), str(reader.remaining), "")
+                (
+                    label_of(reader.role, CampaignRole),
+                    reader.login,
+                    str(reader.done),
+                    str(reader.remaining),
+                    "",
+                )
                 for reader in progress.readers
             ],
         )
@@ -171,7 +172,7 @@ class CampaignStatusPanel(QWidget):
 class CampaignManagerWindow(QMainWindow):
     """The list of campaigns, the selected one's status and agreement, and the campaign actions."""
 
-    def __init__(self, store: CampaignAdminStore, parent: QWidget | None = None) -> None:
+    def __init__(self, store: CampaignAdminService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("campaignManagerWindow")
         self.setWindowTitle(f"kyphoangle \u2014 reading campaigns ({store.login})")

@@ -17,21 +17,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.read_store import ReaderAccount, ReadStore
 from app.shortcuts import SHORTCUTS, VIEW_KEYS
 from kyphoangle.errors import KyphoangleError
+from kyphoangle.workstation.records import Account, ReadService
 
 
 class LoginDialog(QDialog):
     """Asks for a user name and password and checks them against the store."""
 
     def __init__(
-        self, store: ReadStore, *, last_user: str = "", hint: str = "", parent: QWidget | None = None
+        self, store: ReadService, *, last_user: str = "", hint: str = "", parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("kyphoangle \u2014 sign in")
         self.store = store
-        self.account: ReaderAccount | None = None
+        self.account: Account | None = None
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Sign in with your reader account."))
         if hint:

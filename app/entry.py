@@ -17,13 +17,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kyphoangle.exit_status import ExitStatus
+from kyphoangle.vocabulary import UserRole
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QMainWindow
 
     from app.main_window import ReadingWindow
-    from app.read_store import ReaderAccount, ReadStore
+    from kyphoangle.workstation.records import Account
+    from kyphoangle.workstation.study_reads import StudyReadService
 
 DEMO_HINT = (
     "Demo study: sign in as demo, password demo-reader (site reading; site.reader / site-reader too).<br>"
@@ -100,49 +102,41 @@ def display_problem(environment: Mapping[str, str] | None = None, platform: str 
 
 def default_database_url() -> str:
     """The study database the workstation opens by default: $KYPHOANGLE_DB, else the user's SQLite file."""
-    from kyphoangle.storage.engine import ENV_DATABASE, default_database_path
+    from kyphoangle.workstation.connection import default_database_url as default_url
 
-    return os.environ.get(ENV_DATABASE) or str(default_database_path())
+    return default_url()
 
 
 def default_data_dir() -> Path:
-    """Where the workstation keeps its reads, users and catalogue: `workstation` in the data folder."""
+    """The workstation's own folder (recovery files): `workstation` in the data folder."""
     from kyphoangle.folders import data_folder
 
     return data_folder() / "workstation"
 
 
-def run_gui(data_dir: Path | None = None, *, database_url: str | None = None) -> int:
-    """Sign in, then show the reading window until it closes.
+def recovery_folder() -> Path:
+    """Where the workstation keeps landmarks it could not save: `recovery` in its data folder."""
+    return default_data_dir() / "recovery"
 
-    With `database_url` the study database is used (`kyphoangle.storage`, what `kyphoangle` opens by
-    default); with `data_dir` a local JSON store, which has the demo account demo/demo.
-    """
+
+def run_gui(*, database_url: str) -> int:
+    """Open the study database, sign in, then show the signed-in role's window until it closes."""
     from PySide6.QtCore import QSettings
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QMessageBox
 
     from app.dialogs import LoginDialog
-    from app.read_store import LocalReadStore
+    from kyphoangle.errors import KyphoangleError
+    from kyphoangle.workstation.connection import open_study
+    from kyphoangle.workstation.study_reads import StudyReadService
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     QApplication.setOrganizationName("kyphoangle")
     QApplication.setApplicationName("kyphoangle")
-    folder = data_dir or default_data_dir()
-    store: ReadStore
-    if database_url is not None:
-        from app.database_store import DatabaseReadStore
-        from kyphoangle.errors import KyphoangleError
-        from kyphoangle.storage import open_database
-
-        try:
-            store = DatabaseReadStore(open_database(database_url))
-        except KyphoangleError as exc:
-            from PySide6.QtWidgets import QMessageBox
-
-            QMessageBox.critical(None, "kyphoangle", f"The study database cannot be opened:\n\n{exc}")
-            return 2
-    else:
-        store = LocalReadStore(folder)
+    try:
+        store = StudyReadService(open_study(database_url))
+    except KyphoangleError as exc:
+        QMessageBox.critical(None, "kyphoangle", f"The study database cannot be opened:\n\n{exc}")
+        return 2
     settings = QSettings()
     demo = os.environ.get("KYPHOANGLE_DEMO") == "1"
     hint = DEMO_HINT if demo else ""
@@ -153,10 +147,8 @@ def run_gui(data_dir: Path | None = None, *, database_url: str | None = None) ->
         if login.exec() != LoginDialog.DialogCode.Accepted or login.account is None:
             return 0 if signed_out else 1
         settings.setValue("login/last_user", login.account.login)
-        window, why_not = window_for(store, login.account, settings, folder / "recovery")
+        window, why_not = window_for(store, login.account, settings, recovery_folder())
         if window is None:
-            from PySide6.QtWidgets import QMessageBox
-
             QMessageBox.information(None, "kyphoangle", why_not)
             continue  # another account may sign in
         add_sign_out(window)
@@ -194,19 +186,23 @@ def add_sign_out(window: QMainWindow) -> None:
 
 
 def window_for(
-    store: ReadStore, account: ReaderAccount, settings: QSettings, recovery_dir: Path
+    store: StudyReadService, account: Account, settings: QSettings, recovery_dir: Path
 ) -> tuple[ReadingWindow | None, str]:
     """The window of the signed-in role: blinded reading (central readers), adjudication (adjudicators),
     else the reading workstation; None with the reason when the role has nothing to do."""
     from app.main_window import ReadingWindow
+    from kyphoangle.workstation.adjudication import adjudications_waiting
+    from kyphoangle.workstation.campaign_reads import campaign_with_cases_left
 
-    if account.role == "central_reader":
+    store.use_account(account)
+    if account.role == UserRole.CENTRAL_READER:
         blinded = blinded_window_for(store, account, settings, recovery_dir)
         return blinded, "No reading campaign is open for you. Please ask the data manager."
-    if account.role == "adjudicator":
+    if account.role == UserRole.ADJUDICATOR:
         # An adjudicator may also read centrally in another campaign: with nothing waiting for their
         # decision but cases left to read, they get the blinded window.
-        if not _adjudications_waiting(store, account) and _cases_left_to_read(store, account):
+        waiting = adjudications_waiting(store.database, account.login)
+        if not waiting and campaign_with_cases_left(store.database, account.login) is not None:
             return blinded_window_for(store, account, settings, recovery_dir), ""
         adjudication = adjudication_window_for(store, account, settings, recovery_dir)
         if adjudication is None:
@@ -217,55 +213,32 @@ def window_for(
     return ReadingWindow(store, account, settings, recovery_dir=recovery_dir), ""
 
 
-def _adjudications_waiting(store: ReadStore, account: ReaderAccount) -> int:
-    from app.adjudication_store import adjudications_waiting
-    from app.database_store import DatabaseReadStore
-
-    return adjudications_waiting(store.database, account.login) if isinstance(store, DatabaseReadStore) else 0
-
-
-def _cases_left_to_read(store: ReadStore, account: ReaderAccount) -> bool:
-    from app.campaign_store import campaign_with_cases_left
-    from app.database_store import DatabaseReadStore
-
-    return (
-        isinstance(store, DatabaseReadStore)
-        and campaign_with_cases_left(store.database, account.login) is not None
-    )
-
-
 def blinded_window_for(
-    store: ReadStore, account: ReaderAccount, settings: QSettings, recovery_dir: Path
+    store: StudyReadService, account: Account, settings: QSettings, recovery_dir: Path
 ) -> ReadingWindow | None:
-    """The blinded window of a central reader's open campaign (database only), else None."""
+    """The blinded window of a central reader's open campaign, else None."""
     from app.blinded_window import BlindedReadingWindow
-    from app.campaign_store import CampaignReadStore, open_campaign_for
-    from app.database_store import DatabaseReadStore
+    from kyphoangle.workstation.campaign_reads import CampaignReadService, open_campaign_for
 
-    if not isinstance(store, DatabaseReadStore):
-        return None
     code = open_campaign_for(store.database, account.login)
     if code is None:
         return None
-    campaign_store = CampaignReadStore(store.database, code)
+    campaign_store = CampaignReadService(store.database, code)
     return BlindedReadingWindow(campaign_store, account, settings, recovery_dir=recovery_dir)
 
 
 def adjudication_window_for(
-    store: ReadStore, account: ReaderAccount, settings: QSettings, recovery_dir: Path
+    store: StudyReadService, account: Account, settings: QSettings, recovery_dir: Path
 ) -> ReadingWindow | None:
-    """The adjudicator's window of their open campaign (database only), else None."""
-    from app.adjudication_store import AdjudicationStore, open_adjudication_for
+    """The adjudicator's window of their open campaign, else None."""
     from app.adjudication_window import AdjudicationWindow
-    from app.database_store import DatabaseReadStore
+    from kyphoangle.workstation.adjudication import AdjudicationService, open_adjudication_for
 
-    if not isinstance(store, DatabaseReadStore):
-        return None
     code = open_adjudication_for(store.database, account.login)
     if code is None:
         return None
     return AdjudicationWindow(
-        AdjudicationStore(store.database, code), account, settings, recovery_dir=recovery_dir
+        AdjudicationService(store.database, code), account, settings, recovery_dir=recovery_dir
     )
 
 
@@ -277,7 +250,6 @@ def self_check() -> int:
 
     from app.commands import PlaceLandmarkCommand, SetFracturedLevelsCommand
     from app.main_window import ReadingWindow
-    from app.read_store import LocalReadStore, ReaderAccount
     from app.sample_film import write_sample_film
     from kyphoangle.normal_table import load_normal_table
     from kyphoangle.protocol import compute_measurements
@@ -286,9 +258,9 @@ def self_check() -> int:
     with tempfile.TemporaryDirectory(prefix="kyphoangle-self-check-") as temporary:
         folder = Path(temporary)
         film = write_sample_film(folder / "demo.dcm", rows=800, columns=400, spacing_mm=(0.75, 0.75))
-        store = LocalReadStore(folder / "data")
+        store = _self_check_study(folder, film.path)
         settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
-        window = ReadingWindow(store, ReaderAccount("demo", "Demo reader"), settings)
+        window = ReadingWindow(store, store.account, settings)
         window.setProperty("suppress_dialogs", True)
         loop = QEventLoop()
         window.loader.film_loaded.connect(lambda *_: loop.quit())
@@ -328,6 +300,25 @@ def self_check() -> int:
             f"{pdf_bytes} bytes, Qt platform {platform})"
         )
     return 0
+
+
+def _self_check_study(folder: Path, film: Path) -> StudyReadService:
+    """A study database in `folder` with one site reader (signed in) and the film imported."""
+    from kyphoangle.workstation.accounts import add_user, create_first_admin
+    from kyphoangle.workstation.connection import open_study, sign_in
+    from kyphoangle.workstation.study_reads import StudyReadService
+
+    database = open_study(str(folder / "self-check.sqlite3"))
+    create_first_admin(database, "admin", "self-check-admin")
+    add_user(
+        sign_in(database, "admin", "self-check-admin"), "demo", UserRole.SITE_READER, "self-check-reader"
+    )
+    admin = StudyReadService(database)
+    admin.authenticate("admin", "self-check-admin")
+    admin.import_paths([film], lambda *_: None, lambda: False)
+    store = StudyReadService(database)
+    store.authenticate("demo", "self-check-reader")
+    return store
 
 
 def _report_check(folder: Path) -> int:

@@ -29,7 +29,8 @@ from kyphoangle.errors import (
     NotDicomError,
     RadiographError,
 )
-from kyphoangle.spacing import PixelSpacing, SpacingSource
+from kyphoangle.spacing import PixelSpacing
+from kyphoangle.vocabulary import SpacingSource
 
 Region = tuple[int, int, int, int]
 """An image region `(row0, col0, row1, col1)`, end-exclusive, in whole pixels."""

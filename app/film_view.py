@@ -37,7 +37,8 @@ from app import style
 from app.film import FilmLike, Region, display_aspect, render_region, render_window, resample_region
 from app.geometry import ViewGeometry
 from app.placement import Action, PlacementTool, ToolState
-from kyphoangle.anatomy import Corner, EndplateRef, EndplateSide, LandmarkKey
+from kyphoangle.anatomy import EndplateRef, LandmarkKey
+from kyphoangle.vocabulary import Corner, EndplateSide
 
 ZOOM_LIMITS = (0.02, 40.0)
 """Smallest and largest zoom, screen pixels per image pixel."""

@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from kyphoangle.anatomy import Corner, EndplateRef, EndplateSide, LandmarkKey
+from kyphoangle.anatomy import EndplateRef, LandmarkKey
 from kyphoangle.protocol import GlobalEndpoints, NotEvaluable, required_landmarks
+from kyphoangle.vocabulary import Corner, EndplateSide
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,16 +22,10 @@ from PySide6.QtWidgets import (
 from app import style
 from app.guidance import Step
 from app.schematic_view import ALL_PLACED_TEXT, NO_FILM_TEXT, SchematicView
-from kyphoangle.anatomy import FRACTURE_LEVELS
-from kyphoangle.protocol import NotEvaluable, NotEvaluableReason
+from kyphoangle.protocol import NotEvaluable
+from kyphoangle.vocabulary import FRACTURE_LEVELS, NotEvaluableReason
 
-REASON_TEXT: dict[NotEvaluableReason, str] = {
-    NotEvaluableReason.OBSCURED: "Not evaluable: obscured",
-    NotEvaluableReason.OUT_OF_FIELD: "Not evaluable: out of field",
-    NotEvaluableReason.DOUBLE_CONTOUR: "Not evaluable: double contour / obliquity",
-    NotEvaluableReason.INSTRUMENTED: "Not evaluable: instrumented",
-    NotEvaluableReason.OTHER: "Not evaluable: other",
-}
+REASON_TEXT: dict[NotEvaluableReason, str] = {r: f"Not evaluable: {r.label}" for r in NotEvaluableReason}
 """Choices offered for a level, after "Evaluable"."""
 
 KEY_ROLE = Qt.ItemDataRole.UserRole

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
 )
 
 from app.browser_panel import StudyBrowserPanel
-from app.campaign_access import may_manage_campaigns
 from app.commands import (
     DeleteLandmarkCommand,
     MoveLandmarkCommand,
@@ -43,13 +42,15 @@ from app.measurement_panel import MeasurementPanel
 from app.observation_panel import ObservationPanel
 from app.placement import Action, Canceled, Deleted, Moved, Placed, Selected
 from app.read_model import ReadLockedError, ReadModel, ReadSnapshot
-from app.read_store import ImageEntry, ImportReport, ReaderAccount, ReadStore, atomic_write_json
 from app.shortcuts import SHORTCUTS
 from app.workers import FilmLoader, ImportRunner
-from kyphoangle.errors import KyphoangleError
+from kyphoangle.errors import KyphoangleError, OutputFileError
 from kyphoangle.normal_table import NormalTable, load_normal_table
 from kyphoangle.observations import LevelObservation
+from kyphoangle.output_file import private_folder, write_text
 from kyphoangle.protocol import MeasurementSet, NotEvaluable, compute_measurements
+from kyphoangle.workstation import access
+from kyphoangle.workstation.records import Account, ImageEntry, ImportReport, ReadService
 
 TOOLBAR_TEXT = {
     "open": "Open",
@@ -74,8 +75,8 @@ class ReadingWindow(QMainWindow):
 
     def __init__(
         self,
-        store: ReadStore,
-        reader: ReaderAccount,
+        store: ReadService,
+        reader: Account,
         settings: QSettings,
         *,
         recovery_dir: Path | None = None,
@@ -258,7 +259,7 @@ class ReadingWindow(QMainWindow):
 
     def _build_campaign_menu(self, *, before: QMenu) -> None:
         """The Campaigns menu, only for data managers and admins on the study database."""
-        if not may_manage_campaigns(self.store, self.reader):
+        if not access.allowed(self.reader.role, access.Action.MANAGE_CAMPAIGNS):
             return
         menu = QMenu("&Campaigns", self)
         menu.setObjectName("campaignsMenu")
@@ -377,7 +378,11 @@ class ReadingWindow(QMainWindow):
         except KyphoangleError as exc:
             self._error("The saved read cannot be loaded", str(exc))
             stored = None
-        snapshot = stored or ReadSnapshot(
+        snapshot = (
+            ReadSnapshot.from_landmark_file(stored.content, reader=self.reader.login, signed=stored.signed)
+            if stored is not None
+            else None
+        ) or ReadSnapshot(
             sop_instance_uid=film.sop_instance_uid,
             reader=self.reader.login,
             fractured_levels=getattr(self, "_pending_levels", ()),
@@ -726,7 +731,7 @@ class ReadingWindow(QMainWindow):
             return True
         snapshot = self.model.snapshot()
         try:
-            self.store.save_draft(snapshot)
+            self.store.save_draft(snapshot.to_landmark_file())
         except KyphoangleError as exc:
             where = self._write_recovery(snapshot)
             self._error(
@@ -749,8 +754,9 @@ class ReadingWindow(QMainWindow):
             return None
         path = self.recovery_dir / self.recovery_name(snapshot)
         try:
-            atomic_write_json(path, snapshot.to_landmark_file().to_document())
-        except OSError:
+            private_folder(path.parent)
+            write_text(path, json.dumps(snapshot.to_landmark_file().to_document(), indent=2) + "\n")
+        except OutputFileError:
             return None
         return path
 
@@ -776,7 +782,7 @@ class ReadingWindow(QMainWindow):
     def sign(self, password: str) -> bool:
         """Sign with a password (the dialog's, or a test's). Returns success."""
         try:
-            self.store.sign(self.model.snapshot(), password)
+            self.store.sign(self.model.snapshot().to_landmark_file(), password)
         except KyphoangleError as exc:
             self._error("The read was not signed", str(exc))
             return False

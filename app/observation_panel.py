@@ -17,7 +17,8 @@ from PySide6.QtWidgets import (
 )
 
 from kyphoangle.errors import LandmarkError
-from kyphoangle.observations import OBSERVATION_LEVELS, CementLeakage, LevelObservation, YeomType
+from kyphoangle.observations import OBSERVATION_LEVELS, LevelObservation
+from kyphoangle.vocabulary import CementLeakage, YeomType
 
 NOT_GRADED = "\u2014"
 """The grade choice meaning "not graded"."""

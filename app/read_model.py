@@ -14,10 +14,12 @@ from types import MappingProxyType
 from app.events import Event
 from kyphoangle.anatomy import LandmarkKey
 from kyphoangle.errors import ReadLockedError as CoreReadLockedError
-from kyphoangle.landmark_file import LandmarkFile, ReadType
+from kyphoangle.landmark_file import LandmarkFile
 from kyphoangle.normal_table import DEFAULT_NORMAL_TABLE
 from kyphoangle.observations import LevelObservation, validate_observations
 from kyphoangle.protocol import GlobalEndpoints, NotEvaluable, validate_levels
+from kyphoangle.spacing import PixelSpacing
+from kyphoangle.vocabulary import ReadType
 
 Position = tuple[float, float]
 
@@ -44,6 +46,8 @@ class ReadSnapshot:
     signed: bool = False
     observations: Mapping[str, LevelObservation] = field(default_factory=dict)
     """The reader's grades and cement leakage per level (kept through every save)."""
+    calibration: PixelSpacing | None = None
+    """A manual calibration stored with the read (kept through every save)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "points", MappingProxyType(dict(self.points)))
@@ -62,6 +66,7 @@ class ReadSnapshot:
             normal_table=self.normal_table,
             endpoints=self.endpoints,
             observations=dict(self.observations),
+            calibration=self.calibration,
         )
 
     @classmethod
@@ -78,6 +83,7 @@ class ReadSnapshot:
             read_type=landmarks.read_type,
             signed=signed,
             observations=dict(landmarks.observations),
+            calibration=landmarks.calibration,
         )
 
 
@@ -102,6 +108,7 @@ class ReadModel:
         self.normal_table = snapshot.normal_table
         self._signed = snapshot.signed
         self._observations: dict[str, LevelObservation] = dict(snapshot.observations)
+        self.calibration = snapshot.calibration
 
     def replace(self, snapshot: ReadSnapshot) -> None:
         """Load another read wholesale (opening a film); announces everything."""
@@ -143,6 +150,7 @@ class ReadModel:
             read_type=self.read_type,
             signed=self._signed,
             observations=dict(self._observations),
+            calibration=self.calibration,
         )
 
     @property

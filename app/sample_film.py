@@ -11,7 +11,7 @@ from pydicom.dataset import FileDataset, FileMetaDataset
 from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 
 from kyphoangle import phantom
-from kyphoangle.anatomy import Vertebra
+from kyphoangle.vocabulary import Vertebra
 
 DX_FOR_PRESENTATION = UID("1.2.840.10008.5.1.4.1.1.1.1")
 """Digital X-Ray Image Storage - For Presentation."""
@@ -38,8 +38,9 @@ def write_sample_film(
     fractured: tuple[str, ...] = ("L1",),
     subject: str = "DEMO-001",
     site: str = "Demo site",
-    visit: str = "D-8..D-1",
+    visit: str = "baseline",
     seed: int = 0,
+    study_date: dt.date | None = None,
     monochrome1: bool = False,
 ) -> SampleFilm:
     """Render the phantom with wedge fractures at `fractured` and write it as a DX DICOM file."""
@@ -65,7 +66,7 @@ def write_sample_film(
     ds.Modality = "DX"
     ds.PatientName = "Demo^Patient"
     ds.PatientID = subject
-    ds.StudyDate = dt.date.today().strftime("%Y%m%d")
+    ds.StudyDate = (study_date or dt.date.today()).strftime("%Y%m%d")
     ds.ViewPosition = "LL"
     ds.PatientOrientation = ["A", "F"] if model.facing.value == "right" else ["P", "F"]
     ds.ClinicalTrialSponsorName = "kyphoangle demo"

@@ -7,7 +7,8 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPaintEvent, QP
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from app import style
-from kyphoangle.anatomy import Corner, EndplateSide, LandmarkKey
+from kyphoangle.anatomy import LandmarkKey
+from kyphoangle.vocabulary import Corner, EndplateSide
 
 ALL_PLACED_TEXT = "All landmarks placed"
 """What the schematic shows once every landmark is placed."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtGui import QColor
 
-from kyphoangle.anatomy import EndplateSide
+from kyphoangle.vocabulary import EndplateSide
 
 SUPERIOR_COLOR = QColor("#00e5ff")
 """Superior endplates: cyan."""

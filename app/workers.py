@@ -10,8 +10,8 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from app.film import load_film
-from app.read_store import ImportReport, ReadStore
 from kyphoangle.errors import KyphoangleError
+from kyphoangle.workstation.records import ImportReport, ReadService
 
 
 class _Relay(QObject):
@@ -88,7 +88,7 @@ class FilmLoader(QObject):
 
 
 class ImportRunner(QObject):
-    """Runs `ReadStore.import_paths` in a worker thread with progress and cancel."""
+    """Runs `ReadService.import_paths` in a worker thread with progress and cancel."""
 
     progressed = Signal(int, int, str)
     """(done, total, file name)."""
@@ -97,7 +97,7 @@ class ImportRunner(QObject):
     import_failed = Signal(str)
     """A message when the import stopped on an error."""
 
-    def __init__(self, store: ReadStore, parent: QObject | None = None) -> None:
+    def __init__(self, store: ReadService, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.store = store
         self._cancel = threading.Event()

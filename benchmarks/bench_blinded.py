@@ -22,7 +22,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "app"))
+sys.path.insert(0, str(ROOT / "tests" / "gui"))
 
 
 def main(cases: int = 10) -> int:
@@ -32,14 +32,14 @@ def main(cases: int = 10) -> int:
     from PySide6.QtWidgets import QApplication
 
     from app.blinded_window import BlindedReadingWindow
-    from app.campaign_store import CampaignReadStore
     from app.commands import PlaceLandmarkCommand
+    from kyphoangle.workstation.campaign_reads import CampaignReadService
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     with tempfile.TemporaryDirectory(prefix="kyphoangle-bench-blinded-") as temporary:
         folder = Path(temporary)
         study = build_campaign_study(folder, films=cases, cheap_hashing=False)
-        store = CampaignReadStore(study.database, CAMPAIGN)
+        store = CampaignReadService(study.database, CAMPAIGN)
         account = store.authenticate("central1", PASSWORDS["central1"])
         settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
         window = BlindedReadingWindow(store, account, settings)

@@ -28,10 +28,14 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 app = QApplication(sys.argv[:1])
 from app.main_window import ReadingWindow
-from app.read_store import LocalReadStore, ReaderAccount
+from kyphoangle.workstation.connection import open_study
+from kyphoangle.workstation.records import Account
+from kyphoangle.workstation.study_reads import StudyReadService
 d = tempfile.mkdtemp()
 settings = QSettings(d + "/s.ini", QSettings.Format.IniFormat)
-w = ReadingWindow(LocalReadStore(d), ReaderAccount("demo", "Demo"), settings)
+store = StudyReadService(open_study(d + "/study.sqlite3"))
+store.use_account(Account("demo", "Demo"))
+w = ReadingWindow(store, store.account, settings)
 w.resize(1600, 1000)
 w.show()
 w.repaint()
@@ -59,8 +63,10 @@ def main() -> int:
 
     from app.film import load_film
     from app.main_window import ReadingWindow
-    from app.read_store import LocalReadStore, ReaderAccount
     from app.sample_film import write_sample_film
+    from kyphoangle.workstation.connection import open_study
+    from kyphoangle.workstation.records import Account
+    from kyphoangle.workstation.study_reads import StudyReadService
 
     results: dict[str, object] = {}
     inner, wall = cold_start()
@@ -77,9 +83,11 @@ def main() -> int:
         decode.append(time.perf_counter() - start)
     results["decode_floor_s"] = round(min(decode), 3)
 
+    store = StudyReadService(open_study(str(folder / "study.sqlite3")))
+    store.use_account(Account("demo", "Demo"))
     window = ReadingWindow(
-        LocalReadStore(folder / "data"),
-        ReaderAccount("demo", "Demo"),
+        store,
+        store.account,
         QSettings(str(folder / "s.ini"), QSettings.Format.IniFormat),
     )
     window.resize(1600, 1000)

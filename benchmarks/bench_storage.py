@@ -44,12 +44,12 @@ from kyphoangle.storage.models import (
     Subject,
     SubjectIdentity,
     User,
-    UserRole,
     Visit,
     utc_now,
 )
 from kyphoangle.storage.reads import list_reads
 from kyphoangle.storage.users import create_user, set_password_hasher
+from kyphoangle.vocabulary import UserRole
 
 IMPORT_FILES = 1000
 IMPORT_GOAL_S = 20.0

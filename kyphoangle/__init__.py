@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from kyphoangle.anatomy import Corner, EndplateRef, EndplateSide, LandmarkKey, Vertebra
+    from kyphoangle.anatomy import EndplateRef, LandmarkKey
     from kyphoangle.dicom.radiograph import Radiograph, RadiographHeader
     from kyphoangle.dicom.reader import load_radiograph, read_header
     from kyphoangle.errors import KyphoangleError
-    from kyphoangle.landmark_file import LandmarkFile, ReadType
+    from kyphoangle.landmark_file import LandmarkFile
     from kyphoangle.landmark_file import read_landmark_file as read_landmarks
     from kyphoangle.landmark_file import write_landmark_file as write_landmarks
     from kyphoangle.normal_table import NormalTable, available_normal_tables, load_normal_table
@@ -40,11 +40,18 @@ if TYPE_CHECKING:
         MeasurementSet,
         NotComputed,
         NotEvaluable,
-        NotEvaluableReason,
         Unit,
         compute_measurements,
     )
-    from kyphoangle.spacing import PixelSpacing, SpacingSource
+    from kyphoangle.spacing import PixelSpacing
+    from kyphoangle.vocabulary import (
+        Corner,
+        EndplateSide,
+        NotEvaluableReason,
+        ReadType,
+        SpacingSource,
+        Vertebra,
+    )
 
 _PUBLIC: dict[str, tuple[str, str]] = {
     # reading films
@@ -53,15 +60,15 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "Radiograph": ("kyphoangle.dicom.radiograph", "Radiograph"),
     "RadiographHeader": ("kyphoangle.dicom.radiograph", "RadiographHeader"),
     "PixelSpacing": ("kyphoangle.spacing", "PixelSpacing"),
-    "SpacingSource": ("kyphoangle.spacing", "SpacingSource"),
+    "SpacingSource": ("kyphoangle.vocabulary", "SpacingSource"),
     # landmarks and their interchange file
     "read_landmarks": ("kyphoangle.landmark_file", "read_landmark_file"),
     "write_landmarks": ("kyphoangle.landmark_file", "write_landmark_file"),
     "LandmarkFile": ("kyphoangle.landmark_file", "LandmarkFile"),
-    "ReadType": ("kyphoangle.landmark_file", "ReadType"),
-    "Vertebra": ("kyphoangle.anatomy", "Vertebra"),
-    "EndplateSide": ("kyphoangle.anatomy", "EndplateSide"),
-    "Corner": ("kyphoangle.anatomy", "Corner"),
+    "ReadType": ("kyphoangle.vocabulary", "ReadType"),
+    "Vertebra": ("kyphoangle.vocabulary", "Vertebra"),
+    "EndplateSide": ("kyphoangle.vocabulary", "EndplateSide"),
+    "Corner": ("kyphoangle.vocabulary", "Corner"),
     "EndplateRef": ("kyphoangle.anatomy", "EndplateRef"),
     "LandmarkKey": ("kyphoangle.anatomy", "LandmarkKey"),
     # measurements
@@ -71,7 +78,7 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "MeasurementSet": ("kyphoangle.protocol", "MeasurementSet"),
     "NotComputed": ("kyphoangle.protocol", "NotComputed"),
     "NotEvaluable": ("kyphoangle.protocol", "NotEvaluable"),
-    "NotEvaluableReason": ("kyphoangle.protocol", "NotEvaluableReason"),
+    "NotEvaluableReason": ("kyphoangle.vocabulary", "NotEvaluableReason"),
     "GlobalEndpoints": ("kyphoangle.protocol", "GlobalEndpoints"),
     "Unit": ("kyphoangle.protocol", "Unit"),
     "NormalTable": ("kyphoangle.normal_table", "NormalTable"),

@@ -139,8 +139,9 @@ def icc_2_1(
     """ICC(2,1), two-way random, absolute agreement, single measures, with its confidence interval.
 
     The interval is McGraw & Wong's (1996, case 2A; as in R's psych::ICC). Its Satterthwaite degrees of
-    freedom use the estimate itself, and for two or three subjects with a negative estimate the interval
-    can come out not containing the estimate: it is then reported as not estimable (NaN bounds) rather
+    freedom use the estimate itself, and for a few subjects with a clearly negative estimate (seen up to
+    seven subjects with error far above the spread between subjects) the interval can come out not
+    containing the estimate: it is then reported as not estimable (NaN bounds) rather
     than as a wrong interval. With no residual error the degrees of freedom take their limit, k - 1
     (see the module's docstring); below `min_cases` complete rows it raises TooFewCasesError.
     """

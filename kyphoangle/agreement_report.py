@@ -63,9 +63,10 @@ from kyphoangle.campaign import (
     settings_of,
 )
 from kyphoangle.conventions import BLAND_ALTMAN, ICC_FORM, MDC_FORMULA, SEM_FORMULA
-from kyphoangle.storage.models import Campaign, CampaignRole, Read, ReadStatus, User
+from kyphoangle.storage.models import Campaign, Read, User
 from kyphoangle.storage.reads import measurements_of
 from kyphoangle.storage.users import Permission, require_permission
+from kyphoangle.vocabulary import CampaignRole, ReadStatus
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

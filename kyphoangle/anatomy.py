@@ -3,66 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 from kyphoangle.errors import LandmarkError
+from kyphoangle.vocabulary import FRACTURE_LEVELS, Corner, EndplateSide, Vertebra
 
-
-class Vertebra(StrEnum):
-    """Vertebrae a reader can mark, cranial to caudal."""
-
-    T1 = "T1"
-    T2 = "T2"
-    T3 = "T3"
-    T4 = "T4"
-    T5 = "T5"
-    T6 = "T6"
-    T7 = "T7"
-    T8 = "T8"
-    T9 = "T9"
-    T10 = "T10"
-    T11 = "T11"
-    T12 = "T12"
-    L1 = "L1"
-    L2 = "L2"
-    L3 = "L3"
-    L4 = "L4"
-    L5 = "L5"
-    S1 = "S1"
-
-    @property
-    def order(self) -> int:
-        """Position from T1 (0) to S1 (17)."""
-        return _ORDER.index(self)
-
-    def above(self) -> Vertebra | None:
-        """The next vertebra cranially, or None for T1."""
-        return _ORDER[self.order - 1] if self.order > 0 else None
-
-    def below(self) -> Vertebra | None:
-        """The next vertebra caudally, or None for S1."""
-        return _ORDER[self.order + 1] if self.order + 1 < len(_ORDER) else None
-
-
-_ORDER: tuple[Vertebra, ...] = tuple(Vertebra)
-
-FRACTURE_LEVELS: tuple[str, ...] = tuple(v.value for v in _ORDER[_ORDER.index(Vertebra.T10) : -1])
-"""Levels whose fracture the trial measures (T10 to L5)."""
-
-
-class EndplateSide(StrEnum):
-    """Which endplate of a vertebral body."""
-
-    SUPERIOR = "superior"
-    INFERIOR = "inferior"
-
-
-class Corner(StrEnum):
-    """A point on an endplate: its two corners and the middle (used only for the middle height)."""
-
-    ANTERIOR = "anterior"
-    MIDDLE = "middle"
-    POSTERIOR = "posterior"
+__all__ = ["FRACTURE_LEVELS", "Corner", "EndplateSide", "Vertebra"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +82,6 @@ def endplates_of(vertebra: Vertebra) -> tuple[EndplateRef, ...]:
 
 
 ALL_LANDMARK_KEYS: tuple[str, ...] = tuple(
-    endplate.key(corner) for vertebra in _ORDER for endplate in endplates_of(vertebra) for corner in Corner
+    endplate.key(corner) for vertebra in Vertebra for endplate in endplates_of(vertebra) for corner in Corner
 )
 """Every valid landmark key, cranial to caudal."""

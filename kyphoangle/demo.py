@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +26,13 @@ from pydicom import dcmread, uid
 from pydicom.fileset import FileSet
 from pydicom.uid import UID, generate_uid
 
-from kyphoangle.anatomy import FRACTURE_LEVELS, Vertebra
 from kyphoangle.dicom.radiograph import PatientIdentity, VoiPreset
 from kyphoangle.dicom.writer import write_radiograph
 from kyphoangle.errors import KyphoangleError
 from kyphoangle.geometry import Facing
-from kyphoangle.landmark_file import LandmarkFile, ReadType, write_landmark_file
+from kyphoangle.landmark_file import LandmarkFile, write_landmark_file
 from kyphoangle.phantom import BITS_STORED, MAX_PIXEL_VALUE, Fracture, SpineModel, landmarks, render
-from kyphoangle.spacing import SpacingSource
+from kyphoangle.vocabulary import FRACTURE_LEVELS, Diagnosis, ReadType, SpacingSource, Vertebra
 
 TRUTH_READER = "truth"
 """Reader name of the ground-truth landmark files."""
@@ -44,13 +42,6 @@ MANIFEST_NAME = "demo_study.json"
 
 class DemoFolderError(KyphoangleError):
     """The demo study cannot be written where asked."""
-
-
-class Diagnosis(StrEnum):
-    """The malignant diseases of the trial's fractures."""
-
-    MYELOMA = "myeloma"
-    METASTASIS = "metastasis"
 
 
 @dataclass(frozen=True, slots=True)

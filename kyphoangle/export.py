@@ -35,9 +35,9 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, String, and_, select, type_coerce
 from sqlalchemy.orm import Session
 
-from kyphoangle.anatomy import FRACTURE_LEVELS
 from kyphoangle.conventions import FURTHER_COLLAPSE_PERCENT, POST_OPERATIVE_VISIT, data_dictionary_rows
 from kyphoangle.normal_table import load_normal_table
+from kyphoangle.output_file import STANDARD_OUTPUT, output_text
 from kyphoangle.protocol import MEASUREMENT_DEFINITIONS, MeasurementName
 from kyphoangle.storage.engine import bulk_results
 from kyphoangle.storage.images import study_day_sql
@@ -46,16 +46,15 @@ from kyphoangle.storage.models import (
     MeasurementRow,
     Read,
     ReadLevel,
-    ReadStatus,
     Site,
     Subject,
     TreatedLevel,
     User,
     Visit,
-    VisitAssignment,
 )
 from kyphoangle.storage.schedule import UNSCHEDULED
 from kyphoangle.storage.users import Permission, require_permission
+from kyphoangle.vocabulary import FRACTURE_LEVELS, ReadStatus, VisitAssignment
 
 LONG_COLUMNS: tuple[str, ...] = (
     "subject", "site", "diagnosis", "visit", "visit_day", "reader", "read_type", "read_id", "read_status",
@@ -81,7 +80,8 @@ class ExportSummary:
     """What was written."""
 
     path: Path
-    dictionary_path: Path
+    dictionary_path: Path | None
+    """None when the CSV went to standard output (`-`): the dictionary ships in the package."""
     rows: int
     reads: int
 
@@ -556,7 +556,6 @@ def export_csv(
     """
     require_permission(actor, Permission.EXPORT)
     target = Path(out)
-    temporary = target.with_name(target.name + ".partial")
     header: Sequence[str]
     if wide:
         header = (*WIDE_ID_COLUMNS, *wide_value_columns())
@@ -571,18 +570,17 @@ def export_csv(
     count = 0
     reads: set[str] = set()
     read_column = header.index("read_id")
-    try:
-        with bulk_results(), open(temporary, "w", encoding="utf-8", newline="") as stream:
-            writer = csv.writer(stream, lineterminator="\n")
-            writer.writerow(header)
-            for row in rows:
-                writer.writerow(row)
-                reads.add(row[read_column])
-                count += 1
-        temporary.replace(target)
-    finally:
-        temporary.unlink(missing_ok=True)
-    dictionary = dictionary_path_for(target)
-    with open(dictionary, "w", encoding="utf-8", newline="") as stream:
-        csv.writer(stream, lineterminator="\n").writerows(data_dictionary_rows())
+    to_stdout = str(out) == STANDARD_OUTPUT
+    with bulk_results(), output_text(STANDARD_OUTPUT if to_stdout else target, newline="") as stream:
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow(row)
+            reads.add(row[read_column])
+            count += 1
+    dictionary = None
+    if not to_stdout:
+        dictionary = dictionary_path_for(target)
+        with output_text(dictionary, newline="") as dictionary_stream:
+            csv.writer(dictionary_stream, lineterminator="\n").writerows(data_dictionary_rows())
     return ExportSummary(path=target, dictionary_path=dictionary, rows=count, reads=len(reads))

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -33,18 +33,10 @@ from typing import Any
 from kyphoangle.errors import KyphoangleError, LandmarkError, LandmarkFileError
 from kyphoangle.observations import LevelObservation, validate_observations
 from kyphoangle.protocol import GlobalEndpoints, NotEvaluable, validate_levels, validate_points
-from kyphoangle.spacing import PixelSpacing, SpacingSource
+from kyphoangle.spacing import PixelSpacing
+from kyphoangle.vocabulary import ReadType, SpacingSource
 
 LANDMARK_FORMAT = "kyphoangle.landmarks/1"
-
-
-class ReadType(StrEnum):
-    """Why a read was made: at the site, by a central reader, as a repeat, or by the adjudicator."""
-
-    SITE = "site"
-    CENTRAL = "central"
-    REPEAT = "repeat"
-    ADJUDICATION = "adjudication"
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,9 +177,10 @@ def parse_landmark_document(data: object) -> LandmarkFile:
 
 
 def read_landmark_file(path: str | Path) -> LandmarkFile:
-    """Read and validate a landmark file; raises LandmarkFileError naming the file and the problem."""
+    """Read and validate a landmark file (`-`: standard input); raises LandmarkFileError naming the file
+    and the problem."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = sys.stdin.read() if str(path) == "-" else Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise LandmarkFileError(path, f"cannot be read ({exc.__class__.__name__}: {exc})") from None
     try:

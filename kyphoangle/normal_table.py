@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from kyphoangle.anatomy import FRACTURE_LEVELS
 from kyphoangle.errors import NormalTableError
 from kyphoangle.resources import resource_path
+from kyphoangle.vocabulary import FRACTURE_LEVELS
 
 NORMAL_TABLE_FORMAT = "kyphoangle.normal_table/2"
 """The current format: values with their provenance."""

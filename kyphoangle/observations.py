@@ -19,34 +19,13 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
-from kyphoangle.anatomy import Vertebra
 from kyphoangle.errors import LandmarkError
+from kyphoangle.vocabulary import CementLeakage, Vertebra, YeomType
 
 OBSERVATION_LEVELS: tuple[str, ...] = tuple(
     v.value for v in Vertebra if Vertebra.T4.order <= v.order <= Vertebra.L5.order
 )
 """Levels a reader can grade: T4 to L5."""
-
-
-class CementLeakage(StrEnum):
-    """Where cement is seen outside the treated vertebral body on the lateral radiograph."""
-
-    NONE = "none"
-    DISC = "disc"
-    PARAVERTEBRAL = "paravertebral"
-    CANAL = "canal"
-    VENOUS = "venous"
-
-
-class YeomType(StrEnum):
-    """Leakage type of Yeom et al., J Bone Joint Surg Br 2003;85:83."""
-
-    B = "B"
-    """Through the basivertebral vein."""
-    S = "S"
-    """Through a segmental vein."""
-    C = "C"
-    """Through a cortical defect (disc, paravertebral, canal)."""
 
 
 def _members(kind: type[StrEnum], values: Iterable[object], what: str) -> tuple[Any, ...]:

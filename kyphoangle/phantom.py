@@ -24,8 +24,9 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from kyphoangle.anatomy import Corner, EndplateRef, EndplateSide, Vertebra
+from kyphoangle.anatomy import EndplateRef
 from kyphoangle.geometry import Facing
+from kyphoangle.vocabulary import Corner, EndplateSide, Vertebra
 
 FloatArray = npt.NDArray[np.float64]
 """Points and vectors in millimetres or pixels."""

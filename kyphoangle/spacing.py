@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import enum
 import math
 from dataclasses import dataclass
 
+from kyphoangle.vocabulary import SpacingSource
 
-class SpacingSource(enum.StrEnum):
-    """Where a pixel spacing comes from; stored next to every value measured with it."""
-
-    PIXEL_SPACING = "pixel_spacing"
-    """Pixel Spacing (0028,0030): calibrated at the patient."""
-    IMAGER_PIXEL_SPACING = "imager_pixel_spacing"
-    """Imager Pixel Spacing (0018,1164): at the detector, magnified by the beam geometry."""
-    IMAGER_PIXEL_SPACING_ERMF = "imager_pixel_spacing_ermf"
-    """Imager Pixel Spacing divided by the Estimated Radiographic Magnification Factor (0018,1114)."""
-    MANUAL = "manual"
-    """Calibrated by a reader who clicked two points a known distance apart."""
-    NONE = "none"
-    """No spacing at all: distances are in pixels."""
+__all__ = ["PixelSpacing", "SpacingSource"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 python=${PYTHON:-python3}
 work=$(mktemp -d "${TMPDIR:-/tmp}/kyphoangle-wheel-XXXXXX")
+chmod 755 "$work"  # the PostgreSQL server runs as its own user and must reach its folder inside
 pg_ctl="" pg_data=""
 cleanup() {
     if [ -n "$pg_ctl" ]; then "${run_as[@]}" "$pg_ctl" -D "$pg_data" -m immediate -w stop >/dev/null 2>&1 || true; fi

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -138,7 +137,7 @@ def apply_global_options(options: GlobalOptions) -> None:
     if options.data_dir:
         os.environ[ENV_DATA_DIR] = str(options.data_dir)
     if options.db:
-        from kyphoangle.storage.engine import ENV_DATABASE
+        from kyphoangle.workstation.connection import ENV_DATABASE
 
         os.environ[ENV_DATABASE] = options.db
 
@@ -229,20 +228,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE_OR_INPUT
     what = " ".join(str(v) for k, v in sorted(vars(args).items()) if k == "command" or k.endswith("_command"))
     logger.info("kyphoangle %s: %s", __version__, what)
-    if getattr(args, "json", False):
+    json_token = None
+    if hasattr(args, "json"):
         from kyphoangle.cli.db_common import TABLES_AS_JSON
 
-        # for this command only: a caller running several commands in one process gets tables again
-        json_token = TABLES_AS_JSON.set(True)
-        try:
-            return _run(args, logger)
-        finally:
-            TABLES_AS_JSON.reset(json_token)
-    return _run(args, logger)
-
-
-def _run(args: argparse.Namespace, logger: logging.Logger) -> int:
-    """Run the parsed command; our errors become one line and an exit status."""
+        json_token = TABLES_AS_JSON.set(bool(args.json))
     try:
         result: int = args.run(args)
     except PermissionDeniedError as exc:
@@ -262,6 +252,9 @@ def _run(args: argparse.Namespace, logger: logging.Logger) -> int:
         return 130
     except Exception as exc:
         return report_internal_error(exc)
+    finally:
+        if json_token is not None:
+            TABLES_AS_JSON.reset(json_token)
     logger.info("finished with exit status %s", result)
     return result
 

@@ -16,15 +16,14 @@ from pathlib import Path
 
 from kyphoangle.agreement_report import (
     AgreementReport,
-    agreement_report,
     text_lines,
     write_csv,
     write_html,
     write_pdf,
 )
-from kyphoangle.campaign import get_campaign
-from kyphoangle.cli.db_common import SubParsers, add_command, login, open_db
+from kyphoangle.cli.db_common import SubParsers, add_command, signed_in
 from kyphoangle.errors import KyphoangleError
+from kyphoangle.workstation.campaigns import campaign_agreement
 
 REPORT_WRITERS: dict[str, Callable[[AgreementReport, Path], None]] = {
     ".html": write_html,
@@ -67,13 +66,11 @@ def run(args: argparse.Namespace) -> int:
                 f"cannot write a report named {args.report.name}: use .html (or .htm) for HTML "
                 "or .pdf for PDF"
             )
-    database = open_db(args)
+    actor, _ = signed_in(args)
     try:
-        with database.reading() as session:
-            user, _ = login(args, session)
-            report = agreement_report(session, get_campaign(session, args.campaign), actor=user)
+        report = campaign_agreement(actor, args.campaign)
     finally:
-        database.dispose()
+        actor.close()
     if args.format == "csv":
         write_csv(report, sys.stdout)
     else:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from kyphoangle.cli.db_common import SubParsers, add_command, add_group, login, open_db, print_table
-from kyphoangle.storage.audit import AuditEntity, list_events, verify_trail
-from kyphoangle.storage.users import Permission, require_permission
+from kyphoangle.cli.db_common import SubParsers, add_command, add_group, open_db, print_table, signed_in
+from kyphoangle.workstation.audit_trail import AuditEntity, list_audit_events, verify_audit_trail
 
 EXIT_DAMAGED = 1
 
@@ -34,8 +33,7 @@ def run_verify(args: argparse.Namespace) -> int:
     """Verify the chain."""
     database = open_db(args)
     try:
-        with database.reading() as session:
-            result = verify_trail(session)
+        result = verify_audit_trail(database)
     finally:
         database.dispose()
     if result.intact:
@@ -47,14 +45,11 @@ def run_verify(args: argparse.Namespace) -> int:
 
 def run_list(args: argparse.Namespace) -> int:
     """Print the events."""
-    database = open_db(args)
+    actor, _ = signed_in(args)
     try:
-        with database.reading() as session:
-            user, _ = login(args, session)
-            require_permission(user, Permission.VIEW_AUDIT)
-            events = list_events(session, entity=args.entity, entity_id=args.entity_id, limit=args.last)
+        events = list_audit_events(actor, entity=args.entity, entity_id=args.entity_id, last=args.last)
     finally:
-        database.dispose()
+        actor.close()
     if args.json:
         for event in events:
             print(json.dumps(event.as_dict(), sort_keys=True, ensure_ascii=False))

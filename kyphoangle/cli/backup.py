@@ -19,14 +19,20 @@ def register(subparsers: SubParsers) -> None:
     )
     parser.add_argument("file", metavar="FILE", help="backup file to write ('-' for standard output)")
     parser.add_argument("--db", metavar="URL", help="the database to back up (default: as every command)")
+    parser.add_argument("--user", metavar="LOGIN", help="who is backing up (data managers and admins)")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Back up and report the size."""
-    from kyphoangle.storage.backup import backup_database
+    from kyphoangle.cli.db_common import signed_in
+    from kyphoangle.workstation.maintenance import back_up
 
-    result = backup_database(args.db, args.file)
+    actor, _ = signed_in(args)
+    try:
+        result = back_up(actor, args.file)
+    finally:
+        actor.close()
     if args.file != "-":
         print(
             f"{result.backend} backup written to {result.target} ({result.size_bytes} bytes)", file=sys.stderr

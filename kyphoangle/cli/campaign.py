@@ -22,7 +22,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from kyphoangle.campaign import (
     DEFAULT_MIN_GAP,
@@ -31,29 +30,21 @@ from kyphoangle.campaign import (
     MAX_READERS,
     MIN_READERS,
     AdjudicationRule,
-    adjudicate,
-    adjudication_worklist,
-    campaign_progress,
-    choose_reader_read,
+    reader_name,
+)
+from kyphoangle.cli.db_common import SubParsers, add_command, add_group, print_table, signed_in
+from kyphoangle.protocol import MeasurementName
+from kyphoangle.vocabulary import CampaignRole
+from kyphoangle.workstation.campaigns import (
+    adjudicate_case,
+    campaign_status,
     close_campaign,
     create_campaign,
-    get_campaign,
-    members_of,
+    export_campaign_csv,
+    my_worklist,
     next_case,
-    reader_name,
-    save_case_read,
-    sign_case_read,
-    worklist,
+    read_case,
 )
-from kyphoangle.campaign_export import export_campaign
-from kyphoangle.cli.db_common import SubParsers, add_command, add_group, login, open_db, print_table
-from kyphoangle.dicom.blinded_copy import blinded_instance_uid, write_blinded_copy
-from kyphoangle.errors import RadiographError
-from kyphoangle.landmark_file import read_landmark_file
-from kyphoangle.protocol import MeasurementName
-from kyphoangle.storage.models import CampaignRole
-from kyphoangle.storage.reads import get_read
-from kyphoangle.storage.users import Permission, get_user, has_permission
 
 
 def _names(value: str) -> list[str]:
@@ -148,196 +139,149 @@ def register(subparsers: SubParsers) -> None:
 
 def run_create(args: argparse.Namespace) -> int:
     """Create the campaign."""
-    database = open_db(args)
+    measurements = [MeasurementName(m) for m in args.measurement or [MeasurementName.REGIONAL_ANGLE]]
+    actor, _ = signed_in(args)
     try:
-        with database.transaction() as session:
-            actor, _ = login(args, session)
-            measurements = [MeasurementName(m) for m in args.measurement or [MeasurementName.REGIONAL_ANGLE]]
-            campaign = create_campaign(
-                session,
-                actor=actor,
-                code=args.name,
-                title=args.title,
-                readers=[get_user(session, name) for name in args.readers],
-                adjudicator=get_user(session, args.adjudicator),
-                subjects=args.subjects,
-                visits=args.visits,
-                sites=args.sites,
-                measurements=measurements,
-                rule=AdjudicationRule(measurements[0], args.threshold_deg, not args.no_level_rule),
-                repeat_fraction=args.repeat_fraction,
-                min_gap=args.min_gap,
-                min_gap_days=args.min_gap_days,
-                seed=args.seed,
-            )
-            print(f"campaign {campaign.code} created (seed {campaign.random_seed})")
+        created = create_campaign(
+            actor,
+            args.name,
+            readers=args.readers,
+            adjudicator=args.adjudicator,
+            title=args.title,
+            subjects=args.subjects,
+            visits=args.visits,
+            sites=args.sites,
+            measurements=measurements,
+            rule=AdjudicationRule(measurements[0], args.threshold_deg, not args.no_level_rule),
+            repeat_fraction=args.repeat_fraction,
+            min_gap=args.min_gap,
+            min_gap_days=args.min_gap_days,
+            seed=args.seed,
+        )
     finally:
-        database.dispose()
+        actor.close()
+    print(f"campaign {created.code} created (seed {created.seed})")
     return 0
 
 
 def run_worklist(args: argparse.Namespace) -> int:
     """Print the user's worklist (case codes only)."""
-    database = open_db(args)
+    actor, _ = signed_in(args)
     try:
-        with database.reading() as session:
-            user, _ = login(args, session)
-            campaign = get_campaign(session, args.name)
-            adjudicator = members_of(session, campaign).get(CampaignRole.ADJUDICATOR)
-            if adjudicator is not None and adjudicator[1].id == user.id:
-                codes = adjudication_worklist(session, campaign, user)
-                print_table(("case_code", "state"), ((code, "awaiting adjudication") for code in codes))
-                return 0
-            entries = worklist(session, campaign, user)
-            print_table(
-                ("position", "case_code", "done"),
-                ((e.position, e.case_code, "yes" if e.done else "") for e in entries),
-            )
-            done = sum(e.done for e in entries)
-            print(f"{done} done, {len(entries) - done} remaining")
+        adjudicating, rows = my_worklist(actor, args.name)
     finally:
-        database.dispose()
+        actor.close()
+    if adjudicating:
+        print_table(("case_code", "state"), ((row.case_code, "awaiting adjudication") for row in rows))
+        return 0
+    print_table(
+        ("position", "case_code", "done"),
+        ((row.position, row.case_code, "yes" if row.done else "") for row in rows),
+    )
+    done = sum(row.done for row in rows)
+    print(f"{done} done, {len(rows) - done} remaining")
     return 0
 
 
 def run_next(args: argparse.Namespace) -> int:
     """Print the next case (never its file's path: it may name the patient; the UID is the blinded
     copy's); `--film` writes the copy."""
-    database = open_db(args)
+    actor, _ = signed_in(args)
     try:
-        with database.reading() as session:
-            user, _ = login(args, session)
-            case = next_case(session, get_campaign(session, args.name), user)
-            if case is None:
-                print("nothing left to read")
-                return 0
-            film = ""
-            if args.film:
-                try:
-                    film = str(write_blinded_copy(case.file_path, args.film, case_code=case.case_code))
-                except RadiographError as exc:
-                    if exc.path == str(Path(args.film)):
-                        raise
-                    # The film's own path may name the patient: the message names the case only.
-                    raise RadiographError(
-                        None,
-                        f"the film of case {case.case_code} cannot be read ({exc.reason}); please tell "
-                        "the data manager, quoting the case code",
-                    ) from None
-            print_table(
-                ("case_code", "position", "sop_instance_uid", "fractured_levels", "draft_read", "film"),
-                [
-                    (
-                        case.case_code,
-                        f"{case.position}/{case.total}",
-                        blinded_instance_uid(case.sop_instance_uid, case.case_code),
-                        " ".join(case.fractured_levels),
-                        case.read_id,
-                        film or "(add --film OUT.dcm for a blinded copy)",
-                    )
-                ],
-            )
+        case = next_case(actor, args.name, film=args.film)
     finally:
-        database.dispose()
+        actor.close()
+    if case is None:
+        print("nothing left to read")
+        return 0
+    print_table(
+        ("case_code", "position", "sop_instance_uid", "fractured_levels", "draft_read", "film"),
+        [
+            (
+                case.case_code,
+                f"{case.position}/{case.total}",
+                case.blinded_uid,
+                " ".join(case.fractured_levels),
+                case.draft_read_id,
+                str(case.film) if case.film else "(add --film OUT.dcm for a blinded copy)",
+            )
+        ],
+    )
     return 0
 
 
 def run_read(args: argparse.Namespace) -> int:
     """Save (and sign) the user's landmarks for their current case."""
-    content = read_landmark_file(args.file)
-    database = open_db(args)
+    actor, password = signed_in(args)
     try:
-        with database.transaction() as session:
-            user, password = login(args, session)
-            campaign = get_campaign(session, args.name)
-            read = save_case_read(session, campaign, user, content)
-            if args.sign:
-                sign_case_read(session, campaign, user, password)
-            print(f"read {read.id} ({read.read_type}, {read.status}) saved")
+        saved = read_case(actor, args.name, args.file, sign_with=password if args.sign else None)
     finally:
-        database.dispose()
+        actor.close()
+    print(f"read {saved.read_id} ({saved.read_type}, {saved.status}) saved")
     return 0
 
 
 def run_adjudicate(args: argparse.Namespace) -> int:
     """Record the adjudicator's decision."""
-    database = open_db(args)
+    actor, password = signed_in(args)
     try:
-        with database.transaction() as session:
-            user, password = login(args, session)
-            campaign = get_campaign(session, args.name)
-            if args.choose is not None:
-                role = CampaignRole(args.choose)
-                decision = choose_reader_read(
-                    session, campaign, user, args.case, role=role, reason=args.reason, password=password
-                )
-                print(
-                    f"case {args.case}: {reader_name(role)}'s read (read {decision.chosen_read_id}) is final"
-                )
-                return 0
-            adjudicate(
-                session, campaign, user, args.case, read=get_read(session, args.read), reason=args.reason
-            )
-            print(f"case {args.case}: read {args.read} is final")
+        decision = adjudicate_case(
+            actor,
+            args.name,
+            args.case,
+            reason=args.reason,
+            password=password,
+            choose=CampaignRole(args.choose) if args.choose is not None else None,
+            read_id=args.read,
+        )
     finally:
-        database.dispose()
+        actor.close()
+    if decision.chosen is not None:
+        print(f"case {args.case}: {reader_name(decision.chosen)}'s read (read {decision.read_id}) is final")
+    else:
+        print(f"case {args.case}: read {decision.read_id} is final")
     return 0
 
 
 def run_status(args: argparse.Namespace) -> int:
     """Print the campaign's progress."""
-    database = open_db(args)
+    actor, _ = signed_in(args)
     try:
-        with database.reading() as session:
-            user, _ = login(args, session)
-            campaign = get_campaign(session, args.name)
-            progress = campaign_progress(session, campaign)
-            if has_permission(user, Permission.MANAGE_CAMPAIGNS):
-                rows = [(r.login, r.role, r.done, r.remaining) for r in progress.readers]
-            else:
-                # A reader sees their own progress only.
-                rows = [
-                    (r.login, r.role, r.done, r.remaining) for r in progress.readers if r.login == user.login
-                ]
-            print_table(("reader", "role", "done", "remaining"), rows)
-            print(f"campaign {progress.code} is {progress.status}, {len(progress.readers)} readers")
-            print(
-                f"{progress.cases} cases: {progress.reading} being read, "
-                f"{progress.awaiting_adjudication} awaiting adjudication, {progress.finished} finished "
-                f"({progress.adjudicated} adjudicated)"
-            )
+        progress = campaign_status(actor, args.name)
     finally:
-        database.dispose()
+        actor.close()
+    print_table(
+        ("reader", "role", "done", "remaining"),
+        ((r.login, r.role, r.done, r.remaining) for r in progress.readers),
+    )
+    print(f"campaign {progress.code} is {progress.status}, {len(progress.readers)} readers")
+    print(
+        f"{progress.cases} cases: {progress.reading} being read, "
+        f"{progress.awaiting_adjudication} awaiting adjudication, {progress.finished} finished "
+        f"({progress.adjudicated} adjudicated)"
+    )
     return 0
 
 
 def run_close(args: argparse.Namespace) -> int:
     """Close the campaign."""
-    database = open_db(args)
+    actor, _ = signed_in(args)
     try:
-        with database.transaction() as session:
-            user, _ = login(args, session)
-            campaign = get_campaign(session, args.name)
-            unfinished = campaign_progress(session, campaign)
-            close_campaign(session, campaign, actor=user, reason=args.reason)
-            left = unfinished.cases - unfinished.finished
-            print(f"campaign {campaign.code} closed ({left} of {unfinished.cases} cases unfinished)")
+        progress = close_campaign(actor, args.name, reason=args.reason)
     finally:
-        database.dispose()
+        actor.close()
+    left = progress.cases - progress.finished
+    print(f"campaign {progress.code} closed ({left} of {progress.cases} cases unfinished)")
     return 0
 
 
 def run_export(args: argparse.Namespace) -> int:
     """Write the campaign CSV (and the key)."""
-    database = open_db(args)
+    actor, _ = signed_in(args)
     try:
-        with database.transaction() as session:
-            user, _ = login(args, session)
-            summary = export_campaign(
-                session, get_campaign(session, args.name), args.out, actor=user, key=args.key
-            )
+        summary = export_campaign_csv(actor, args.name, args.out, key=args.key)
     finally:
-        database.dispose()
+        actor.close()
     print(f"{summary.rows} rows from {summary.reads} reads written to {summary.path}")
     if summary.key_path is not None:
         print(f"case code key written to {summary.key_path} (recorded in the audit trail)")

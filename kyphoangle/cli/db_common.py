@@ -17,13 +17,8 @@ from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
 from typing import TypeAlias
 
-from sqlalchemy.orm import Session
-
 from kyphoangle.errors import AuthenticationError
-from kyphoangle.storage import Database, open_database
-from kyphoangle.storage.engine import ENV_DATABASE
-from kyphoangle.storage.models import User
-from kyphoangle.storage.users import authenticate
+from kyphoangle.workstation.connection import ENV_DATABASE, Database, SignedIn, open_study, sign_in
 
 ENV_USER = "KYPHOANGLE_USER"
 ENV_PASSWORD = "KYPHOANGLE_PASSWORD"
@@ -78,7 +73,7 @@ def add_command(
 
 def open_db(args: argparse.Namespace) -> Database:
     """Open (and migrate) the database named by `--db`."""
-    return open_database(args.db)
+    return open_study(args.db)
 
 
 def login_name(args: argparse.Namespace) -> str:
@@ -112,11 +107,20 @@ def ask_new_password(login: str) -> str:
     return first
 
 
-def login(args: argparse.Namespace, session: Session) -> tuple[User, str]:
-    """Authenticate `--user` (password from KYPHOANGLE_PASSWORD or a prompt); returns (user, password)."""
+def signed_in(args: argparse.Namespace) -> tuple[SignedIn, str]:
+    """Open the database and sign in as `--user` (password from KYPHOANGLE_PASSWORD or a prompt).
+
+    Returns the signed-in user and the password (signatures ask for it). Close the returned user's
+    database when the command is done (`SignedIn.close`).
+    """
     name = login_name(args)
     password = ask_password(f"Password for {name}: ")
-    return authenticate(session, name, password), password
+    database = open_db(args)
+    try:
+        return sign_in(database, name, password), password
+    except BaseException:
+        database.dispose()
+        raise
 
 
 def print_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> None:

@@ -8,10 +8,11 @@ column.
 from __future__ import annotations
 
 import argparse
+import sys
 
-from kyphoangle.cli.db_common import SubParsers, add_command, add_group, login, open_db
-from kyphoangle.export import export_csv
+from kyphoangle.cli.db_common import SubParsers, add_command, add_group, signed_in
 from kyphoangle.normal_table import available_normal_tables
+from kyphoangle.workstation.exports import export_observations_csv, export_study_csv
 
 
 def register(subparsers: SubParsers) -> None:
@@ -24,7 +25,7 @@ def register(subparsers: SubParsers) -> None:
         "Current reads (drafts and signed; superseded reads only with --include-superseded). "
         "OUT.dictionary.csv describes every column.",
     )
-    command.add_argument("out", metavar="OUT.csv")
+    command.add_argument("out", metavar="OUT.csv", help="the CSV to write ('-' for standard output)")
     command.add_argument("--wide", action="store_true", help="one row per subject/visit/reader read")
     command.add_argument("--signed-only", action="store_true", help="signed reads only")
     command.add_argument(
@@ -52,21 +53,13 @@ def register(subparsers: SubParsers) -> None:
 
 def run_observations(args: argparse.Namespace) -> int:
     """Write the observations CSV."""
-    from kyphoangle.observation_export import export_observations
-
-    database = open_db(args)
+    actor, _ = signed_in(args)
     try:
-        with database.reading() as session:
-            user, _ = login(args, session)
-            summary = export_observations(
-                session,
-                args.out,
-                actor=user,
-                signed_only=args.signed_only,
-                include_superseded=args.include_superseded,
-            )
+        summary = export_observations_csv(
+            actor, args.out, signed_only=args.signed_only, include_superseded=args.include_superseded
+        )
     finally:
-        database.dispose()
+        actor.close()
     if summary.path != "-":
         print(f"{summary.rows} observations from {summary.reads} reads written to {summary.path}")
     return 0
@@ -74,21 +67,21 @@ def run_observations(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Write the CSV and its dictionary."""
-    database = open_db(args)
+    actor, _ = signed_in(args)
     try:
-        with database.reading() as session:
-            user, _ = login(args, session)
-            summary = export_csv(
-                session,
-                args.out,
-                actor=user,
-                wide=args.wide,
-                signed_only=args.signed_only,
-                include_superseded=args.include_superseded,
-                normal_table=args.normal_table,
-            )
+        summary = export_study_csv(
+            actor,
+            args.out,
+            wide=args.wide,
+            signed_only=args.signed_only,
+            include_superseded=args.include_superseded,
+            normal_table=args.normal_table,
+        )
     finally:
-        database.dispose()
-    print(f"{summary.rows} rows from {summary.reads} reads written to {summary.path}")
-    print(f"column descriptions: {summary.dictionary_path}")
+        actor.close()
+    # with '-' the CSV is on standard output: the summary goes to stderr, out of its way
+    report = sys.stderr if summary.dictionary_path is None else sys.stdout
+    print(f"{summary.rows} rows from {summary.reads} reads written to {summary.path}", file=report)
+    if summary.dictionary_path is not None:
+        print(f"column descriptions: {summary.dictionary_path}")
     return 0

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from kyphoangle.cli.db_common import SubParsers, add_command, add_group, login, open_db, print_table
-from kyphoangle.storage.images import get_image, list_images, set_patient_position
-from kyphoangle.storage.models import PatientPosition
+from kyphoangle.cli.db_common import SubParsers, add_command, add_group, print_table, signed_in
+from kyphoangle.vocabulary import PatientPosition
+from kyphoangle.workstation.films import list_films, set_position
 
 
 def register(subparsers: SubParsers) -> None:
@@ -26,52 +26,39 @@ def register(subparsers: SubParsers) -> None:
 
 def run_list(args: argparse.Namespace) -> int:
     """Print the films."""
-    database = open_db(args)
+    actor, _ = signed_in(args)
     try:
-        with database.reading() as session:
-            login(args, session)
-            headers = [
-                "sop_instance_uid",
-                "subject",
-                "visit",
-                "assigned",
-                "day",
-                "position",
-                "spacing",
-                "reads",
-            ]
-            if args.paths:
-                headers.append("path")
-            rows = []
-            for i in list_images(session, subject_code=args.subject, visit_code=args.visit):
-                row: list[object] = [
-                    i.sop_instance_uid,
-                    i.subject,
-                    i.visit,
-                    i.visit_assignment,
-                    i.study_day,
-                    i.patient_position,
-                    i.spacing_source,
-                    i.read_count,
-                ]
-                if args.paths:
-                    row.append(i.file_path)
-                rows.append(row)
-            print_table(headers, rows)
+        films = list_films(actor, subject=args.subject, visit=args.visit, paths=args.paths)
     finally:
-        database.dispose()
+        actor.close()
+    headers = ["sop_instance_uid", "subject", "visit", "assigned", "day", "position", "spacing", "reads"]
+    if args.paths:
+        headers.append("path")
+    rows = []
+    for f in films:
+        row: list[object] = [
+            f.sop_instance_uid,
+            f.subject,
+            f.visit,
+            f.visit_assignment,
+            f.study_day,
+            f.patient_position,
+            f.spacing_source,
+            f.reads,
+        ]
+        if args.paths:
+            row.append(f.path)
+        rows.append(row)
+    print_table(headers, rows)
     return 0
 
 
 def run_position(args: argparse.Namespace) -> int:
     """Set the patient position."""
-    database = open_db(args)
+    actor, _ = signed_in(args)
     try:
-        with database.transaction() as session:
-            user, _ = login(args, session)
-            image = get_image(session, args.sop_instance_uid)
-            set_patient_position(session, image, args.position, actor=user, reason=args.reason)
-            print(f"{image.sop_instance_uid}: {image.patient_position}")
+        position = set_position(actor, args.sop_instance_uid, args.position, args.reason)
     finally:
-        database.dispose()
+        actor.close()
+    print(f"{args.sop_instance_uid}: {position}")
     return 0

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from kyphoangle.cli.db_common import SubParsers, add_command, login, open_db
-from kyphoangle.importer import ImportProgress, import_radiographs
+from kyphoangle.cli.db_common import SubParsers, add_command, signed_in
+from kyphoangle.importer import ImportProgress
+from kyphoangle.workstation.films import import_films
 
 
 def register(subparsers: SubParsers) -> None:
@@ -37,17 +38,13 @@ def _progress(report: ImportProgress) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Import and print the summary; exit 1 when there were conflicts or unreadable files."""
-    database = open_db(args)
+    actor, _ = signed_in(args)
     try:
-        with database.reading() as session:
-            user, _ = login(args, session)
-        summary = import_radiographs(
-            database, args.paths, actor=user, progress=None if args.quiet else _progress
-        )
-        if not args.quiet and sys.stderr.isatty():
-            print(file=sys.stderr)
-        for line in summary.lines():
-            print(line)
+        summary = import_films(actor, args.paths, progress=None if args.quiet else _progress)
     finally:
-        database.dispose()
+        actor.close()
+    if not args.quiet and sys.stderr.isatty():
+        print(file=sys.stderr)
+    for line in summary.lines():
+        print(line)
     return 1 if summary.conflicts or summary.unreadable else 0

@@ -29,7 +29,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         " as not computed.",
     )
     parser.add_argument("image", help="DICOM radiograph")
-    parser.add_argument("--landmarks", required=True, help="landmark file (kyphoangle.landmarks/1 JSON)")
+    parser.add_argument(
+        "--landmarks",
+        required=True,
+        help="landmark file (kyphoangle.landmarks/1 JSON; '-' for standard input)",
+    )
     parser.add_argument(
         "--normal-table", help=f"normal table for ART (default: the file's, else {DEFAULT_NORMAL_TABLE})"
     )

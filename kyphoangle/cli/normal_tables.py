@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from kyphoangle.cli.db_common import SubParsers, add_command
+from kyphoangle.cli.db_common import SubParsers, add_command, print_table
 from kyphoangle.normal_table import DEFAULT_NORMAL_TABLE, available_normal_tables, load_normal_table
 
 
@@ -20,6 +20,7 @@ def register(subparsers: SubParsers) -> None:
     )
     actions = command.add_subparsers(dest="action", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="names, titles and whether every value is verified")
+    listing.add_argument("--json", action="store_true", help="one JSON object per line instead of a table")
     listing.set_defaults(run=run_list)
     show = actions.add_parser("show", help="one table, value by value, with its sources")
     show.add_argument("name", metavar="NAME", help=f"a table name, e.g. {DEFAULT_NORMAL_TABLE}")
@@ -27,12 +28,13 @@ def register(subparsers: SubParsers) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    """Print one line per shipped table."""
+    """Print one row per shipped table: whether every value is verified, and which is the default."""
+    rows = []
     for name in available_normal_tables():
         table = load_normal_table(name)
         status = "verified" if table.verified else "UNVERIFIED"
-        default = " (default)" if name == DEFAULT_NORMAL_TABLE else ""
-        print(f"{name}{default}\tversion {table.version}\t{status}\t{table.title}")
+        rows.append((name, table.version, status, "yes" if name == DEFAULT_NORMAL_TABLE else "", table.title))
+    print_table(("name", "version", "status", "default", "title"), rows)
     return 0
 
 

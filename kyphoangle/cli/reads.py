@@ -13,8 +13,10 @@ Who may do what:
 - `reads export DIR` writes every read (data managers and admins), one file per read
   (`read-000042.json`); importing them into another database with the same films and users
   reproduces the same measurements.
-- `reads list` shows everybody's reads to data managers and admins, and readers their own (central,
-  repeat and adjudication reads without subject, visit or day: central reading is blinded).
+- `reads list` shows everybody's reads to data managers and admins and a site reader their own; a
+  central reader or adjudicator sees their own campaign reads by campaign and case code with the
+  blinded image UID (never the subject, visit, day or original UID). Central readers import and sign
+  through `kyphoangle campaign read`. Who may do what is `kyphoangle.workstation.access`.
 """
 
 from __future__ import annotations
@@ -22,31 +24,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy.orm import Session
-
-from kyphoangle.cli.db_common import SubParsers, add_command, add_group, login, open_db, print_table
-from kyphoangle.errors import KyphoangleError, LandmarkFileError, PermissionDeniedError
-from kyphoangle.landmark_file import LandmarkFile, ReadType, read_landmark_file, write_landmark_file
-from kyphoangle.protocol import GlobalEndpoints
-from kyphoangle.storage.images import get_image
-from kyphoangle.storage.models import Image, Read, ReadStatus, User
-from kyphoangle.storage.reads import (
-    create_read,
-    get_read,
-    iter_reads,
-    list_reads,
-    read_content,
-    reads_of_image,
-    sign_read,
-)
-from kyphoangle.storage.study import get_study
-from kyphoangle.storage.users import Permission, get_user, has_permission, require_permission
-
-BLINDED = "(blinded)"
-BLINDED_READ_TYPES = frozenset({ReadType.CENTRAL, ReadType.REPEAT, ReadType.ADJUDICATION})
-"""Read types made blinded: readers listing their own reads do not see the subject or visit."""
+from kyphoangle.cli.db_common import SubParsers, add_command, add_group, print_table, signed_in
+from kyphoangle.errors import KyphoangleError
+from kyphoangle.vocabulary import ReadStatus
+from kyphoangle.workstation.access import Action, Field, visible_fields
+from kyphoangle.workstation.reads import export_reads, import_read, list_reads, sign_reads
 
 
 def register(subparsers: SubParsers) -> None:
@@ -76,152 +59,85 @@ def register(subparsers: SubParsers) -> None:
     signing.set_defaults(run=run_sign)
 
 
-def _normalised(content: LandmarkFile, session: Session) -> dict[str, Any]:
-    """The content with defaults made explicit, to compare a file with a stored read."""
-    document = content.to_document()
-    document["normal_table"] = content.normal_table or get_study(session).default_normal_table
-    endpoints = content.endpoints or GlobalEndpoints()
-    document["endpoints"] = {
-        "kyphosis": GlobalEndpoints.label(endpoints.kyphosis),
-        "lordosis": GlobalEndpoints.label(endpoints.lordosis),
-    }
-    return document
-
-
-def _same_read(session: Session, image: Image, reader: User, content: LandmarkFile) -> Read | None:
-    wanted = _normalised(content, session)
-    for read in reads_of_image(session, image):
-        if read.reader_id != reader.id or read.superseded_by_id is not None:
-            continue
-        if _normalised(read_content(read), session) == wanted:
-            return read
-    return None
-
-
 def run_import(args: argparse.Namespace) -> int:
     """Import each file in its own transaction; exit 1 when any file failed."""
-    database = open_db(args)
+    actor, password = signed_in(args)
     failures = 0
     try:
-        with database.reading() as session:
-            actor, password = login(args, session)
+        actor.check(Action.IMPORT_READS)
+        if args.sign:
+            actor.check(Action.SIGN)
         for path in args.files:
             try:
-                content = read_landmark_file(path)
-                if content.reader is None:
-                    raise LandmarkFileError(path, "names no reader (field 'reader')")
-                with database.transaction() as session:
-                    acting = session.get_one(User, actor.id)
-                    reader = get_user(session, content.reader)
-                    if args.sign and reader.id != acting.id:
-                        raise PermissionDeniedError(
-                            f"{Path(path).name}: only {reader.login} can sign their read "
-                            f"(import it unsigned, or run with --user {reader.login})"
-                        )
-                    image = get_image(session, content.sop_instance_uid)
-                    existing = _same_read(session, image, reader, content)
-                    if existing is not None:
-                        print(f"{path}: already imported as read {existing.id} ({existing.status})")
-                        continue
-                    read = create_read(session, image=image, reader=reader, content=content, actor=acting)
-                    if args.sign:
-                        sign_read(session, read, password=password)
-                    print(f"{path}: read {read.id} ({read.status}) by {reader.login}")
+                result = import_read(actor, path, sign_with=password if args.sign else None)
             except KyphoangleError as exc:
                 failures += 1
                 print(f"kyphoangle: {path}: {exc}", file=sys.stderr)
+                continue
+            if result.already_imported:
+                print(f"{path}: already imported as read {result.read_id} ({result.status})")
+            else:
+                print(f"{path}: read {result.read_id} ({result.status}) by {result.reader}")
     finally:
-        database.dispose()
+        actor.close()
     return 1 if failures else 0
 
 
 def run_export(args: argparse.Namespace) -> int:
     """Write one landmark file per read."""
-    database = open_db(args)
-    folder = Path(args.folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    count = 0
+    actor, _ = signed_in(args)
     try:
-        with database.reading() as session:
-            user, _ = login(args, session)
-            require_permission(user, Permission.EXPORT)
-            for read in iter_reads(session):
-                write_landmark_file(folder / f"read-{read.id:06d}.json", read_content(read))
-                count += 1
+        count = export_reads(actor, args.folder)
     finally:
-        database.dispose()
-    print(f"{count} reads written to {folder}")
+        actor.close()
+    print(f"{count} reads written to {Path(args.folder)}")
     return 0
 
 
 def run_list(args: argparse.Namespace) -> int:
-    """Print reads."""
-    database = open_db(args)
+    """Print reads (a central reader's own campaign reads by campaign and case code, blinded)."""
+    actor, _ = signed_in(args)
     try:
-        with database.reading() as session:
-            user, _ = login(args, session)
-            reader = args.reader
-            if not has_permission(user, Permission.EXPORT):
-                if reader not in (None, user.login):
-                    raise PermissionDeniedError(f"{user.login} may list only their own reads")
-                reader = user.login
-            summaries = list_reads(
-                session, subject_code=args.subject, reader_login=reader, status=args.status
-            )
-            if not has_permission(user, Permission.EXPORT):
-                # Central reading is blinded: no subject, visit or study day, even of one's own reads.
-                summaries = [
-                    s._replace(subject=BLINDED, visit=BLINDED, study_day=None)
-                    if s.read_type in BLINDED_READ_TYPES
-                    else s
-                    for s in summaries
-                ]
-            print_table(
-                (
-                    "read_id",
-                    "subject",
-                    "visit",
-                    "day",
-                    "sop_instance_uid",
-                    "reader",
-                    "type",
-                    "status",
-                    "version",
-                ),
-                (
-                    (
-                        s.read_id,
-                        s.subject,
-                        s.visit,
-                        s.study_day,
-                        s.sop_instance_uid,
-                        s.reader,
-                        s.read_type,
-                        s.display_status,
-                        s.version,
-                    )
-                    for s in summaries
-                ),
-            )
+        rows = list_reads(actor, subject=args.subject, reader=args.reader, status=args.status)
     finally:
-        database.dispose()
+        actor.close()
+    blinded = visible_fields(actor.account.role).isdisjoint({Field.ORIGINAL_UID})
+    if blinded:
+        print_table(
+            ("read_id", "campaign", "case_code", "image_uid", "type", "status", "version"),
+            (
+                (r.read_id, r.campaign, r.case_code, r.sop_instance_uid, r.read_type, r.status, r.version)
+                for r in rows
+            ),
+        )
+        return 0
+    print_table(
+        ("read_id", "subject", "visit", "day", "sop_instance_uid", "reader", "type", "status", "version"),
+        (
+            (
+                r.read_id,
+                r.subject,
+                r.visit,
+                r.study_day,
+                r.sop_instance_uid,
+                r.reader,
+                r.read_type,
+                r.status,
+                r.version,
+            )
+            for r in rows
+        ),
+    )
     return 0
 
 
 def run_sign(args: argparse.Namespace) -> int:
-    """Sign drafts of the logged-in reader."""
-    database = open_db(args)
+    """Sign drafts of the signed-in reader."""
+    actor, password = signed_in(args)
     try:
-        with database.transaction() as session:
-            user, password = login(args, session)
-            for read_id in args.read_ids:
-                read = get_read(session, read_id)
-                if read.reader_id != user.id:
-                    raise PermissionDeniedError(
-                        f"read {read_id} is {read.reader.login}'s: only they can sign it"
-                    )
-                sign_read(session, read, password=password)
-                print(f"read {read_id} signed by {user.login}")
+        signed = sign_reads(actor, args.read_ids, password)
     finally:
-        database.dispose()
+        actor.close()
+    for read_id in signed:
+        print(f"read {read_id} signed by {actor.account.login}")
     return 0

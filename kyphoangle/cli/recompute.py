@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import argparse
 
-from kyphoangle.cli.db_common import SubParsers, add_command, login, open_db
+from kyphoangle.cli.db_common import SubParsers, add_command, signed_in
 from kyphoangle.normal_table import available_normal_tables
-from kyphoangle.storage.recompute import recompute
+from kyphoangle.workstation.exports import recompute_measurements
 
 
 def register(subparsers: SubParsers) -> None:
@@ -33,18 +33,16 @@ def register(subparsers: SubParsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Recompute and print what changed."""
-    database = open_db(args)
+    actor, _ = signed_in(args)
     try:
-        with database.transaction() as session:
-            user, _ = login(args, session)
-            summary = recompute(session, actor=user, normal_table=args.normal_table)
-        print(
-            f"reads checked: {summary.reads_checked}; changed: {len(summary.reads_changed)} "
-            f"(values updated {summary.rows_updated}, added {summary.rows_added}, "
-            f"removed {summary.rows_removed})"
-        )
-        for read_id, why in summary.kept:
-            print(f"read {read_id}: ART kept as recorded: {why}")
+        summary = recompute_measurements(actor, normal_table=args.normal_table)
     finally:
-        database.dispose()
+        actor.close()
+    print(
+        f"reads checked: {summary.reads_checked}; changed: {len(summary.reads_changed)} "
+        f"(values updated {summary.rows_updated}, added {summary.rows_added}, "
+        f"removed {summary.rows_removed})"
+    )
+    for read_id, why in summary.kept:
+        print(f"read {read_id}: ART kept as recorded: {why}")
     return 0

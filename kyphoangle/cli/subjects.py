@@ -5,17 +5,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from kyphoangle.cli.db_common import SubParsers, add_command, add_group, login, open_db, print_table
-from kyphoangle.errors import KyphoangleError
-from kyphoangle.storage.models import Diagnosis, SubjectStatus
-from kyphoangle.storage.subjects import (
-    get_identity,
-    get_or_create_site,
-    get_subject,
-    list_subjects,
-    update_subject,
-)
-from kyphoangle.storage.users import Permission, require_permission
+from kyphoangle.cli.db_common import SubParsers, add_command, add_group, print_table, signed_in
+from kyphoangle.vocabulary import Diagnosis, SubjectStatus
+from kyphoangle.workstation.subjects import list_subjects, update_subject
 
 
 def register(subparsers: SubParsers) -> None:
@@ -52,63 +44,48 @@ def _date(text: str) -> dt.date:
 
 def run_list(args: argparse.Namespace) -> int:
     """Print the subjects."""
-    database = open_db(args)
+    actor, _ = signed_in(args)
     try:
-        with database.reading() as session:
-            user, _ = login(args, session)
-            if args.identity:
-                require_permission(user, Permission.VIEW_IDENTITY)
-            rows = []
-            for s in list_subjects(session):
-                row: list[object] = [
-                    s.code,
-                    s.site,
-                    s.diagnosis,
-                    s.procedure_date,
-                    ",".join(s.treated_levels),
-                    s.status,
-                    s.image_count,
-                ]
-                if args.identity:
-                    identity = get_identity(session, get_subject(session, s.code), actor=user)
-                    row += [identity.dicom_patient_id, identity.patient_name, identity.birth_date]
-                rows.append(row)
-            headers = ["subject", "site", "diagnosis", "procedure_date", "levels", "status", "films"]
-            if args.identity:
-                headers += ["patient_id", "patient_name", "birth_date"]
-            print_table(headers, rows)
+        subjects = list_subjects(actor, identity=args.identity)
     finally:
-        database.dispose()
+        actor.close()
+    headers = ["subject", "site", "diagnosis", "procedure_date", "levels", "status", "films"]
+    if args.identity:
+        headers += ["patient_id", "patient_name", "birth_date"]
+    rows = []
+    for s in subjects:
+        row: list[object] = [
+            s.code,
+            s.site,
+            s.diagnosis,
+            s.procedure_date,
+            ",".join(s.treated_levels),
+            s.status,
+            s.films,
+        ]
+        if args.identity:
+            row += [s.patient_id, s.patient_name, s.birth_date]
+        rows.append(row)
+    print_table(headers, rows)
     return 0
 
 
 def run_set(args: argparse.Namespace) -> int:
     """Update the subject."""
-    database = open_db(args)
+    levels = [level.strip() for level in args.levels.split(",") if level.strip()] if args.levels else None
+    actor, _ = signed_in(args)
     try:
-        with database.transaction() as session:
-            user, _ = login(args, session)
-            subject = get_subject(session, args.code)
-            levels = (
-                [level.strip() for level in args.levels.split(",") if level.strip()] if args.levels else None
-            )
-            site = get_or_create_site(session, args.site, actor=user) if args.site else None
-            if not any((args.procedure_date, levels, site, args.diagnosis, args.status)):
-                raise KyphoangleError(
-                    "nothing to change: give --procedure-date, --levels, --site, --diagnosis or --status"
-                )
-            update_subject(
-                session,
-                subject,
-                actor=user,
-                reason=args.reason,
-                procedure_date=args.procedure_date,
-                treated_levels=levels,
-                site=site,
-                diagnosis=args.diagnosis,
-                status=args.status,
-            )
-            print(f"subject {subject.code} updated")
+        code = update_subject(
+            actor,
+            args.code,
+            reason=args.reason,
+            procedure_date=args.procedure_date,
+            treated_levels=levels,
+            site=args.site,
+            diagnosis=args.diagnosis,
+            status=args.status,
+        )
     finally:
-        database.dispose()
+        actor.close()
+    print(f"subject {code} updated")
     return 0

@@ -13,12 +13,12 @@ from kyphoangle.cli.db_common import (
     add_command,
     add_group,
     ask_new_password,
-    login,
     open_db,
     print_table,
+    signed_in,
 )
-from kyphoangle.storage.models import UserRole
-from kyphoangle.storage.users import count_users, create_user, get_user, list_users, update_user
+from kyphoangle.vocabulary import UserRole
+from kyphoangle.workstation.accounts import add_user, list_users, update_user, users_exist
 
 
 def register(subparsers: SubParsers) -> None:
@@ -28,6 +28,7 @@ def register(subparsers: SubParsers) -> None:
     add.add_argument("login")
     add.add_argument("--role", required=True, choices=[r.value for r in UserRole])
     add.add_argument("--name", default="", help="full name, shown with signatures")
+    add.add_argument("--site", help="site code of a site reader, who then sees only that site's subjects")
     add.set_defaults(run=run_add)
     listing = add_command(group, "list", "list the users")
     listing.set_defaults(run=run_list)
@@ -36,6 +37,7 @@ def register(subparsers: SubParsers) -> None:
     change.add_argument("--role", choices=[r.value for r in UserRole])
     change.add_argument("--name")
     change.add_argument("--active", choices=("yes", "no"))
+    change.add_argument("--site", help="site code (site readers see only their site's subjects)")
     change.add_argument(
         "--password", action="store_true", help="set a new password (asked, or KYPHOANGLE_NEW_PASSWORD)"
     )
@@ -47,51 +49,53 @@ def run_add(args: argparse.Namespace) -> int:
     """Create the user."""
     database = open_db(args)
     try:
-        with database.transaction() as session:
-            actor = None if count_users(session) == 0 else login(args, session)[0]
-            password = ask_new_password(args.login)
-            user = create_user(
-                session, login=args.login, role=args.role, password=password, full_name=args.name, actor=actor
+        if not users_exist(database):
+            row = add_user(
+                None, args.login, args.role, ask_new_password(args.login), args.name, database=database
             )
-            print(f"user {user.login} ({user.role}) created")
+        else:
+            actor, _ = signed_in(args)
+            try:
+                row = add_user(
+                    actor, args.login, args.role, ask_new_password(args.login), args.name, site=args.site
+                )
+            finally:
+                actor.close()
     finally:
         database.dispose()
+    print(f"user {row.login} ({row.role}) created")
     return 0
 
 
 def run_list(args: argparse.Namespace) -> int:
     """Print the users."""
-    database = open_db(args)
+    actor, _ = signed_in(args)
     try:
-        with database.reading() as session:
-            login(args, session)
-            print_table(
-                ("login", "role", "active", "name"),
-                ((u.login, u.role, "yes" if u.active else "no", u.full_name) for u in list_users(session)),
-            )
+        rows = list_users(actor)
     finally:
-        database.dispose()
+        actor.close()
+    print_table(
+        ("login", "role", "active", "name", "site"),
+        ((u.login, u.role, "yes" if u.active else "no", u.full_name, u.site) for u in rows),
+    )
     return 0
 
 
 def run_set(args: argparse.Namespace) -> int:
     """Change the user."""
-    database = open_db(args)
+    actor, _ = signed_in(args)
     try:
-        with database.transaction() as session:
-            actor, _ = login(args, session)
-            user = get_user(session, args.login)
-            update_user(
-                session,
-                user,
-                actor=actor,
-                reason=args.reason,
-                role=args.role,
-                full_name=args.name,
-                active=None if args.active is None else args.active == "yes",
-                password=ask_new_password(args.login) if args.password else None,
-            )
-            print(f"user {user.login} updated")
+        row = update_user(
+            actor,
+            args.login,
+            reason=args.reason,
+            role=args.role,
+            full_name=args.name,
+            active=None if args.active is None else args.active == "yes",
+            password=ask_new_password(args.login) if args.password else None,
+            site=args.site,
+        )
     finally:
-        database.dispose()
+        actor.close()
+    print(f"user {row.login} updated")
     return 0

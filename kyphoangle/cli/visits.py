@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from kyphoangle.cli.db_common import SubParsers, add_command, add_group, login, open_db, print_table
-from kyphoangle.storage.images import assign_visit, get_image, visit_label
-from kyphoangle.storage.study import list_visits
+from kyphoangle.cli.db_common import SubParsers, add_command, add_group, print_table, signed_in
+from kyphoangle.workstation.visits import assign_visit, list_visits
 
 
 def register(subparsers: SubParsers) -> None:
@@ -28,31 +27,24 @@ def register(subparsers: SubParsers) -> None:
 
 def run_list(args: argparse.Namespace) -> int:
     """Print the schedule."""
-    database = open_db(args)
+    actor, _ = signed_in(args)
     try:
-        with database.reading() as session:
-            login(args, session)
-            print_table(
-                ("visit", "label", "target_day", "from_day", "to_day", "baseline"),
-                (
-                    (v.code, v.label, v.target_day, v.min_day, v.max_day, "yes" if v.is_baseline else "")
-                    for v in list_visits(session)
-                ),
-            )
+        windows = list_visits(actor)
     finally:
-        database.dispose()
+        actor.close()
+    print_table(
+        ("visit", "label", "target_day", "from_day", "to_day", "baseline"),
+        ((v.code, v.label, v.target_day, v.min_day, v.max_day, "yes" if v.baseline else "") for v in windows),
+    )
     return 0
 
 
 def run_assign(args: argparse.Namespace) -> int:
     """Assign the visit."""
-    database = open_db(args)
+    actor, _ = signed_in(args)
     try:
-        with database.transaction() as session:
-            user, _ = login(args, session)
-            image = get_image(session, args.sop_instance_uid)
-            assign_visit(session, image, args.visit, actor=user, reason=args.reason)
-            print(f"{image.sop_instance_uid}: {visit_label(image)}")
+        label = assign_visit(actor, args.sop_instance_uid, args.visit, args.reason)
     finally:
-        database.dispose()
+        actor.close()
+    print(f"{args.sop_instance_uid}: {label}")
     return 0

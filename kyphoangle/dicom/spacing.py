@@ -13,7 +13,8 @@ import math
 from pydicom.dataset import Dataset
 
 from kyphoangle.dicom.attributes import decimals, find_in_groups, raw_strings, tag_label
-from kyphoangle.spacing import PixelSpacing, SpacingSource
+from kyphoangle.spacing import PixelSpacing
+from kyphoangle.vocabulary import SpacingSource
 
 PIXEL_SPACING = 0x00280030
 IMAGER_PIXEL_SPACING = 0x00181164

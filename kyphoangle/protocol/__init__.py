@@ -26,7 +26,6 @@ from kyphoangle.protocol.definitions import (
     MeasurementSet,
     NotComputed,
     NotEvaluable,
-    NotEvaluableReason,
     Scope,
     Unit,
 )
@@ -37,6 +36,7 @@ from kyphoangle.protocol.requirements import (
     load_protocol,
     required_landmarks,
 )
+from kyphoangle.vocabulary import NotEvaluableReason
 
 MEASUREMENT_DEFINITIONS = MappingProxyType(dict(load_protocol()))
 """Every measurement's definition, as the shipped protocol file states it, in its order."""

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from kyphoangle.anatomy import FRACTURE_LEVELS, Corner, EndplateRef, EndplateSide, LandmarkKey, Vertebra
+from kyphoangle.anatomy import EndplateRef, LandmarkKey
 from kyphoangle.errors import LandmarkError
 from kyphoangle.geometry import (
     Endplate,
@@ -43,6 +43,7 @@ from kyphoangle.protocol.definitions import (
 )
 from kyphoangle.protocol.requirements import UnreachableNeedError, landmarks_needed, load_protocol
 from kyphoangle.spacing import PixelSpacing
+from kyphoangle.vocabulary import FRACTURE_LEVELS, Corner, EndplateSide, Vertebra
 
 _HEIGHTS = {
     MeasurementName.ANTERIOR_HEIGHT: Corner.ANTERIOR,

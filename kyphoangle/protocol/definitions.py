@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from kyphoangle.anatomy import EndplateRef, EndplateSide, Vertebra
+from kyphoangle.anatomy import EndplateRef
 from kyphoangle.errors import LandmarkError
 from kyphoangle.geometry import Facing, Turn
-from kyphoangle.spacing import SpacingSource
+from kyphoangle.vocabulary import EndplateSide, NotEvaluableReason, SpacingSource, Vertebra
 
 
 class MeasurementName(StrEnum):
@@ -53,16 +53,6 @@ class Scope(StrEnum):
 
     FILM = "film"
     LEVEL = "level"
-
-
-class NotEvaluableReason(StrEnum):
-    """Why a reader marked a level not evaluable (exported as such, never as a blank)."""
-
-    OBSCURED = "obscured"
-    OUT_OF_FIELD = "out_of_field"
-    DOUBLE_CONTOUR = "double_contour"
-    INSTRUMENTED = "instrumented"
-    OTHER = "other"
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from types import MappingProxyType
 
-from kyphoangle.anatomy import Corner, EndplateRef, EndplateSide, Vertebra
+from kyphoangle.anatomy import EndplateRef
 from kyphoangle.errors import KyphoangleError
 from kyphoangle.protocol.definitions import (
     DefinitionTable,
@@ -27,6 +27,7 @@ from kyphoangle.protocol.definitions import (
     Unit,
 )
 from kyphoangle.resources import resource_path
+from kyphoangle.vocabulary import Corner, EndplateSide, Vertebra
 
 PROTOCOL_FORMAT = "kyphoangle.protocol/1"
 PROTOCOL_FILE = ("protocol", "measurements.toml")
@@ -223,6 +224,57 @@ def required_landmarks(
     return tuple(RequiredLandmark(key, tuple(purposes[key])) for key in sorted(purposes, key=order))
 
 
+_MEASUREMENTS_INTRODUCTION = """\
+## The study these numbers serve
+
+Balloon kyphoplasty restores the height of a fractured vertebral body with an inflated balloon and then
+fills it with cement. The trial follows each patient for a year, with lateral films at the baseline
+visit (the 8 days before the procedure, day 0) and at days 2-5, 15, 90, 180 and 360. Its radiological
+outcomes are the change from baseline of the **traumatic regional angle** at each fractured level from
+T10 to L5, of the **thoracic kyphosis** and of the **lumbar lordosis**. A typical correction of the
+regional angle is 7 to 9 degrees, about the size of one reader's repeatability limits for manual angle
+measurement; that is why landmarks are placed precisely, read twice by blinded central readers and
+checked by an adjudicator.
+
+## Landmarks
+
+A landmark is one corner of one endplate, named `<vertebra>.<endplate>.<position>`:
+
+- vertebra: `T1` to `T12`, `L1` to `L5`, `S1`;
+- endplate: `superior` or `inferior` (S1 has only its superior endplate);
+- position: `anterior` or `posterior` corner, or the `middle` point of the endplate.
+
+An endplate's **line** runs from its posterior to its anterior corner; the middle points (six-point
+morphometry) serve the middle heights. Examples: `T12.inferior.anterior`, `S1.superior.posterior`.
+Points are kept **as placed, in image pixels**, as `(column, row)`, DICOM image-relative: the top-left
+corner of the first pixel is (0, 0) and its centre (0.5, 0.5). Angles and heights are computed in
+millimetres, so a film whose pixels are not square gives the right angles.
+
+**Global endpoints.** The thoracic kyphosis may be measured from T1 or T5 instead of T4, and the lumbar
+lordosis to L5 inferior when S1 is not on the film. The endpoints are part of every stored and exported
+value (`endpoints`, e.g. `T4.superior-T12.inferior`), so values measured between different endplates are
+never mixed.
+
+**Not computed is not zero.** A value whose landmarks are missing is *not computed*: it lists the
+landmarks it lacks and is never a number from a partial set. A level the reader marks **not evaluable**
+carries its reason (`obscured`, `out_of_field`, `double_contour`, `instrumented`, `other`, with a free
+note), which is exported as such and not as a blank.
+
+**Normal tables.** The traumatic regional angle subtracts the normal regional angle of the level, read
+from a versioned table file in `kyphoangle/resources/normal_tables/` chosen per study or per read; the
+raw regional angle is stored too, so ART can be recomputed for another table (`kyphoangle recompute`).
+A study that needs its own table writes a file of the same format into a copy of the shipped data
+folder and points `KYPHOANGLE_RESOURCES` at that copy on every workstation before the study database is
+created; change the `version` whenever values change.
+
+**Reading practice.** Central readers re-read the films blinded (no identity, date, visit, site or
+other reader's result; a share of cases presented again to measure repeatability), and an adjudicator
+settles disagreements beyond a rule fixed in advance by choosing one read (reads are never averaged) or
+making a third. Patient position changes these angles (lordosis differs by about 13 degrees between
+standing and lying), so the position of each film is recorded with it.""".splitlines()
+"""The measurement page's prose before the generated definitions."""
+
+
 def measurements_markdown(definitions: DefinitionTable | None = None) -> str:
     """The measurement page of the documentation, made from the protocol file."""
     definitions = definitions or load_protocol()
@@ -230,15 +282,23 @@ def measurements_markdown(definitions: DefinitionTable | None = None) -> str:
         "# Measurements and the landmarks they need",
         "",
         "Generated from `kyphoangle/resources/protocol/measurements.toml` by",
-        "`python -m kyphoangle.protocol.document`; do not edit by hand. Angles are signed, kyphosis",
-        "positive and lordosis negative. In the landmark lists, *level* is the fractured vertebra, *above*",
-        "and *below* its neighbours, *caudal* the inferior endplate (the superior one for S1), and",
-        "*kyphosis.upper* and the like the endplates chosen as the ends of the global curves.",
+        "`python -m kyphoangle.protocol.document`; do not edit by hand. The sign convention, the",
+        "calibration sources, the normal tables with the provenance of each value, the follow-up",
+        "endpoints and the reliability statistics are on [conventions.md](conventions.md).",
+        "",
+        *_MEASUREMENTS_INTRODUCTION,
+        "",
+        "## The measurements",
+        "",
+        "Angles are signed, kyphosis positive and lordosis negative. In the landmark lists, *level* is the",
+        "fractured vertebra, *above* and *below* its neighbours, *caudal* the inferior endplate (the",
+        "superior one for S1), and *kyphosis.upper* and the like the endplates chosen as the ends of the",
+        "global curves.",
         "",
     ]
     for definition in definitions.values():
         lines += [
-            f"## {definition.label} (`{definition.name}`)",
+            f"### {definition.label} (`{definition.name}`)",
             "",
             f"- Unit: {definition.unit}; one value per {definition.scope}.",
             f"- Definition: {definition.description}",

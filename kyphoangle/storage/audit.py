@@ -53,6 +53,8 @@ class AuditAction(enum.StrEnum):
     ASSIGN = "assign"
     RECOMPUTE = "recompute"
     EXPORT = "export"
+    DENY = "deny"
+    """An action the user's role does not allow was refused (`kyphoangle.workstation.access`)."""
 
 
 class AuditEntity(enum.StrEnum):
@@ -71,6 +73,8 @@ class AuditEntity(enum.StrEnum):
     CAMPAIGN = "campaign"
     WORKLIST = "worklist"
     ADJUDICATION = "adjudication"
+    ACCESS = "access"
+    """What a user tried to do (entity id: the action); used for refused actions."""
 
 
 def _json_default(value: object) -> object:

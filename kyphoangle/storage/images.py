@@ -16,21 +16,13 @@ from sqlalchemy import ColumnElement, Integer, cast, func, select
 from sqlalchemy.orm import Session
 
 from kyphoangle.errors import NotFoundError, ReasonRequiredError
-from kyphoangle.spacing import PixelSpacing, SpacingSource
+from kyphoangle.spacing import PixelSpacing
 from kyphoangle.storage.audit import AuditAction, AuditEntity, changes, record
-from kyphoangle.storage.models import (
-    Image,
-    PatientPosition,
-    Read,
-    Subject,
-    User,
-    Visit,
-    VisitAssignment,
-    utc_now,
-)
+from kyphoangle.storage.models import Image, Read, Subject, User, Visit, utc_now
 from kyphoangle.storage.schedule import UNSCHEDULED, study_day
 from kyphoangle.storage.study import get_visit, list_visits, window_of
 from kyphoangle.storage.users import Permission, require_permission
+from kyphoangle.vocabulary import PatientPosition, SpacingSource, VisitAssignment
 
 
 @dataclass(frozen=True, slots=True)

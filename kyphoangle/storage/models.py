@@ -35,9 +35,31 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from kyphoangle.landmark_file import ReadType
-from kyphoangle.protocol import MeasurementName, NotEvaluableReason, Unit
-from kyphoangle.spacing import SpacingSource
+from kyphoangle.protocol import MeasurementName, Unit
+from kyphoangle.vocabulary import (
+    CampaignRole,
+    CampaignStatus,
+    Diagnosis,
+    NotEvaluableReason,
+    PatientPosition,
+    ReadStatus,
+    ReadType,
+    SpacingSource,
+    SubjectStatus,
+    UserRole,
+    VisitAssignment,
+)
+
+__all__ = [
+    "CampaignRole",
+    "CampaignStatus",
+    "Diagnosis",
+    "PatientPosition",
+    "ReadStatus",
+    "SubjectStatus",
+    "UserRole",
+    "VisitAssignment",
+]
 
 NAMING_CONVENTION: dict[str, str] = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -47,78 +69,6 @@ NAMING_CONVENTION: dict[str, str] = {
     "pk": "pk_%(table_name)s",
 }
 """Deterministic constraint names, needed by Alembic's batch mode on SQLite."""
-
-
-class UserRole(enum.StrEnum):
-    """What a user does in the study; decides what they may do (see `kyphoangle.storage.users`)."""
-
-    SITE_READER = "site_reader"
-    CENTRAL_READER = "central_reader"
-    ADJUDICATOR = "adjudicator"
-    DATA_MANAGER = "data_manager"
-    ADMIN = "admin"
-
-
-class Diagnosis(enum.StrEnum):
-    """The malignancy behind the subject's vertebral fractures."""
-
-    MYELOMA = "myeloma"
-    METASTASIS = "metastasis"
-
-
-class PatientPosition(enum.StrEnum):
-    """How the patient stood on the film (standing and supine lordosis differ by about 13 deg)."""
-
-    STANDING = "standing"
-    SUPINE = "supine"
-    UNKNOWN = "unknown"
-
-
-class SubjectStatus(enum.StrEnum):
-    """Where a subject is in the follow-up (added in revision 0002)."""
-
-    ACTIVE = "active"
-    COMPLETED = "completed"
-    WITHDRAWN = "withdrawn"
-    DECEASED = "deceased"
-
-
-class VisitAssignment(enum.StrEnum):
-    """How an image got its visit: not yet (no procedure or study date), by the schedule, or by hand."""
-
-    PENDING = "pending"
-    AUTOMATIC = "automatic"
-    MANUAL = "manual"
-
-
-class ReadStatus(enum.StrEnum):
-    """A draft can be edited by its reader; a signed read is locked."""
-
-    DRAFT = "draft"
-    SIGNED = "signed"
-
-
-class CampaignStatus(enum.StrEnum):
-    """Life cycle of a central reading campaign."""
-
-    PLANNED = "planned"
-    OPEN = "open"
-    CLOSED = "closed"
-
-
-class CampaignRole(enum.StrEnum):
-    """A user's part in a central reading campaign: one of up to six reader slots, or the adjudicator.
-
-    Stored as text without a database constraint, so adding slots needs no migration.
-    """
-
-    READER_1 = "reader_1"
-    READER_2 = "reader_2"
-    READER_3 = "reader_3"
-    READER_4 = "reader_4"
-    READER_5 = "reader_5"
-    READER_6 = "reader_6"
-    ADJUDICATOR = "adjudicator"
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -281,6 +231,9 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     password_changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))
+    """The site of a site reader (revision 0003_user_site): they see its subjects only."""
+    site: Mapped[Site | None] = relationship()
 
 
 class Image(Base):

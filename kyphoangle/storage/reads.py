@@ -26,7 +26,6 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from kyphoangle import __version__
-from kyphoangle.anatomy import FRACTURE_LEVELS
 from kyphoangle.errors import (
     ConcurrentEditError,
     LandmarkError,
@@ -35,9 +34,9 @@ from kyphoangle.errors import (
     ReadLockedError,
     ReasonRequiredError,
 )
-from kyphoangle.landmark_file import LandmarkFile, ReadType
+from kyphoangle.landmark_file import LandmarkFile
 from kyphoangle.normal_table import NormalTable, load_normal_table
-from kyphoangle.observations import OBSERVATION_LEVELS, CementLeakage, LevelObservation, YeomType
+from kyphoangle.observations import OBSERVATION_LEVELS, LevelObservation
 from kyphoangle.protocol import (
     MEASUREMENT_DEFINITIONS,
     GlobalEndpoints,
@@ -47,7 +46,7 @@ from kyphoangle.protocol import (
     Unit,
     compute_measurements,
 )
-from kyphoangle.spacing import PixelSpacing, SpacingSource
+from kyphoangle.spacing import PixelSpacing
 from kyphoangle.storage.audit import AuditAction, AuditEntity, changes, record
 from kyphoangle.storage.engine import bulk_results
 from kyphoangle.storage.images import image_aspect_ratio, image_spacing, study_day_sql
@@ -58,11 +57,9 @@ from kyphoangle.storage.models import (
     MeasurementRow,
     Read,
     ReadLevel,
-    ReadStatus,
     Subject,
     User,
     Visit,
-    VisitAssignment,
     utc_now,
 )
 from kyphoangle.storage.schedule import UNSCHEDULED
@@ -73,6 +70,15 @@ from kyphoangle.storage.users import (
     has_permission,
     require_permission,
     verify_signature,
+)
+from kyphoangle.vocabulary import (
+    FRACTURE_LEVELS,
+    CementLeakage,
+    ReadStatus,
+    ReadType,
+    SpacingSource,
+    VisitAssignment,
+    YeomType,
 )
 
 

@@ -29,9 +29,10 @@ from kyphoangle.normal_table import NormalTable, load_normal_table
 from kyphoangle.protocol import GlobalEndpoints, MeasurementName
 from kyphoangle.storage.audit import AuditAction, AuditEntity, record
 from kyphoangle.storage.images import image_spacing
-from kyphoangle.storage.models import MeasurementRow, Read, ReadStatus, User
+from kyphoangle.storage.models import MeasurementRow, Read, User
 from kyphoangle.storage.reads import compute_for, iter_reads, measurement_values, read_content
 from kyphoangle.storage.users import Permission, require_permission
+from kyphoangle.vocabulary import ReadStatus
 
 _COMPARED = (
     "value",

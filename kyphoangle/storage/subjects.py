@@ -16,23 +16,13 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kyphoangle.anatomy import FRACTURE_LEVELS
 from kyphoangle.errors import KyphoangleError, NotFoundError, ReasonRequiredError
 from kyphoangle.protocol import validate_levels
 from kyphoangle.storage.audit import AuditAction, AuditEntity, changes, record
-from kyphoangle.storage.models import (
-    Diagnosis,
-    Image,
-    Site,
-    Subject,
-    SubjectIdentity,
-    SubjectStatus,
-    TreatedLevel,
-    User,
-    utc_now,
-)
+from kyphoangle.storage.models import Image, Site, Subject, SubjectIdentity, TreatedLevel, User, utc_now
 from kyphoangle.storage.study import get_study
 from kyphoangle.storage.users import Permission, require_permission
+from kyphoangle.vocabulary import FRACTURE_LEVELS, Diagnosis, SubjectStatus
 
 STUDY_CODE_PREFIX = "S"
 MAX_TREATED_LEVELS = 3

@@ -25,9 +25,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kyphoangle.errors import AuthenticationError, NotFoundError, PermissionDeniedError, ReasonRequiredError
-from kyphoangle.landmark_file import ReadType
 from kyphoangle.storage.audit import AuditAction, AuditEntity, changes, record
-from kyphoangle.storage.models import User, UserRole, utc_now
+from kyphoangle.storage.models import Site, User, utc_now
+from kyphoangle.vocabulary import ReadType, UserRole
 
 MIN_PASSWORD_LENGTH = 8
 _LOGIN_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
@@ -105,7 +105,15 @@ def _password_matches(password_hash: str, password: str) -> bool:
 
 def user_snapshot(user: User) -> dict[str, object]:
     """The audited fields of a user (never the password hash)."""
-    return {"login": user.login, "full_name": user.full_name, "role": user.role, "active": user.active}
+    snapshot: dict[str, object] = {
+        "login": user.login,
+        "full_name": user.full_name,
+        "role": user.role,
+        "active": user.active,
+    }
+    if user.site_id is not None:
+        snapshot["site_id"] = user.site_id
+    return snapshot
 
 
 def has_permission(user: User, permission: Permission) -> bool:
@@ -145,8 +153,10 @@ def create_user(
     password: str,
     full_name: str = "",
     actor: User | None,
+    site: Site | None = None,
 ) -> User:
-    """Create an account. `actor` must be an admin, or None for the first user, who must be an admin."""
+    """Create an account (a site reader perhaps of a `site`). `actor` must be an admin, or None for the
+    first user, who must be an admin."""
     role = UserRole(role)
     if actor is None:
         if count_users(session) > 0:
@@ -170,6 +180,7 @@ def create_user(
         active=True,
         created_at=now,
         password_changed_at=now,
+        site_id=site.id if site is not None else None,
     )
     session.add(user)
     session.flush()
@@ -215,9 +226,13 @@ def update_user(
     full_name: str | None = None,
     active: bool | None = None,
     password: str | None = None,
+    site: Site | None = None,
 ) -> User:
-    """Change a user's role, name, active flag or password (admins; users may change their own password)."""
-    own_password_only = actor.id == user.id and role is None and full_name is None and active is None
+    """Change a user's role, name, active flag, site or password (admins; users may change their own
+    password)."""
+    own_password_only = (
+        actor.id == user.id and role is None and full_name is None and active is None and site is None
+    )
     if not own_password_only:
         require_permission(actor, Permission.MANAGE_USERS)
     if not reason.strip():
@@ -229,6 +244,8 @@ def update_user(
         user.full_name = full_name
     if active is not None:
         user.active = active
+    if site is not None:
+        user.site_id = site.id
     after = user_snapshot(user)
     old, new = changes(before, after)
     if password is not None:

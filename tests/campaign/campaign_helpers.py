@@ -14,8 +14,9 @@ from storage_helpers import PASSWORD, add_subject_with_images, vertebra_points
 from kyphoangle.campaign import create_campaign, get_campaign, next_case, save_case_read, sign_case_read
 from kyphoangle.landmark_file import LandmarkFile
 from kyphoangle.storage import Database
-from kyphoangle.storage.models import CampaignCase, User, UserRole
+from kyphoangle.storage.models import CampaignCase, User
 from kyphoangle.storage.users import create_user, get_user
+from kyphoangle.vocabulary import UserRole
 
 SEED = 1234
 FILMS = 20

@@ -37,12 +37,12 @@ from kyphoangle.campaign import (
     worklist,
 )
 from kyphoangle.errors import NotFoundError, PermissionDeniedError, ReasonRequiredError
-from kyphoangle.landmark_file import ReadType
 from kyphoangle.storage import Database
 from kyphoangle.storage.audit import AuditEntity, list_events, verify_trail
 from kyphoangle.storage.models import CampaignCase, User, utc_now
 from kyphoangle.storage.reads import get_read, sign_read
 from kyphoangle.storage.users import get_user
+from kyphoangle.vocabulary import ReadType
 from kyphoangle.worklist import WorklistError
 
 

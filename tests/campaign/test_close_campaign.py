@@ -22,7 +22,8 @@ from kyphoangle.campaign import (
 from kyphoangle.errors import PermissionDeniedError
 from kyphoangle.storage import Database
 from kyphoangle.storage.audit import AuditAction, AuditEntity, list_events, verify_trail
-from kyphoangle.storage.models import CampaignStatus, User
+from kyphoangle.storage.models import User
+from kyphoangle.vocabulary import CampaignStatus
 
 
 @pytest.fixture

@@ -57,9 +57,10 @@ from kyphoangle.campaign import (
 from kyphoangle.campaign_export import export_campaign
 from kyphoangle.storage import Database
 from kyphoangle.storage.audit import AuditEntity, list_events, verify_trail
-from kyphoangle.storage.models import CampaignRole, User
+from kyphoangle.storage.models import User
 from kyphoangle.storage.reads import get_read
 from kyphoangle.storage.users import get_user
+from kyphoangle.vocabulary import CampaignRole
 
 Z_95 = 1.959963984540054
 """The 97.5% quantile of the standard normal distribution."""

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
@@ -166,11 +166,13 @@ def test_an_interval_never_excludes_its_estimate(n: int, seed: int) -> None:
     try:
         result = icc_2_1(table, min_cases=2)
     except AgreementError:
-        return
+        assume(False)  # a table the ICC cannot be computed on is not an example of this property
+        raise
     if result.ci_estimable:
         assert result.ci_low <= result.icc <= result.ci_high
     else:
-        assert math.isnan(result.ci_low) and math.isnan(result.ci_high) and n <= 3
+        # only a negative estimate from few subjects makes the interval fail (up to n = 7 seen)
+        assert math.isnan(result.ci_low) and math.isnan(result.ci_high) and result.icc < 0
 
 
 def test_a_failed_interval_is_reported_as_not_estimable() -> None:

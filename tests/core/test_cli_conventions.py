@@ -111,3 +111,30 @@ def test_a_bad_global_option_is_exit_2(capsys: pytest.CaptureFixture[str]) -> No
 
     assert entry_main(["--db"]) == ExitStatus.BAD_INPUT
     assert "--db needs a value" in capsys.readouterr().err
+
+
+def test_landmarks_can_come_from_standard_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+    import json
+
+    from tests.core.test_cli_measure import landmark_document, make_film
+
+    film = make_film(tmp_path / "film.dcm")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps(landmark_document())))
+    assert main(["measure", str(film), "--landmarks", "-"]) == 0
+    names = {m["name"] for m in json.loads(capsys.readouterr().out)["measurements"]}
+    assert "regional_angle" in names
+
+
+def test_every_list_command_offers_json() -> None:
+    parser = build_parser()
+    lists = []
+    for group in parser._subparsers._group_actions[0].choices.values():  # type: ignore[union-attr]
+        for action in group._actions:
+            if isinstance(action, argparse._SubParsersAction) and "list" in action.choices:
+                lists.append(action.choices["list"])
+    assert len(lists) >= 5
+    for listing in lists:
+        assert "--json" in listing._option_string_actions, listing.prog

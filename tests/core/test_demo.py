@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from pydicom import dcmread, uid
 
-from kyphoangle.anatomy import EndplateRef, EndplateSide, Vertebra
+from kyphoangle.anatomy import EndplateRef
 from kyphoangle.demo import (
     ENCODINGS,
     MANIFEST_NAME,
@@ -28,7 +28,7 @@ from kyphoangle.landmark_file import read_landmark_file
 from kyphoangle.normal_table import DEFAULT_NORMAL_TABLE, load_normal_table
 from kyphoangle.phantom import MAX_PIXEL_VALUE, body_geometry, designed_angle_deg
 from kyphoangle.protocol import MeasurementName, compute_measurements, regional_endplates
-from kyphoangle.spacing import SpacingSource
+from kyphoangle.vocabulary import EndplateSide, SpacingSource, Vertebra
 
 SMALL = FilmSize(500, 250, 1.0)
 """The demo's field (500 x 250 mm) at 1 mm pixels: the same films, quick to write."""

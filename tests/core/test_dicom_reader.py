@@ -36,7 +36,8 @@ from kyphoangle.errors import (
     RadiographError,
     UnsupportedEncodingError,
 )
-from kyphoangle.spacing import PixelSpacing, SpacingSource
+from kyphoangle.spacing import PixelSpacing
+from kyphoangle.vocabulary import SpacingSource
 
 needs_pydicom_data = pytest.mark.skipif(files.PYDICOM_DATA is None, reason="pydicom-data is not installed")
 LUMA = np.array([0.299, 0.587, 0.114])

@@ -6,7 +6,8 @@ import math
 
 import pytest
 
-from kyphoangle.spacing import PixelSpacing, SpacingSource
+from kyphoangle.spacing import PixelSpacing
+from kyphoangle.vocabulary import SpacingSource
 
 
 def test_sources_are_the_stored_strings() -> None:

@@ -18,7 +18,7 @@ from kyphoangle.dicom.writer import (
     WRITABLE_TRANSFER_SYNTAXES,
     write_radiograph,
 )
-from kyphoangle.spacing import SpacingSource
+from kyphoangle.vocabulary import SpacingSource
 
 
 def _film(dtype: Any = np.uint16) -> np.ndarray[Any, Any]:

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from kyphoangle.errors import LandmarkFileError
-from kyphoangle.landmark_file import LandmarkFile, ReadType, read_landmark_file, write_landmark_file
+from kyphoangle.landmark_file import LandmarkFile, read_landmark_file, write_landmark_file
 from kyphoangle.protocol import GlobalEndpoints, NotEvaluable
 from kyphoangle.spacing import PixelSpacing
+from kyphoangle.vocabulary import ReadType
 
 EXAMPLE = {
     "format": "kyphoangle.landmarks/1",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from kyphoangle.cli import main
@@ -90,6 +92,9 @@ def test_cli_shows_a_table_value_by_value(capsys: pytest.CaptureFixture[str]) ->
     assert main(["normal-tables", "list"]) == 0
     listing = capsys.readouterr().out.splitlines()
     assert any(line.startswith("kwon-2019\t") and "\tverified\t" in line for line in listing)
+    assert main(["normal-tables", "list", "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert {row["name"]: row["default"] for row in rows}["farcy-1990"] == "yes"
     assert main(["normal-tables", "show", "nonexistent"]) == ExitStatus.BAD_INPUT
     assert capsys.readouterr().err.strip() == (
         "kyphoangle: error: unknown normal table 'nonexistent'; available: farcy-1990, kwon-2019, shi-2020"

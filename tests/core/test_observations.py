@@ -8,12 +8,11 @@ from kyphoangle.errors import LandmarkError
 from kyphoangle.landmark_file import LandmarkFile, parse_landmark_document
 from kyphoangle.observations import (
     OBSERVATION_LEVELS,
-    CementLeakage,
     LevelObservation,
-    YeomType,
     fracture_status,
     validate_observations,
 )
+from kyphoangle.vocabulary import CementLeakage, YeomType
 
 
 def test_levels_run_from_t4_to_l5() -> None:

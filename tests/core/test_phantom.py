@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kyphoangle.anatomy import ALL_LANDMARK_KEYS, FRACTURE_LEVELS, EndplateRef, EndplateSide, Vertebra
+from kyphoangle.anatomy import ALL_LANDMARK_KEYS, EndplateRef
 from kyphoangle.geometry import Facing
 from kyphoangle.normal_table import DEFAULT_NORMAL_TABLE, load_normal_table
 from kyphoangle.phantom import (
@@ -25,7 +25,8 @@ from kyphoangle.phantom import (
     render,
 )
 from kyphoangle.protocol import MeasurementName, MeasurementSet, compute_measurements, regional_endplates
-from kyphoangle.spacing import PixelSpacing, SpacingSource
+from kyphoangle.spacing import PixelSpacing
+from kyphoangle.vocabulary import FRACTURE_LEVELS, EndplateSide, SpacingSource, Vertebra
 
 
 class Film(NamedTuple):

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kyphoangle.anatomy import ALL_LANDMARK_KEYS, FRACTURE_LEVELS, EndplateRef, LandmarkKey
+from kyphoangle.anatomy import ALL_LANDMARK_KEYS, EndplateRef, LandmarkKey
 from kyphoangle.errors import LandmarkError, NormalTableError
 from kyphoangle.geometry import Facing
 from kyphoangle.normal_table import (
@@ -28,7 +28,8 @@ from kyphoangle.protocol import (
     compute_measurements,
     genant_grade,
 )
-from kyphoangle.spacing import PixelSpacing, SpacingSource
+from kyphoangle.spacing import PixelSpacing
+from kyphoangle.vocabulary import FRACTURE_LEVELS, SpacingSource
 
 Points = dict[str, tuple[float, float]]
 

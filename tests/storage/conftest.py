@@ -28,8 +28,8 @@ from sqlalchemy import create_engine, text
 from storage_helpers import PASSWORD
 
 from kyphoangle.storage import Database, open_database
-from kyphoangle.storage.models import UserRole
 from kyphoangle.storage.users import create_user, set_password_hasher
+from kyphoangle.vocabulary import UserRole
 
 INITDB_OPTIONS = ("-E", "UTF8", "--no-locale", "--no-sync")
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]

@@ -8,11 +8,12 @@ from pathlib import Path
 import numpy as np
 
 from kyphoangle.landmark_file import LandmarkFile
-from kyphoangle.spacing import PixelSpacing, SpacingSource
+from kyphoangle.spacing import PixelSpacing
 from kyphoangle.storage import Database
 from kyphoangle.storage.images import ImageFacts, register_image
-from kyphoangle.storage.models import PatientPosition, User
+from kyphoangle.storage.models import User
 from kyphoangle.storage.subjects import create_subject, update_subject
+from kyphoangle.vocabulary import PatientPosition, SpacingSource
 
 PASSWORD = "correct horse battery"
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from storage_helpers import PASSWORD
 
 from kyphoangle.cli import main
 from kyphoangle.errors import StorageError
@@ -48,7 +49,8 @@ def test_backup_then_restore_gives_the_same_database(
     before = _facts(database)
     assert before[0] == ["adjudicator", "admin", "central_reader", "manager", "site_reader"]
     target = tmp_path / "study.backup"
-    assert main(["backup", str(target), "--db", db_url]) == 0
+    monkeypatch.setenv("KYPHOANGLE_PASSWORD", PASSWORD)
+    assert main(["backup", str(target), "--db", db_url, "--user", "manager"]) == 0
     if os.name == "posix":
         assert stat.S_IMODE(target.stat().st_mode) == 0o600
     if backend == "sqlite":

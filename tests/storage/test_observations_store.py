@@ -14,12 +14,13 @@ from storage_helpers import PASSWORD, add_subject_with_images, landmarks
 from kyphoangle.cli import main
 from kyphoangle.errors import PermissionDeniedError
 from kyphoangle.observation_export import OBSERVATION_COLUMNS, export_observations
-from kyphoangle.observations import CementLeakage, LevelObservation, YeomType
+from kyphoangle.observations import LevelObservation
 from kyphoangle.storage import Database
 from kyphoangle.storage.audit import AuditEntity, list_events
 from kyphoangle.storage.images import get_image
 from kyphoangle.storage.models import LevelObservationRow, User
 from kyphoangle.storage.reads import create_read, get_read, read_content, sign_read, update_draft
+from kyphoangle.vocabulary import CementLeakage, YeomType
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from kyphoangle.spacing import PixelSpacing
 from kyphoangle.storage import Database, reads
 from kyphoangle.storage.audit import AuditEntity, list_events, verify_trail
 from kyphoangle.storage.images import get_image
-from kyphoangle.storage.models import Landmark, MeasurementRow, Read, ReadStatus, User
+from kyphoangle.storage.models import Landmark, MeasurementRow, Read, User
 from kyphoangle.storage.reads import (
     amend_read,
     create_read,
@@ -31,6 +31,7 @@ from kyphoangle.storage.reads import (
     sign_read,
     update_draft,
 )
+from kyphoangle.vocabulary import ReadStatus
 
 
 @pytest.fixture

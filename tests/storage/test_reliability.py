@@ -17,8 +17,9 @@ from storage_helpers import add_subject_with_images
 
 from kyphoangle.storage import Database, open_database
 from kyphoangle.storage.audit import verify_trail
-from kyphoangle.storage.models import Landmark, MeasurementRow, Read, User, UserRole
+from kyphoangle.storage.models import Landmark, MeasurementRow, Read, User
 from kyphoangle.storage.users import create_user
+from kyphoangle.vocabulary import UserRole
 
 CHILD = Path(__file__).with_name("save_reads_child.py")
 KILLS = 20

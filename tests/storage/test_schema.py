@@ -23,8 +23,9 @@ from kyphoangle.storage.engine import (
     head_revision,
     upgrade_database,
 )
-from kyphoangle.storage.models import Base, Study, Subject, SubjectStatus
+from kyphoangle.storage.models import Base, Study, Subject
 from kyphoangle.storage.study import list_visits
+from kyphoangle.vocabulary import SubjectStatus
 
 
 def test_upgrade_head_gives_exactly_the_models_schema(empty_db_url: str) -> None:
@@ -40,7 +41,7 @@ def test_upgrade_head_gives_exactly_the_models_schema(empty_db_url: str) -> None
 
 
 def test_there_are_at_least_two_revisions() -> None:
-    assert head_revision() == "0003_observations"
+    assert head_revision() == "0006_observations"
 
 
 def test_upgrade_from_first_revision_keeps_data(empty_db_url: str) -> None:

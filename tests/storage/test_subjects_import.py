@@ -22,7 +22,7 @@ from kyphoangle.storage.images import (
     patient_position_from_dicom,
     set_patient_position,
 )
-from kyphoangle.storage.models import PatientPosition, Subject, SubjectIdentity, User, VisitAssignment
+from kyphoangle.storage.models import Subject, SubjectIdentity, User
 from kyphoangle.storage.schedule import load_visit_schedule
 from kyphoangle.storage.subjects import (
     SubjectError,
@@ -32,6 +32,7 @@ from kyphoangle.storage.subjects import (
     list_subjects,
     update_subject,
 )
+from kyphoangle.vocabulary import PatientPosition, VisitAssignment
 
 
 def test_schedule_windows() -> None:

@@ -18,7 +18,7 @@ from kyphoangle.storage.audit import (
     require_intact,
     verify_trail,
 )
-from kyphoangle.storage.models import User, UserRole
+from kyphoangle.storage.models import User
 from kyphoangle.storage.users import (
     Permission,
     authenticate,
@@ -28,6 +28,7 @@ from kyphoangle.storage.users import (
     list_users,
     update_user,
 )
+from kyphoangle.vocabulary import UserRole
 
 
 def test_first_user_must_be_an_admin_and_needs_no_login(database: Database) -> None:
