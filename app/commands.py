@@ -9,6 +9,7 @@ from PySide6.QtGui import QUndoCommand
 from app.guidance import describe_key
 from app.read_model import Position, ReadModel
 from kyphoangle.landmark_file import PointProvenance
+from kyphoangle.observations import LevelObservation
 from kyphoangle.protocol import NotEvaluable
 
 NUDGE_COMMAND_ID = 1001
@@ -131,3 +132,21 @@ class SetNotEvaluableCommand(QUndoCommand):
     def undo(self) -> None:
         """Restore the previous mark."""
         self.model.set_not_evaluable(self.level, self.old)
+
+
+class SetObservationCommand(QUndoCommand):
+    """Record what the reader saw at a level (grade, cement leakage), or clear it."""
+
+    def __init__(self, model: ReadModel, level: str, value: LevelObservation | None):
+        self.model, self.level = model, level
+        self.old = model.observations.get(level)
+        self.new = value
+        super().__init__(f"Observation at {level}")
+
+    def redo(self) -> None:
+        """Apply the observation."""
+        self.model.set_observation(self.level, self.new)
+
+    def undo(self) -> None:
+        """Restore the previous observation."""
+        self.model.set_observation(self.level, self.old)

@@ -1,10 +1,11 @@
 """Which landmarks a read needs, in the order a reader places them, and what comes next (pure Python).
 
-The global curves need the posterior and anterior corners of their endpoint endplates; each fractured
-level needs the endplates bounding its regional angle (`regional_endplates`) and its own six points
-(superior and inferior endplates, each posterior, middle and anterior). A level marked not evaluable
-needs nothing of its own. Steps run cranial to caudal; within an endplate posterior, middle, anterior,
-the way the eye follows the endplate.
+What is needed comes from the protocol file through `kyphoangle.protocol.required_landmarks`: each
+measurement declares its landmarks there (the global curves their endpoint endplates; each fractured
+level its regional, segmental and vertebral angles, its six points for the heights, and its neighbours'
+endplates for the height loss and the Genant grade). A level marked not evaluable needs nothing of its
+own. Steps run cranial to caudal; within an endplate posterior, middle, anterior, the way the eye
+follows the endplate.
 """
 
 from __future__ import annotations
@@ -13,10 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from kyphoangle.anatomy import EndplateRef, LandmarkKey
-from kyphoangle.protocol import GlobalEndpoints, NotEvaluable, regional_endplates
-from kyphoangle.vocabulary import Corner, EndplateSide, Vertebra
-
-_CORNER_ORDER = (Corner.POSTERIOR, Corner.MIDDLE, Corner.ANTERIOR)
+from kyphoangle.protocol import GlobalEndpoints, NotEvaluable, required_landmarks
+from kyphoangle.vocabulary import Corner, EndplateSide
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,36 +53,10 @@ def required_steps(
     not_evaluable: Mapping[str, NotEvaluable] | None = None,
 ) -> tuple[Step, ...]:
     """Every landmark the protocol needs, cranial to caudal, each once with all its purposes."""
-    endpoints = endpoints or GlobalEndpoints()
-    skipped = not_evaluable or {}
-    needs: dict[EndplateRef, dict[Corner, list[str]]] = {}
-
-    def need(ref: EndplateRef, corners: Iterable[Corner], purpose: str) -> None:
-        slot = needs.setdefault(ref, {})
-        for corner in corners:
-            purposes = slot.setdefault(corner, [])
-            if purpose not in purposes:
-                purposes.append(purpose)
-
-    line = (Corner.POSTERIOR, Corner.ANTERIOR)
-    for ref in endpoints.kyphosis:
-        need(ref, line, "thoracic kyphosis")
-    for ref in endpoints.lordosis:
-        need(ref, line, "lumbar lordosis")
-    for level in fractured_levels:
-        if level in skipped:
-            continue
-        vertebra = Vertebra(level)
-        for ref in regional_endplates(vertebra):
-            need(ref, line, f"regional angle {level}")
-        for side in EndplateSide:
-            need(EndplateRef(vertebra, side), _CORNER_ORDER, f"{level} morphometry")
-
     steps: list[Step] = []
-    for ref in sorted(needs, key=lambda r: r.sort_key):
-        for corner in _CORNER_ORDER:
-            if corner in needs[ref]:
-                steps.append(Step(ref.key(corner), ref, corner, tuple(needs[ref][corner])))
+    for needed in required_landmarks(fractured_levels, endpoints, not_evaluable):
+        parsed = LandmarkKey.parse(needed.key)
+        steps.append(Step(needed.key, parsed.endplate, parsed.corner, needed.purposes))
     return tuple(steps)
 
 

@@ -32,6 +32,7 @@ from app.commands import (
     PlaceLandmarkCommand,
     SetFracturedLevelsCommand,
     SetNotEvaluableCommand,
+    SetObservationCommand,
 )
 from app.dialogs import ShortcutsDialog, SignDialog
 from app.film import FilmLike, spacing_text
@@ -40,6 +41,7 @@ from app.geometry import ViewGeometry
 from app.guidance import Step, describe_key, next_step, required_steps
 from app.guidance_panel import GuidancePanel
 from app.measurement_panel import MeasurementPanel
+from app.observation_panel import ObservationPanel
 from app.placement import Action, Canceled, Deleted, Moved, Placed, Selected
 from app.read_model import Position, ReadLockedError, ReadModel, ReadSnapshot
 from app.shortcuts import SHORTCUTS
@@ -48,6 +50,7 @@ from app.workers import FilmLoader, ImportRunner
 from kyphoangle.errors import KyphoangleError, OutputFileError
 from kyphoangle.landmark_file import PointProvenance
 from kyphoangle.normal_table import NormalTable, load_normal_table
+from kyphoangle.observations import LevelObservation
 from kyphoangle.output_file import private_folder, write_text
 from kyphoangle.protocol import MeasurementSet, NotEvaluable, compute_measurements
 from kyphoangle.workstation import access
@@ -112,6 +115,13 @@ class ReadingWindow(QMainWindow):
         )
         self.measurement_panel = MeasurementPanel()
         measurement_dock.setWidget(self.measurement_panel)
+        observation_dock = self._dock(
+            "Observations", "observationDock", Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self.observation_panel = ObservationPanel()
+        observation_dock.setWidget(self.observation_panel)
+        self.tabifyDockWidget(measurement_dock, observation_dock)
+        measurement_dock.raise_()
         browser_dock = self._dock("Study browser", "browserDock", Qt.DockWidgetArea.LeftDockWidgetArea)
         self.browser = StudyBrowserPanel()
         browser_dock.setWidget(self.browser)
@@ -142,6 +152,7 @@ class ReadingWindow(QMainWindow):
         self.guidance_panel.levels_edited.connect(self._levels_edited)
         self.guidance_panel.not_evaluable_edited.connect(self._not_evaluable_edited)
         self.guidance_panel.step_chosen.connect(self._step_chosen)
+        self.observation_panel.observation_edited.connect(self._observation_edited)
         self.browser.image_activated.connect(self._image_activated)
         self.browser.import_requested.connect(self.import_files)
         self.undo_stack.cleanChanged.connect(lambda _clean: self._update_status())
@@ -641,6 +652,9 @@ class ReadingWindow(QMainWindow):
     def _not_evaluable_edited(self, level: str, value: NotEvaluable | None) -> None:
         self._push(SetNotEvaluableCommand(self.model, level, value))
 
+    def _observation_edited(self, level: str, value: LevelObservation | None) -> None:
+        self._push(SetObservationCommand(self.model, level, value))
+
     def _step_chosen(self, key: str) -> None:
         if self.model.signed:
             return
@@ -706,6 +720,11 @@ class ReadingWindow(QMainWindow):
             anterior_left=self._anterior_on_left(),
             locked=self.model.signed,
             film_open=self.film is not None,
+        )
+        self.observation_panel.show_state(
+            observations=self.model.observations,
+            treated=self.model.fractured_levels,
+            locked=self.model.signed or self.film is None,
         )
         self.actions_by_id["sign"].setEnabled(self.film is not None and not self.model.signed)
         self._update_status()

@@ -56,6 +56,11 @@ def missing_text(entry: NotComputed) -> str:
     return entry.reason
 
 
+def unverified_table_text(table: NormalTable) -> str:
+    """The warning shown while a normal table with unverified values is in use (levels in the tooltip)."""
+    return f"Caution: {table.name} values unverified"
+
+
 class MeasurementPanel(QWidget):
     """Shows a MeasurementSet: global curves first, then each fractured level."""
 
@@ -101,6 +106,11 @@ class MeasurementPanel(QWidget):
         if table is not None:
             parts.append(f"ART normal table: {table.name} v{table.version}")
             tips.append(f"{table.title} (v{table.version}): {table.source}")
+            if not table.verified:
+                parts.append(unverified_table_text(table))
+                unverified = ", ".join(table.unverified_levels)
+                tips.append(f"Values at {unverified} were not checked against their source.")
+                tips.append(table.description)
         self.spacing_label.setText("\n".join(parts))
         self.spacing_label.setToolTip("\n".join(tips))
         if result is None:

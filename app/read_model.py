@@ -16,6 +16,7 @@ from kyphoangle.anatomy import LandmarkKey
 from kyphoangle.errors import ReadLockedError as CoreReadLockedError
 from kyphoangle.landmark_file import LandmarkFile, PointProvenance
 from kyphoangle.normal_table import DEFAULT_NORMAL_TABLE
+from kyphoangle.observations import LevelObservation, validate_observations
 from kyphoangle.protocol import GlobalEndpoints, NotEvaluable, validate_levels
 from kyphoangle.spacing import PixelSpacing
 from kyphoangle.vocabulary import ReadType
@@ -43,6 +44,8 @@ class ReadSnapshot:
     normal_table: str = DEFAULT_NORMAL_TABLE
     read_type: ReadType = ReadType.SITE
     signed: bool = False
+    observations: Mapping[str, LevelObservation] = field(default_factory=dict)
+    """The reader's grades and cement leakage per level (kept through every save)."""
     calibration: PixelSpacing | None = None
     """A manual calibration stored with the read (kept through every save)."""
     signature: str = ""
@@ -54,6 +57,7 @@ class ReadSnapshot:
         object.__setattr__(self, "points", MappingProxyType(dict(self.points)))
         object.__setattr__(self, "not_evaluable", MappingProxyType(dict(self.not_evaluable)))
         object.__setattr__(self, "provenance", MappingProxyType(dict(self.provenance)))
+        object.__setattr__(self, "observations", MappingProxyType(dict(self.observations)))
 
     def to_landmark_file(self) -> LandmarkFile:
         """The read as a `kyphoangle.landmarks/1` record."""
@@ -66,6 +70,7 @@ class ReadSnapshot:
             not_evaluable=dict(self.not_evaluable),
             normal_table=self.normal_table,
             endpoints=self.endpoints,
+            observations=dict(self.observations),
             calibration=self.calibration,
             provenance=dict(self.provenance),
         )
@@ -85,6 +90,7 @@ class ReadSnapshot:
             normal_table=landmarks.normal_table or DEFAULT_NORMAL_TABLE,
             read_type=landmarks.read_type,
             signed=signed,
+            observations=dict(landmarks.observations),
             calibration=landmarks.calibration,
             signature=signature,
             provenance=dict(landmarks.provenance),
@@ -112,6 +118,7 @@ class ReadModel:
         self.endpoints = snapshot.endpoints
         self.normal_table = snapshot.normal_table
         self._signed = snapshot.signed
+        self._observations: dict[str, LevelObservation] = dict(snapshot.observations)
         self.calibration = snapshot.calibration
 
     def replace(self, snapshot: ReadSnapshot) -> None:
@@ -153,9 +160,25 @@ class ReadModel:
             normal_table=self.normal_table,
             read_type=self.read_type,
             signed=self._signed,
+            observations=dict(self._observations),
             calibration=self.calibration,
             provenance={key: item for key, item in self._provenance.items() if key in self._points},
         )
+
+    @property
+    def observations(self) -> Mapping[str, LevelObservation]:
+        """The reader's observations per level (grade, cement leakage)."""
+        return MappingProxyType(self._observations)
+
+    def set_observation(self, level: str, observation: LevelObservation | None) -> None:
+        """Record (or, with None or an empty observation, clear) what the reader saw at a level."""
+        self._check_unlocked()
+        if observation is None or observation.is_empty:
+            self._observations.pop(level, None)
+        else:
+            validate_observations({level: observation})
+            self._observations[level] = observation
+        self.changed.emit(None)
 
     def _check_unlocked(self) -> None:
         if self._signed:

@@ -42,6 +42,7 @@ from typing import IO, TYPE_CHECKING, TextIO
 
 from sqlalchemy.orm import Session
 
+from kyphoangle.agreement import MIN_CASES as MIN_CASES  # where it used to live; the statistics enforce it
 from kyphoangle.agreement import (
     AgreementError,
     bland_altman,
@@ -61,6 +62,7 @@ from kyphoangle.campaign import (
     reader_roles,
     settings_of,
 )
+from kyphoangle.conventions import BLAND_ALTMAN, ICC_FORM, MDC_FORMULA, SEM_FORMULA
 from kyphoangle.output_file import output_binary, output_text, write_text
 from kyphoangle.storage.models import Campaign, Read, User
 from kyphoangle.storage.reads import measurements_of
@@ -79,14 +81,6 @@ ALL_LEVELS = "all"
 
 ALL_READERS = "all readers"
 """The `readers` of the inter-reader line over every reader of a campaign of three readers or more."""
-
-MIN_CASES = 5
-"""Fewest cases (pairs of values) a statistics line needs before its ICC, limits, SEM and MDC are given.
-
-With fewer, the F quantiles behind the ICC's interval have one to three degrees of freedom and the
-limits of agreement rest on one to three differences: numbers a statistician could not use. The line
-is still listed, with its n and a note. (Koo & Li, J Chiropr Med 2016;15:155, advise 30 or more.)
-"""
 
 PAIR_SEPARATOR = " vs "
 """Joins the two readers of a pair line: "reader 1 vs reader 2" (differences: the second minus the first)."""
@@ -180,10 +174,6 @@ def agreement_line(
     give a line without numbers whose `note` says why.
     """
     base = AgreementLine(scope, reader, name, level, unit, tuple(rows), readers=readers)
-    if 0 < len(rows) < MIN_CASES:
-        return replace(
-            base, note=f"too few cases for reliability statistics ({len(rows)}; {MIN_CASES} or more)"
-        )
     paired = not rows or len(rows[0]) == 2
     try:
         icc = icc_2_1(rows)
@@ -379,7 +369,12 @@ def text_lines(report: AgreementReport) -> list[str]:
             f"adjudication {rate.reader}: {rate.adjudicated}/{rate.compared} cases ({share}); "
             f"read chosen {rate.chosen}, overruled {rate.overruled}"
         )
-    return out
+    return [*out, "", *definition_lines()]
+
+
+def definition_lines() -> list[str]:
+    """How the statistics are computed, written under every text and HTML report."""
+    return [f"Definitions: {ICC_FORM}", SEM_FORMULA, MDC_FORMULA, BLAND_ALTMAN]
 
 
 def _difference_names(line: AgreementLine) -> tuple[str, str]:

@@ -19,6 +19,10 @@ latest signed (by signing time), not superseded read of that reader and read typ
 to the baseline visit; drafts never serve as baseline. `baseline_read_id` names it. Without such a
 read the change is empty.
 
+Loss of correction, further collapse and height restoration are derived the same way against the
+post-operative (D2-D5) read and the baseline read; their definitions, with every other convention
+behind the numbers, are in `kyphoangle.conventions` and written into the data dictionary.
+
 Rows are streamed from one Core query (no ORM objects), so exports of any size run in constant memory.
 """
 
@@ -34,10 +38,10 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, String, and_, select, type_coerce
 from sqlalchemy.orm import Session
 
+from kyphoangle.conventions import FURTHER_COLLAPSE_PERCENT, POST_OPERATIVE_VISIT, data_dictionary_rows
 from kyphoangle.normal_table import load_normal_table
-from kyphoangle.output_file import STANDARD_OUTPUT, output_text, write_bytes
+from kyphoangle.output_file import STANDARD_OUTPUT, output_text
 from kyphoangle.protocol import MEASUREMENT_DEFINITIONS, MeasurementName
-from kyphoangle.resources import resource_path
 from kyphoangle.storage.engine import bulk_results
 from kyphoangle.storage.images import study_day_sql
 from kyphoangle.storage.models import (
@@ -61,9 +65,10 @@ from kyphoangle.vocabulary import FRACTURE_LEVELS, ReadStatus, VisitAssignment
 LONG_COLUMNS: tuple[str, ...] = (
     "subject", "site", "diagnosis", "visit", "visit_day", "reader", "read_type", "read_id", "read_status",
     "level", "treated_level", "measurement", "value", "unit", "change_from_baseline", "baseline_read_id",
-    "spacing_source", "normal_table", "normal_table_version", "endpoints", "patient_position",
-    "not_evaluable", "not_computed", "sop_instance_uid", "read_version", "amends_read_id", "signed_by",
-    "signed_at_utc", "signature_meaning", "snapped_landmarks",
+    "change_from_post_op", "post_op_read_id", "further_collapse", "height_restoration", "spacing_source",
+    "normal_table", "normal_table_version", "endpoints", "patient_position", "not_evaluable", "not_computed",
+    "sop_instance_uid", "read_version", "amends_read_id", "signed_by", "signed_at_utc", "signature_meaning",
+    "snapped_landmarks",
 )  # fmt: skip
 """Columns of the long format, in order (described in resources/data_dictionary.csv)."""
 
@@ -124,17 +129,21 @@ def _read_filters(query: _SelectT, *, signed_only: bool, include_superseded: boo
 
 def _baselines(session: Session) -> tuple[dict[tuple[int, int, str], int], dict[tuple[Any, ...], float]]:
     """Baseline read per (subject, reader, read type), and its values by measurement key."""
+    return _reference_reads(session, Visit.is_baseline.is_(True))
+
+
+def _reference_reads(
+    session: Session, visit_filter: Any
+) -> tuple[dict[tuple[int, int, str], int], dict[tuple[Any, ...], float]]:
+    """The reference read of a visit per (subject, reader, read type): the latest signed, not superseded
+    read on a film of that visit; and its values by (read, name, level, endpoints, table, version)."""
     candidates = (
         session.connection()
         .execute(
             select(Image.subject_id, Read.reader_id, Read.read_type, Read.id, Read.signed_at)
             .join(Image, Image.id == Read.image_id)
             .join(Visit, Visit.id == Image.visit_id)
-            .where(
-                Visit.is_baseline.is_(True),
-                Read.status == ReadStatus.SIGNED,
-                Read.superseded_by_id.is_(None),
-            )
+            .where(visit_filter, Read.status == ReadStatus.SIGNED, Read.superseded_by_id.is_(None))
         )
         .all()
     )
@@ -143,11 +152,11 @@ def _baselines(session: Session) -> tuple[dict[tuple[int, int, str], int], dict[
         key = (subject_id, reader_id, str(read_type))
         if key not in chosen or (signed_at, read_id) > chosen[key]:
             chosen[key] = (signed_at, read_id)
-    baseline_reads = {key: read_id for key, (_, read_id) in chosen.items()}
-    wanted = set(baseline_reads.values())
+    reference_reads = {key: read_id for key, (_, read_id) in chosen.items()}
+    wanted = set(reference_reads.values())
     values: dict[tuple[Any, ...], float] = {}
     if not wanted:
-        return baseline_reads, values
+        return reference_reads, values
     rows = session.connection().execute(
         select(
             MeasurementRow.read_id,
@@ -161,14 +170,45 @@ def _baselines(session: Session) -> tuple[dict[tuple[int, int, str], int], dict[
         .join(Read, Read.id == MeasurementRow.read_id)
         .join(Image, Image.id == Read.image_id)
         .join(Visit, Visit.id == Image.visit_id)
-        .where(
-            Visit.is_baseline.is_(True), Read.status == ReadStatus.SIGNED, MeasurementRow.value.is_not(None)
-        )
+        .where(visit_filter, Read.status == ReadStatus.SIGNED, MeasurementRow.value.is_not(None))
     )
     for read_id, name, level, endpoints, table, version, value in rows:
         if read_id in wanted and value is not None:
             values[(read_id, str(name), level, endpoints, table, version)] = value
-    return baseline_reads, values
+    return reference_reads, values
+
+
+_HEIGHT_LOSS_OF = {
+    str(MeasurementName.ANTERIOR_HEIGHT): str(MeasurementName.ANTERIOR_HEIGHT_LOSS),
+    str(MeasurementName.MIDDLE_HEIGHT): str(MeasurementName.MIDDLE_HEIGHT_LOSS),
+    str(MeasurementName.POSTERIOR_HEIGHT): str(MeasurementName.POSTERIOR_HEIGHT_LOSS),
+}
+"""Each height and the stored loss against the neighbours that gives its expected height."""
+
+
+def _difference(value: float | None, reference: float | None) -> str:
+    return "" if value is None or reference is None else repr(round(value - reference, 10))
+
+
+def _further_collapse(name: str, treated: bool, value: float | None, post_op: float | None) -> str:
+    """yes / no for a height of a treated level against its post-operative value; empty otherwise."""
+    if name not in _HEIGHT_LOSS_OF or not treated or value is None or post_op is None or post_op <= 0:
+        return ""
+    return "yes" if 100.0 * (post_op - value) / post_op >= FURTHER_COLLAPSE_PERCENT else "no"
+
+
+def _height_restoration(
+    name: str, value: float | None, pre: float | None, pre_loss_percent: float | None
+) -> str:
+    """Lieberman's height restoration in percent against the baseline read; empty when undefined."""
+    if name not in _HEIGHT_LOSS_OF or value is None or pre is None or pre_loss_percent is None:
+        return ""
+    if pre_loss_percent >= 100.0:
+        return ""
+    expected = pre / (1.0 - pre_loss_percent / 100.0)
+    if expected <= pre:
+        return ""
+    return repr(round(100.0 * (value - pre) / (expected - pre), 10))
 
 
 def _visit_label(code: str | None, assignment: str) -> str:
@@ -251,6 +291,7 @@ def iter_long_rows(
 ) -> Iterator[list[str]]:
     """The long-format rows (without the header), streamed, ordered by subject, film date and read."""
     baseline_reads, baseline_values = _baselines(session)
+    post_op_reads, post_op_values = _reference_reads(session, Visit.code == POST_OPERATIVE_VISIT)
     treated = _treated(session)
     snapped = _snapped(session)
     query = (
@@ -287,6 +328,7 @@ def iter_long_rows(
             Signature.signed_at,
             _text(Signature.meaning),
             MeasurementRow.landmark_keys,
+            Visit.is_baseline,
         )
         .select_from(MeasurementRow)
         .join(Read, Read.id == MeasurementRow.read_id)
@@ -342,6 +384,7 @@ def iter_long_rows(
         signed_at,
         meaning,
         keys,
+        is_baseline,
     ) in result:
         baseline_read = baseline_reads.get((subject_id, reader_id, str(read_type)))
         change = ""
@@ -349,6 +392,19 @@ def iter_long_rows(
             base = baseline_values.get((baseline_read, str(name), level, endpoints, table, table_version))
             if base is not None:
                 change = repr(round(value - base, 10))
+        post_op_read = post_op_reads.get((subject_id, reader_id, str(read_type)))
+        post_op_change = collapse = restoration = ""
+        if not is_baseline and post_op_read is not None:
+            post_op = post_op_values.get((post_op_read, str(name), level, endpoints, table, table_version))
+            post_op_change = _difference(value, post_op)
+            collapse = _further_collapse(str(name), (subject_id, level) in treated, value, post_op)
+        if not is_baseline and baseline_read is not None and str(name) in _HEIGHT_LOSS_OF:
+            restoration = _height_restoration(
+                str(name),
+                value,
+                baseline_values.get((baseline_read, str(name), level, None, None, None)),
+                baseline_values.get((baseline_read, _HEIGHT_LOSS_OF[str(name)], level, None, None, None)),
+            )
         if not_evaluable is not None and value is None:
             not_computed_text = ""
         elif not_computed is not None:
@@ -376,6 +432,10 @@ def iter_long_rows(
             str(unit),
             change,
             str(baseline_read) if baseline_read is not None and change else "",
+            post_op_change,
+            str(post_op_read) if post_op_read is not None and post_op_change else "",
+            collapse,
+            restoration,
             str(spacing_source),
             table or "",
             table_version or "",
@@ -580,5 +640,6 @@ def export_csv(
     dictionary = None
     if not to_stdout:
         dictionary = dictionary_path_for(target)
-        write_bytes(dictionary, resource_path(DICTIONARY_FILENAME).read_bytes())
+        with output_text(dictionary, newline="") as dictionary_stream:
+            csv.writer(dictionary_stream, lineterminator="\n").writerows(data_dictionary_rows())
     return ExportSummary(path=target, dictionary_path=dictionary, rows=count, reads=len(reads))

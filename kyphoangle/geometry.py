@@ -5,16 +5,24 @@ Coordinate convention (DOMAIN.md): a point is `(column, row)` in image pixels, D
 column differences are multiplied by the column spacing and row differences by the row spacing, so
 that non-square pixels give the true angle.
 
-Sign convention: kyphosis positive, lordosis negative, whichever way the patient faces. For a pair of
-endplates the anterior axis is the mean of their posterior-to-anterior unit vectors, the caudal axis is
-perpendicular to it and points from the upper endplate's midpoint to the lower one's, and each tilt is
-`atan2(component toward caudal, component toward anterior)`. The angle is `tilt(upper) - tilt(lower)`:
-positive when the endplate lines converge anteriorly. No `acos`, no click-order dependence.
+Sign convention: kyphosis positive, lordosis negative, whichever way the patient faces and however the
+film is turned. Two things of the film fix the sign, never the order of clicks or of midpoints:
+- the endplates' own posterior-to-anterior vectors (the anterior direction), and
+- the film's `Turn`: whether, as displayed, the caudal direction lies a quarter turn clockwise or
+  counter-clockwise from the anterior direction. Rotating a film keeps its turn; mirroring flips it. A
+  whole film's turn is read from its most cranial and most caudal endplates, far apart on the spine.
+The angle from an upper endplate to a lower one is the signed angle between their posterior-to-anterior
+vectors, `tilt(upper) - tilt(lower)` with each tilt measured toward caudal: positive when the lines
+converge anteriorly. It is taken with `atan2` (no `acos`, no 0-90 versus 90-180 ambiguity), so two
+endplates that cross inside the film give the same value whichever is clicked first.
+
+`Facing` is what a reader sees: the side of the displayed film the patient's anterior points to.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -31,10 +39,27 @@ class InconsistentEndplatesError(LandmarkError):
 
 
 class Facing(StrEnum):
-    """Which side of the film the patient's anterior faces."""
+    """Which side of the displayed film the patient's anterior faces."""
 
     LEFT = "left"
     RIGHT = "right"
+
+
+class Turn(StrEnum):
+    """Which way, as displayed (rows growing downward), caudal lies from anterior: a film's handedness.
+
+    A patient facing right on an upright film has anterior toward +column and caudal toward +row, a
+    quarter turn clockwise; facing left, counter-clockwise. Rotating the film keeps the turn; mirroring
+    it flips the turn.
+    """
+
+    CLOCKWISE = "clockwise"
+    COUNTERCLOCKWISE = "counterclockwise"
+
+    @property
+    def sign(self) -> float:
+        """+1 for clockwise, -1 for counter-clockwise."""
+        return 1.0 if self is Turn.CLOCKWISE else -1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,42 +120,87 @@ def _unit(vector: npt.NDArray[np.float64], what: str) -> npt.NDArray[np.float64]
     return vector / norm
 
 
-def facing(endplate: Endplate, caudal_mm: npt.NDArray[np.float64], scale: Scale) -> Facing:
-    """Which way the endplate's anterior points, given the film's caudal direction.
+def turn(endplate: Endplate, caudal_mm: npt.NDArray[np.float64], scale: Scale) -> Turn:
+    """The turn from the endplate's anterior direction to a caudal direction of the film.
 
-    With rows growing downward, a patient facing right has anterior (+x) and caudal (+y), whose cross
-    product is positive; facing left makes it negative.
+    With rows growing downward, anterior (+x) and caudal (+y) have a positive cross product: clockwise.
+    Raises InconsistentEndplatesError when the endplate runs along the caudal direction.
     """
     cross = _cross(endplate.vector_mm(scale), caudal_mm)
     if abs(cross) <= _EPSILON_MM:
         raise InconsistentEndplatesError("endplate runs along the spine's axis: anterior side is undefined")
-    return Facing.RIGHT if cross > 0 else Facing.LEFT
+    return Turn.CLOCKWISE if cross > 0 else Turn.COUNTERCLOCKWISE
 
 
-def signed_angle_deg(upper: Endplate, lower: Endplate, scale: Scale = SQUARE_PIXELS) -> float:
+def facing(anterior_mm: npt.NDArray[np.float64]) -> Facing | None:
+    """The side of the displayed film an anterior direction points to; None when it points straight up
+    or down (a film turned a quarter, where left and right say nothing)."""
+    if abs(float(anterior_mm[0])) <= _EPSILON_MM * max(1.0, float(np.hypot(*anterior_mm))):
+        return None
+    return Facing.RIGHT if float(anterior_mm[0]) > 0 else Facing.LEFT
+
+
+_LABEL_SIGNS = {"A": ("anterior", 1.0), "P": ("anterior", -1.0), "F": ("caudal", 1.0), "H": ("caudal", -1.0)}
+
+
+def orientation_from_labels(patient_orientation: Sequence[str]) -> tuple[Facing | None, Turn | None]:
+    """Facing and turn from Patient Orientation (0020,0020): the patient directions of the rows (left to
+    right on the display) and of the columns (top to bottom), e.g. `A\\F` for a patient facing right.
+
+    Only the first letter of each value counts (an oblique `AF` is read as `A`). Returns None for what
+    the labels cannot say (no A/P label: no facing; no H/F label as well: no turn).
+    """
+    if len(patient_orientation) != 2:
+        return None, None
+    axes = {"anterior": np.zeros(2), "caudal": np.zeros(2)}
+    for value, direction in zip(
+        patient_orientation, (np.array([1.0, 0.0]), np.array([0.0, 1.0])), strict=True
+    ):
+        letter = value.strip().upper()[:1]
+        if letter in _LABEL_SIGNS:
+            axis, sign = _LABEL_SIGNS[letter]
+            axes[axis] = axes[axis] + sign * direction
+    anterior, caudal = axes["anterior"], axes["caudal"]
+    side = facing(anterior) if float(np.hypot(*anterior)) > 0 else None
+    cross = _cross(anterior, caudal)
+    if cross == 0:
+        return side, None
+    return side, Turn.CLOCKWISE if cross > 0 else Turn.COUNTERCLOCKWISE
+
+
+def signed_angle_deg(
+    upper: Endplate, lower: Endplate, scale: Scale = SQUARE_PIXELS, *, film_turn: Turn | None = None
+) -> float:
     """Signed angle between two endplates in degrees: kyphosis positive, lordosis negative.
 
-    Raises InconsistentEndplatesError when the two endplates disagree on the anterior side (one has its
-    corners swapped), when a line has zero length, or when the endplates coincide.
+    `film_turn` is the film's handedness (see `Turn`); given, the value depends only on the endplates'
+    directions, so endplates that cross give the same value whatever the order of their midpoints.
+    Without it the turn is read from this pair alone (the lower endplate's midpoint is caudal), which
+    is right whenever the two lines do not cross between their corners, and both endplates must agree
+    on it: otherwise one has its corners swapped and InconsistentEndplatesError is raised, as for a
+    line of zero length or endplates at the same place.
     """
     u_upper = _unit(upper.vector_mm(scale), "upper endplate")
     u_lower = _unit(lower.vector_mm(scale), "lower endplate")
-    caudal = lower.midpoint_mm(scale) - upper.midpoint_mm(scale)
-    if float(np.hypot(*caudal)) <= _EPSILON_MM:
-        raise InconsistentEndplatesError("the two endplates have the same midpoint")
-    if facing(upper, caudal, scale) is not facing(lower, caudal, scale):
+    if film_turn is None:
+        caudal = lower.midpoint_mm(scale) - upper.midpoint_mm(scale)
+        if float(np.hypot(*caudal)) <= _EPSILON_MM:
+            raise InconsistentEndplatesError("the two endplates have the same midpoint")
+        film_turn = turn(upper, caudal, scale)
+        if turn(lower, caudal, scale) is not film_turn:
+            raise InconsistentEndplatesError(
+                "the two endplates point in opposite directions: anterior and posterior corners are"
+                " swapped on one of them"
+            )
+    if float(u_upper @ u_lower) <= -1.0 + _EPSILON_MM:
         raise InconsistentEndplatesError(
             "the two endplates point in opposite directions: anterior and posterior corners are swapped"
             " on one of them"
         )
-    anterior = _unit(u_upper + u_lower, "mean endplate direction")
-    perpendicular = np.array([-anterior[1], anterior[0]])
-    caudal_axis = perpendicular if float(perpendicular @ caudal) > 0 else -perpendicular
-
-    def tilt(unit: npt.NDArray[np.float64]) -> float:
-        return math.atan2(float(unit @ caudal_axis), float(unit @ anterior))
-
-    return math.degrees(tilt(u_upper) - tilt(u_lower))
+    # Clockwise (as displayed) from the lower endplate's direction to the upper one's is a tilt of the
+    # upper endplate toward caudal on a clockwise film: kyphosis.
+    clockwise_deg = math.degrees(math.atan2(_cross(u_lower, u_upper), float(u_lower @ u_upper)))
+    return film_turn.sign * clockwise_deg
 
 
 def distance_mm(a: Point, b: Point, scale: Scale = SQUARE_PIXELS) -> float:

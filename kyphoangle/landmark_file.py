@@ -10,15 +10,18 @@
  "normal_table": "farcy-1990",
  "endpoints": {"kyphosis": "T4.superior-T12.inferior", "lordosis": "L1.superior-S1.superior"},
  "calibration": {"row_mm": 0.15, "col_mm": 0.15},
- "provenance": {"T12.superior.posterior": {"proposed": true, "accepted": true, "click": [814.0, 1927.5]}}}
+ "provenance": {"T12.superior.posterior": {"proposed": true, "accepted": true, "click": [814.0, 1927.5]}},
+ "observations": {"L1": {"genant_grade": 2, "cement_leakage": ["disc"], "yeom_types": ["C"]},
+                  "T12": {"genant_grade": 0}}}
 ```
 Points are `[column, row]` in DICOM image-relative pixels (top-left corner of the first pixel is
 (0, 0)). Only `format`, `image.sop_instance_uid` and `points` are required; `calibration` is a manual
 calibration stored with the read (source `manual`). `provenance` says, for the points it names, whether
 snapping proposed a position, whether the reader accepted it (the point is then the proposal) and where
-the reader had clicked; points it does not name were placed by hand, with no record kept. The JSON Schema
-`kyphoangle/resources/schemas/landmarks-1.schema.json` (also in `docs/`) is checked before anything
-else (see `landmark_schema`).
+the reader had clicked; points it does not name were placed by hand, with no record kept.
+`observations` are the reader's grades and cement leakage per level (`kyphoangle.observations`). The
+JSON Schema `kyphoangle/resources/schemas/landmarks-1.schema.json` (also in `docs/`) is checked before
+anything else (see `landmark_schema`).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from types import MappingProxyType
 from typing import Any
 
 from kyphoangle.errors import KyphoangleError, LandmarkError, LandmarkFileError
+from kyphoangle.observations import LevelObservation, validate_observations
 from kyphoangle.output_file import write_text
 from kyphoangle.protocol import GlobalEndpoints, NotEvaluable, validate_levels, validate_points
 from kyphoangle.spacing import PixelSpacing
@@ -87,9 +91,12 @@ class LandmarkFile:
     calibration: PixelSpacing | None = None
     provenance: Mapping[str, PointProvenance] = field(default_factory=dict)
     """How the points it names were placed (snapping proposals and the reader's clicks)."""
+    observations: Mapping[str, LevelObservation] = field(default_factory=dict)
+    """The reader's grades and cement leakage per level."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "read_type", ReadType(self.read_type))
+        object.__setattr__(self, "observations", validate_observations(self.observations))
         object.__setattr__(self, "points", MappingProxyType(dict(self.points)))
         object.__setattr__(self, "not_evaluable", MappingProxyType(dict(self.not_evaluable)))
         # A point removed since (e.g. by `dataclasses.replace`) takes its provenance with it.
@@ -122,6 +129,10 @@ class LandmarkFile:
             document["calibration"] = {"row_mm": self.calibration.row_mm, "col_mm": self.calibration.col_mm}
         if self.provenance:
             document["provenance"] = {key: item.to_document() for key, item in self.provenance.items()}
+        if self.observations:
+            document["observations"] = {
+                level: observation.to_document() for level, observation in self.observations.items()
+            }
         return document
 
 
@@ -193,6 +204,12 @@ def parse_landmark_document(data: object) -> LandmarkFile:
     provenance = _parse_provenance(data.get("provenance", {}))
     unknown = sorted(set(provenance) - set(points))
     _require(not unknown, f"provenance names points that are not placed: {', '.join(unknown)}")
+    raw_observations = data.get("observations", {})
+    _require(isinstance(raw_observations, dict), "observations must map levels to what the reader saw")
+    observations = {
+        str(level): LevelObservation.from_document(entry, str(level))
+        for level, entry in raw_observations.items()
+    }
     return LandmarkFile(
         provenance=provenance,
         sop_instance_uid=image["sop_instance_uid"],
@@ -204,6 +221,7 @@ def parse_landmark_document(data: object) -> LandmarkFile:
         normal_table=table,
         endpoints=endpoints,
         calibration=calibration,
+        observations=observations,
     )
 
 

@@ -14,6 +14,7 @@ __all__ = [
     "FRACTURE_LEVELS",
     "CampaignRole",
     "CampaignStatus",
+    "CementLeakage",
     "Corner",
     "Diagnosis",
     "EndplateSide",
@@ -30,6 +31,7 @@ __all__ = [
     "Vertebra",
     "VisitAssignment",
     "VisitCode",
+    "YeomType",
     "label_of",
 ]
 
@@ -184,6 +186,27 @@ class NotEvaluableReason(Term):
     OTHER = "other"
 
 
+class CementLeakage(Term):
+    """Where cement is seen outside the treated vertebral body on the lateral radiograph."""
+
+    NONE = "none"
+    DISC = "disc"
+    PARAVERTEBRAL = "paravertebral"
+    CANAL = "canal"
+    VENOUS = "venous"
+
+
+class YeomType(Term):
+    """Leakage type of Yeom et al., J Bone Joint Surg Br 2003;85:83."""
+
+    B = "B"
+    """Through the basivertebral vein."""
+    S = "S"
+    """Through a segmental vein."""
+    C = "C"
+    """Through a cortical defect (disc, paravertebral, canal)."""
+
+
 class SpacingSource(Term):
     """Where a pixel spacing comes from; stored next to every value measured with it."""
 
@@ -294,6 +317,10 @@ _LABELS: dict[tuple[type[Term], str], str] = {
     (NotEvaluableReason, "double_contour"): "double contour / obliquity",
     (NotEvaluableReason, "instrumented"): "instrumented",
     (NotEvaluableReason, "other"): "other",
+    (CementLeakage, "none"): "none seen",
+    (YeomType, "B"): "B (basivertebral vein)",
+    (YeomType, "S"): "S (segmental vein)",
+    (YeomType, "C"): "C (cortical defect)",
     (SpacingSource, "pixel_spacing"): "Pixel Spacing, calibrated at the patient",
     (SpacingSource, "imager_pixel_spacing"): (
         "Imager Pixel Spacing, at the detector, not magnification-corrected"

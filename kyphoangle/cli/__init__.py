@@ -38,6 +38,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kyphoangle.cli.edc",
     "kyphoangle.cli.monitoring",
     "kyphoangle.cli.pacs",
+    "kyphoangle.cli.normal_tables",
 )
 """Modules adding sub-commands; each defines `register(subparsers)` and sets `run=function(args) -> int`."""
 
@@ -76,6 +77,10 @@ COMMAND_SUMMARIES: dict[str, tuple[str, str]] = {
     "edc": ("kyphoangle.cli.edc", "wide export for the EDC (REDCap) and the statisticians"),
     "monitoring": ("kyphoangle.cli.monitoring", "trial monitoring report (CSV, and HTML with --html)"),
     "pacs": ("kyphoangle.cli.pacs", "PACS nodes: query, retrieve into the import, send reports"),
+    "normal-tables": (
+        "kyphoangle.cli.normal_tables",
+        "list the shipped normal tables or show one with the source of each value",
+    ),
 }
 """Command -> (module registering it, one-line help): lets `--help` list every command without importing
 any, and a command import only its own module. A test checks it against the modules' own help."""

@@ -12,7 +12,7 @@ import sys
 
 from kyphoangle.cli.db_common import SubParsers, add_command, add_group, signed_in
 from kyphoangle.normal_table import available_normal_tables
-from kyphoangle.workstation.exports import export_study_csv
+from kyphoangle.workstation.exports import export_observations_csv, export_study_csv
 
 
 def register(subparsers: SubParsers) -> None:
@@ -40,6 +40,34 @@ def register(subparsers: SubParsers) -> None:
         "--normal-table", choices=available_normal_tables(), help="ART values of this table only"
     )
     command.set_defaults(run=run)
+    observations = add_command(
+        group,
+        "observations",
+        "write the readers' observations to a CSV file (Genant grade per level, new and adjacent "
+        "fractures, cement leakage)",
+        "One row per observed level of each current read; new fractures against the same reader's "
+        "baseline read. The data dictionary of 'export csv' describes the columns.",
+    )
+    observations.add_argument("out", metavar="OUT.csv", help="'-' for standard output")
+    observations.add_argument("--signed-only", action="store_true", help="signed reads only")
+    observations.add_argument(
+        "--include-superseded", action="store_true", help="also reads replaced by amendments"
+    )
+    observations.set_defaults(run=run_observations)
+
+
+def run_observations(args: argparse.Namespace) -> int:
+    """Write the observations CSV."""
+    actor, _ = signed_in(args)
+    try:
+        summary = export_observations_csv(
+            actor, args.out, signed_only=args.signed_only, include_superseded=args.include_superseded
+        )
+    finally:
+        actor.close()
+    if summary.path != "-":
+        print(f"{summary.rows} observations from {summary.reads} reads written to {summary.path}")
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:

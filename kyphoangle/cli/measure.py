@@ -67,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
         endpoints=landmarks.endpoints,
         not_evaluable=landmarks.not_evaluable,
         pixel_aspect_ratio=header.pixel_aspect_ratio,
+        patient_orientation=header.patient_orientation or None,
     )
     document: dict[str, Any] = {
         "image": {

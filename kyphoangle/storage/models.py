@@ -353,6 +353,9 @@ class Read(Base):
     measurements: Mapped[list[MeasurementRow]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by="MeasurementRow.id"
     )
+    observations: Mapped[list[LevelObservationRow]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="LevelObservationRow.position"
+    )
 
 
 class Signature(Base):
@@ -387,6 +390,23 @@ class ReadLevel(Base):
     fractured: Mapped[bool] = mapped_column(Boolean)
     not_evaluable_reason: Mapped[NotEvaluableReason | None] = mapped_column(_enum(NotEvaluableReason))
     not_evaluable_note: Mapped[str] = mapped_column(Text, default="")
+
+
+class LevelObservationRow(Base):
+    """What the reader saw at one level (T4 to L5): Genant grade, cement leakage and Yeom types.
+
+    `cement_leakage` and `yeom_types` hold comma-separated values of `kyphoangle.observations`
+    (`none`, `disc`, ...; `B`, `S`, `C`); empty when not assessed.
+    """
+
+    __tablename__ = "level_observation"
+
+    read_id: Mapped[int] = mapped_column(ForeignKey("read.id", ondelete="CASCADE"), primary_key=True)
+    level: Mapped[str] = mapped_column(String(8), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    genant_grade: Mapped[int | None] = mapped_column(Integer)
+    cement_leakage: Mapped[str] = mapped_column(String(80), default="")
+    yeom_types: Mapped[str] = mapped_column(String(16), default="")
 
 
 class Landmark(Base):

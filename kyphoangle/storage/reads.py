@@ -38,6 +38,7 @@ from kyphoangle.errors import (
 )
 from kyphoangle.landmark_file import LandmarkFile, PointProvenance
 from kyphoangle.normal_table import NormalTable, load_normal_table
+from kyphoangle.observations import OBSERVATION_LEVELS, LevelObservation
 from kyphoangle.protocol import (
     MEASUREMENT_DEFINITIONS,
     GlobalEndpoints,
@@ -54,6 +55,7 @@ from kyphoangle.storage.images import image_aspect_ratio, image_spacing, study_d
 from kyphoangle.storage.models import (
     Image,
     Landmark,
+    LevelObservationRow,
     MeasurementRow,
     Read,
     ReadLevel,
@@ -73,7 +75,15 @@ from kyphoangle.storage.users import (
     require_permission,
     verify_signature,
 )
-from kyphoangle.vocabulary import FRACTURE_LEVELS, ReadStatus, ReadType, SpacingSource, VisitAssignment
+from kyphoangle.vocabulary import (
+    FRACTURE_LEVELS,
+    CementLeakage,
+    ReadStatus,
+    ReadType,
+    SpacingSource,
+    VisitAssignment,
+    YeomType,
+)
 
 
 class ReadSummary(NamedTuple):
@@ -137,6 +147,15 @@ def read_content(read: Read) -> LandmarkFile:
         provenance={
             mark.key: provenance for mark in read.landmarks if (provenance := _provenance(mark)) is not None
         },
+        observations={row.level: _observation(row) for row in read.observations},
+    )
+
+
+def _observation(row: LevelObservationRow) -> LevelObservation:
+    return LevelObservation(
+        row.genant_grade,
+        tuple(CementLeakage(site) for site in row.cement_leakage.split(",") if site),
+        tuple(YeomType(kind) for kind in row.yeom_types.split(",") if kind),
     )
 
 
@@ -276,6 +295,7 @@ def _read_snapshot(read: Read) -> dict[str, object]:
             for level in read.levels
             if level.not_evaluable_reason is not None
         },
+        "observations": {row.level: _observation(row).to_document() for row in read.observations},
         "calibration_mm": (
             [read.calibration_row_mm, read.calibration_col_mm]
             if read.calibration_row_mm is not None
@@ -351,6 +371,20 @@ def _apply_content(session: Session, read: Read, image: Image, content: Landmark
         level_row.fractured = fractured
         level_row.not_evaluable_reason = skipped.reason if skipped is not None else None
         level_row.not_evaluable_note = skipped.note if skipped is not None else ""
+
+    current_observations = {observed.level: observed for observed in read.observations}
+    for level_name, stale_row in current_observations.items():
+        if level_name not in content.observations:
+            read.observations.remove(stale_row)
+    for level_name, observation in content.observations.items():
+        observed = current_observations.get(level_name)
+        if observed is None:
+            observed = LevelObservationRow(level=level_name)
+            read.observations.append(observed)
+        observed.position = OBSERVATION_LEVELS.index(level_name)
+        observed.genant_grade = observation.genant_grade
+        observed.cement_leakage = ",".join(str(site) for site in observation.cement_leakage)
+        observed.yeom_types = ",".join(str(kind) for kind in observation.yeom_types)
 
     read.measurements.clear()
     read.measurements.extend(

@@ -10,10 +10,9 @@ import pytest
 from campaign_helpers import FILMS, REPEATS, People, Readings, make_people, make_study, run_campaign
 from conftest import Staff
 
-from kyphoangle.agreement import bland_altman, icc_2_1, minimal_detectable_change, sem_agreement
+from kyphoangle.agreement import MIN_CASES, bland_altman, icc_2_1, minimal_detectable_change, sem_agreement
 from kyphoangle.agreement_report import (
     ALL_LEVELS,
-    MIN_CASES,
     AgreementScope,
     agreement_line,
     agreement_report,

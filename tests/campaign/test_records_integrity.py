@@ -1,15 +1,17 @@
 """`audit verify` sees every table: any column of any row edited, rows inserted or deleted, a cut tail.
 
 The study has a row in every table kyphoangle writes: subjects with identity, site and treated levels,
-films, users, a PACS node, a signed site read and its signed amendment, a draft, a finished two-reader
-campaign with worklists, repeats and an adjudication. Each column of one row of each table is edited
-directly in the database (foreign keys and triggers switched off, as an intruder with the database
-password would); `verify_database` must name the table, and pass again once the value is restored."""
+films, users, a PACS node, a signed and graded site read and its signed amendment, a draft, a finished
+two-reader campaign with worklists, repeats and an adjudication. Each column of one row of each table
+is edited directly in the database (foreign keys and triggers switched off, as an intruder with the
+database password would); `verify_database` must name the table, and pass again once the value is
+restored."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -21,6 +23,7 @@ from storage_helpers import PASSWORD, landmarks, vertebra_points
 
 from kyphoangle.campaign import choose_reader_read, get_campaign
 from kyphoangle.cli import main
+from kyphoangle.observations import LevelObservation
 from kyphoangle.storage import Database
 from kyphoangle.storage.audit import Anchor
 from kyphoangle.storage.images import get_image
@@ -71,9 +74,8 @@ def full_study(database: Database, staff: Any) -> Database:
         )
     with database.transaction() as session:
         reader = session.get_one(User, staff.site_reader)
-        read = create_read(
-            session, image=get_image(session, uids[0]), reader=reader, content=landmarks(uids[0])
-        )
+        graded = replace(landmarks(uids[0]), observations={"T11": LevelObservation(genant_grade=1)})
+        read = create_read(session, image=get_image(session, uids[0]), reader=reader, content=graded)
         sign_read(session, read, password=PASSWORD)
         amendment = amend_read(
             session,

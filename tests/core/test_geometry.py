@@ -14,9 +14,11 @@ from kyphoangle.geometry import (
     InconsistentEndplatesError,
     Point,
     Scale,
+    Turn,
     distance_mm,
     facing,
     signed_angle_deg,
+    turn,
 )
 
 
@@ -57,10 +59,9 @@ def test_patient_facing_left_gives_the_same_sign() -> None:
     upper = plate((200.0, 100.0), (100.0, 100.0))
     lower = plate((200.0, 300.0), (100.0, 300.0 - 100.0 * math.tan(math.radians(10.0))))
     assert signed_angle_deg(upper, lower) == pytest.approx(10.0, abs=1e-9)
-    assert (
-        facing(upper, lower.midpoint_mm(Scale(1, 1)) - upper.midpoint_mm(Scale(1, 1)), Scale(1, 1))
-        is Facing.LEFT
-    )
+    caudal = lower.midpoint_mm(Scale(1, 1)) - upper.midpoint_mm(Scale(1, 1))
+    assert turn(upper, caudal, Scale(1, 1)) is Turn.COUNTERCLOCKWISE
+    assert facing(upper.vector_mm(Scale(1, 1))) is Facing.LEFT
 
 
 def test_non_square_pixels_use_millimetres() -> None:
@@ -227,3 +228,87 @@ def test_angle_depends_only_on_millimetre_geometry(
     assert signed_angle_deg(transform(upper, to_pixels), transform(lower, to_pixels), scale) == pytest.approx(
         expected, abs=1e-6
     )
+
+
+# --- endplates that cross inside the film ------------------------------------------------------------
+
+
+def rotate(e: Endplate, degrees: float) -> Endplate:
+    c, s = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
+    return transform(e, lambda x, y: (c * x - s * y, s * x + c * y))
+
+
+def slide(e: Endplate, by: float) -> Endplate:
+    """The same line, its two clicks moved `by` lengths along it: the midpoint moves, the line does not."""
+    dx, dy = e.anterior.column - e.posterior.column, e.anterior.row - e.posterior.row
+    return transform(e, lambda x, y: (x + by * dx, y + by * dy))
+
+
+# A long upper endplate tilting 21.8 deg toward caudal and a short lower one rising 21.8 deg anteriorly,
+# placed in front so that the lines cross between the upper one's corners and the lower midpoint sits
+# level with the upper one: converging anteriorly, 2 * 21.80 = 43.60 deg of kyphosis.
+CROSS_UPPER = plate((0.0, 0.0), (100.0, 40.0))
+CROSS_LOWER = plate((80.0, 30.0), (100.0, 22.0))
+CROSS_DEG = 2 * math.degrees(math.atan2(40.0, 100.0))
+
+
+def test_crossing_endplates_take_their_sign_from_the_film_not_the_midpoints() -> None:
+    assert signed_angle_deg(CROSS_UPPER, CROSS_LOWER, film_turn=Turn.CLOCKWISE) == pytest.approx(CROSS_DEG)
+    # read from this pair alone the midpoints would disagree with the corners: refused, never a sign flip
+    with pytest.raises(InconsistentEndplatesError):
+        signed_angle_deg(CROSS_UPPER, CROSS_LOWER)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.floats(min_value=0.0, max_value=360.0),
+    st.floats(min_value=-3.0, max_value=3.0),
+    st.floats(min_value=-3.0, max_value=3.0),
+    st.booleans(),
+)
+def test_crossing_endplates_same_value_for_any_rotation_and_midpoint_order(
+    rotation_deg: float, slide_upper: float, slide_lower: float, mirror: bool
+) -> None:
+    upper, lower = slide(CROSS_UPPER, slide_upper), slide(CROSS_LOWER, slide_lower)
+    film_turn = Turn.CLOCKWISE
+    if mirror:
+        upper, lower = (transform(e, lambda x, y: (-x, y)) for e in (upper, lower))
+        film_turn = Turn.COUNTERCLOCKWISE
+    upper, lower = rotate(upper, rotation_deg), rotate(lower, rotation_deg)
+    assert signed_angle_deg(upper, lower, film_turn=film_turn) == pytest.approx(CROSS_DEG, abs=1e-9)
+
+
+@settings(max_examples=200, deadline=None)
+@given(endplate_pairs(), st.floats(min_value=0.0, max_value=360.0))
+def test_the_film_turn_agrees_with_the_pair_wherever_the_pair_can_tell(
+    pair: tuple[Endplate, Endplate], rotation_deg: float
+) -> None:
+    upper, lower = rotate(pair[0], rotation_deg), rotate(pair[1], rotation_deg)
+    try:
+        expected = signed_angle_deg(upper, lower)
+    except InconsistentEndplatesError:
+        return
+    assert signed_angle_deg(upper, lower, film_turn=Turn.CLOCKWISE) == pytest.approx(expected, abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("rotation_deg", "mirror", "expected"),
+    [
+        (0.0, False, Facing.RIGHT),
+        (60.0, False, Facing.RIGHT),
+        (-80.0, False, Facing.RIGHT),
+        (120.0, False, Facing.LEFT),  # turned more than a quarter: the anterior now points left
+        (180.0, False, Facing.LEFT),
+        (-135.0, False, Facing.LEFT),
+        (0.0, True, Facing.LEFT),
+        (180.0, True, Facing.RIGHT),
+        (90.0, False, None),  # anterior straight down: neither left nor right
+    ],
+)
+def test_facing_follows_the_displayed_anterior_at_any_rotation(
+    rotation_deg: float, mirror: bool, expected: Facing | None
+) -> None:
+    anterior = plate((0.0, 0.0), (1.0, 0.0))
+    if mirror:
+        anterior = transform(anterior, lambda x, y: (-x, y))
+    assert facing(rotate(anterior, rotation_deg).vector_mm(Scale(1, 1))) is expected

@@ -34,8 +34,15 @@ def test_fractured_l1_adds_regional_endplates_and_six_points() -> None:
     )
     l1_sup = [s for s in steps if s.key.startswith("L1.superior")]
     assert [s.corner.value for s in l1_sup] == ["posterior", "middle", "anterior"]
-    assert set(l1_sup[0].purposes) == {"lumbar lordosis", "L1 morphometry"}
+    assert {"lumbar lordosis", "vertebral kyphosis L1", "posterior height L1"} <= set(l1_sup[0].purposes)
     assert "S1.superior.anterior" in keys
+
+
+def test_neighbours_endplates_are_asked_for_the_height_loss_and_genant_grade() -> None:
+    steps = {s.key: s.purposes for s in required_steps(("L1",))}
+    for key in ("T12.inferior.middle", "L2.superior.middle", "T12.superior.middle", "L2.inferior.middle"):
+        assert "genant grade L1" in steps[key]
+    assert "anterior height loss L1" in steps["L2.superior.anterior"]
 
 
 def test_l5_uses_s1_below_and_not_evaluable_drops_a_level() -> None:
@@ -58,3 +65,16 @@ def test_labels() -> None:
     assert describe_key("L1.superior.middle") == "L1 superior endplate, middle point"
     assert describe_key("T12.inferior.anterior") == "T12 inferior endplate, anterior corner"
     assert short_label("T12.inferior.anterior") == "T12 inf A"
+
+
+def test_the_measurement_panel_warns_when_the_table_is_unverified(qtbot: object) -> None:
+    from app.measurement_panel import MeasurementPanel
+    from kyphoangle.normal_table import load_normal_table
+
+    panel = MeasurementPanel()
+    qtbot.addWidget(panel)  # type: ignore[attr-defined]
+    panel.show_measurements(None, spacing=None, table=load_normal_table("shi-2020"))
+    assert "Caution: shi-2020 values unverified" in panel.spacing_label.text()
+    assert "Values at T12, L1, L2, L3 were not checked" in panel.spacing_label.toolTip()
+    panel.show_measurements(None, spacing=None, table=load_normal_table("kwon-2019"))
+    assert "unverified" not in panel.spacing_label.text()

@@ -1,7 +1,7 @@
 """PACS nodes: DICOM (DIMSE) and DICOMweb peers for query, retrieve and sending reports.
 
 Revision ID: 0007_pacs_nodes
-Revises: 0005_campaign_uid_key
+Revises: 0006_observations
 Create Date: 2026-12-04
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_pacs_nodes"
-down_revision = "0005_campaign_uid_key"
+down_revision = "0006_observations"
 branch_labels = None
 depends_on = None
 
