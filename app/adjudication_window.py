@@ -85,6 +85,8 @@ class DecisionDialog(QDialog):
 class AdjudicationWindow(BlindedReadingWindow):
     """The adjudicator's cases, one after the other, with every reader's read overlaid."""
 
+    LAYOUT_NAME = "adjudication"
+
     def __init__(
         self,
         store: AdjudicationService,

@@ -106,7 +106,11 @@ class FilmView(QWidget):
         self.message = (
             "Open a film: File > Open film (Ctrl+O), or double-click an image in the study browser."
         )
-        self.tool = PlacementTool(lambda: self.overlay.points, lambda: self.overlay.target)
+        self.tool = PlacementTool(
+            lambda: self.overlay.points,
+            lambda: self.overlay.target,
+            lambda: (float(self.film.columns), float(self.film.rows)) if self.film is not None else None,
+        )
         self._drag_mode: str | None = None
         self._drag_start = QPointF()
         self._drag_geometry = self.view_geometry

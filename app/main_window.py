@@ -38,7 +38,7 @@ from app.geometry import ViewGeometry
 from app.guidance import Step, describe_key, next_step, required_steps
 from app.guidance_panel import GuidancePanel
 from app.measurement_panel import MeasurementPanel
-from app.placement import Action, Canceled, Deleted, Moved, Placed, Selected
+from app.placement import Action, Canceled, Deleted, Moved, Placed, Refused, Selected
 from app.read_model import ReadLockedError, ReadModel, ReadSnapshot
 from app.shortcuts import SHORTCUTS
 from app.workers import FilmLoader, ImportRunner
@@ -70,6 +70,10 @@ AUTOSAVE_DELAY_MS = 300
 class ReadingWindow(QMainWindow):
     """The main window of the reading workstation."""
 
+    LAYOUT_NAME = "reading"
+    """Names this kind of window's layout in the settings: each kind of window, for each role, keeps
+    its own geometry and panels (an adjudicator's hidden panels must not hide a reader's)."""
+
     def __init__(
         self,
         store: ReadService,
@@ -97,6 +101,8 @@ class ReadingWindow(QMainWindow):
         self.last_error = ""
         self._table_cache: dict[str, NormalTable] = {}
         self.campaign_manager: QMainWindow | None = None
+        self._layout_to_keep: QByteArray | None = None
+        """The panels as the reader arranged them, when the program hid some (e.g. a finished worklist)."""
 
         self.view = FilmView()
         self.setCentralWidget(self.view)
@@ -278,15 +284,36 @@ class ReadingWindow(QMainWindow):
         self.campaign_manager.activateWindow()
 
     # -------------------------------------------------------------------------------------- settings
+    def layout_key(self, what: str) -> str:
+        """The settings key of this window's `geometry` or `state`, per kind of window and per role."""
+        return f"window/{self.LAYOUT_NAME}/{self.reader.role}/{what}"
+
     def _restore_settings(self) -> None:
-        geometry = self.settings.value("window/geometry")
+        geometry = self.settings.value(self.layout_key("geometry"))
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
         else:
-            self.resize(1500, 950)
-        state = self.settings.value("window/state")
+            self._default_size()
+        state = self.settings.value(self.layout_key("state"))
         if isinstance(state, QByteArray):
             self.restoreState(state)
+
+    def _default_size(self) -> None:
+        """1500 x 950, or most of a smaller screen."""
+        screen = QApplication.primaryScreen()
+        available = screen.availableGeometry() if screen is not None else None
+        if available is None or available.width() <= 0:
+            self.resize(1500, 950)
+            return
+        self.resize(min(1500, int(available.width() * 0.95)), min(950, int(available.height() * 0.92)))
+
+    def hide_panels_for_now(self, names: tuple[str, ...]) -> None:
+        """Hide panels the program has no use for now, keeping the reader's layout for the next session."""
+        if self._layout_to_keep is None:
+            self._layout_to_keep = self.saveState()
+        for dock in self.findChildren(QDockWidget):
+            if dock.objectName() in names:
+                dock.hide()
 
     def user_presets(self) -> list[tuple[str, float, float]]:
         """Window presets the reader saved: (name, center, width)."""
@@ -332,8 +359,9 @@ class ReadingWindow(QMainWindow):
         """Save the draft and the window layout before closing."""
         if self.autosave_timer.isActive() or self._dirty:
             self.save_draft()
-        self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue(self.layout_key("geometry"), self.saveGeometry())
+        state = self._layout_to_keep if self._layout_to_keep is not None else self.saveState()
+        self.settings.setValue(self.layout_key("state"), state)
         self.settings.sync()
         super().closeEvent(event)
 
@@ -354,7 +382,7 @@ class ReadingWindow(QMainWindow):
         self.settings.setValue("files/last_folder", str(Path(path).parent))
         self._pending_levels = fractured_levels
         self.load_progress.show()
-        self.view.set_film(None)
+        self.clear_read()
         self.view.set_message(f"Decoding {Path(path).name}\u2026")
         self.statusBar().showMessage(f"Opening {Path(path).name}\u2026")
         self.loader.load(path)
@@ -404,8 +432,22 @@ class ReadingWindow(QMainWindow):
         """How a film is named in messages (its file name; the blinded window names the case)."""
         return path.name
 
+    def clear_read(self) -> None:
+        """No film and no read on screen (while a film decodes, or when it cannot be opened): nothing
+        can be placed, saved or signed. The read shown before was saved as a draft by the caller."""
+        self.autosave_timer.stop()
+        self.film, self.film_path = None, None
+        self.view.set_film(None)
+        self.undo_stack.clear()
+        self.armed_key = None
+        self.preview = None
+        self.model.replace(ReadSnapshot(sop_instance_uid="", reader=self.reader.login))
+        self._dirty = False
+        self.last_saved = None
+
     def _film_failed(self, path: Path, message: str) -> None:
         self.load_progress.hide()
+        self.clear_read()
         self.view.set_message(f"This film could not be opened.\n\n{message}")
         self._error("The film cannot be opened", message)
 
@@ -529,6 +571,10 @@ class ReadingWindow(QMainWindow):
                 )
         elif isinstance(action, Canceled):
             self.statusBar().showMessage("Canceled", 2000)
+        elif isinstance(action, Refused):
+            self.statusBar().showMessage(
+                f"That point is outside the film: {describe_key(action.key)} was not placed there.", 6000
+            )
         self._refresh()
 
     def _preview_moved(self, preview: object) -> None:
@@ -770,6 +816,8 @@ class ReadingWindow(QMainWindow):
 
     def sign(self, password: str) -> bool:
         """Sign with a password (the dialog's, or a test's). Returns success."""
+        if self.film is None or not self.model.sop_instance_uid or self.model.signed:
+            return False
         try:
             self.store.sign(self.model.snapshot().to_landmark_file(), password)
         except KyphoangleError as exc:

@@ -1,0 +1,203 @@
+"""Bugs found in a first day of reading, each reproduced as a reader meets it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from blinded_helpers import make_blinded_window, wait_for_case
+from campaign_study import CAMPAIGN, PASSWORDS, build_campaign_study
+from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtWidgets import QDockWidget, QMainWindow
+from pytestqt.qtbot import QtBot
+from reading_study import DEMO_PASSWORD
+from test_main_window import make_window, open_film
+
+from app.adjudication_window import AdjudicationWindow
+from app.blinded_window import BlindedReadingWindow
+from app.main_window import ReadingWindow
+from app.sample_film import SampleFilm
+from kyphoangle.storage.users import create_user, get_user
+from kyphoangle.vocabulary import UserRole
+from kyphoangle.workstation.adjudication import AdjudicationService
+from kyphoangle.workstation.campaign_reads import CampaignReadService
+from kyphoangle.workstation.records import Account
+from kyphoangle.workstation.study_reads import StudyReadService
+
+READING_DOCKS = ("guidanceDock", "measurementDock")
+
+
+def _dock_visible(window: QMainWindow, name: str) -> bool:
+    dock = window.findChild(QDockWidget, name)
+    return dock is not None and dock.isVisible()
+
+
+def _close(qtbot: QtBot, window: QMainWindow) -> None:
+    window.close()
+    qtbot.wait(10)
+
+
+def test_the_docks_survive_sessions_of_every_role_on_one_settings_file(qtbot: QtBot, tmp_path: Path) -> None:
+    """Site reader, central reader, adjudicator, site reader again: each finds its own panels."""
+    study = build_campaign_study(tmp_path, films=1)
+    with study.database.transaction() as session:
+        create_user(
+            session,
+            login="site",
+            role=UserRole.SITE_READER,
+            password="site-reader-pw",
+            actor=get_user(session, "admin"),
+        )
+    settings = QSettings(str(tmp_path / "shared-settings.ini"), QSettings.Format.IniFormat)
+
+    def site_session() -> ReadingWindow:
+        store = StudyReadService(study.database)
+        account = store.authenticate("site", "site-reader-pw")
+        window = ReadingWindow(store, account, settings, recovery_dir=tmp_path / "recovery")
+        window.setProperty("suppress_dialogs", True)
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        return window
+
+    first = site_session()
+    assert all(_dock_visible(first, name) for name in READING_DOCKS)
+    _close(qtbot, first)
+
+    central_store = CampaignReadService(study.database, CAMPAIGN)
+    central_account = central_store.authenticate("central1", PASSWORDS["central1"])
+    central = BlindedReadingWindow(central_store, central_account, settings, recovery_dir=tmp_path / "r")
+    central.setProperty("suppress_dialogs", True)
+    qtbot.addWidget(central)
+    central.show()
+    qtbot.waitExposed(central)
+    wait_for_case(qtbot, central)
+    assert all(_dock_visible(central, name) for name in READING_DOCKS)
+    _close(qtbot, central)
+
+    adjudication_store = AdjudicationService(study.database, CAMPAIGN)
+    account = adjudication_store.authenticate("adjud", PASSWORDS["adjud"])
+    adjudicator = AdjudicationWindow(adjudication_store, account, settings, recovery_dir=tmp_path / "r")
+    adjudicator.setProperty("suppress_dialogs", True)
+    qtbot.addWidget(adjudicator)
+    adjudicator.show()
+    qtbot.waitExposed(adjudicator)
+    assert not _dock_visible(adjudicator, "measurementDock")  # nothing to adjudicate: the panels hide
+    _close(qtbot, adjudicator)
+
+    again = site_session()
+    assert all(_dock_visible(again, name) for name in READING_DOCKS)
+    _close(qtbot, again)
+    central = BlindedReadingWindow(central_store, central_account, settings, recovery_dir=tmp_path / "r")
+    central.setProperty("suppress_dialogs", True)
+    qtbot.addWidget(central)
+    central.show()
+    qtbot.waitExposed(central)
+    wait_for_case(qtbot, central)
+    assert all(_dock_visible(central, name) for name in READING_DOCKS)
+
+
+def test_a_finished_worklist_does_not_hide_the_panels_of_the_next_session(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    """The blinded window hides its panels when the worklist is done; the next campaign needs them."""
+    study = build_campaign_study(tmp_path, films=1)
+    window = make_blinded_window(qtbot, study, "central1", tmp_path)
+    window._show_done()
+    assert not _dock_visible(window, "guidanceDock")
+    settings = window.settings
+    window.close()
+    again = BlindedReadingWindow(window.campaign_store, window.reader, settings, recovery_dir=tmp_path / "r")
+    again.setProperty("suppress_dialogs", True)
+    qtbot.addWidget(again)
+    again.show()
+    qtbot.waitExposed(again)
+    wait_for_case(qtbot, again)
+    assert all(_dock_visible(again, name) for name in READING_DOCKS)
+
+
+def test_a_click_outside_the_film_is_refused_without_a_dialog(
+    qtbot: QtBot,
+    store: StudyReadService,
+    settings: QSettings,
+    demo_reader: Account,
+    sample_film: SampleFilm,
+    tmp_path: Path,
+) -> None:
+    window = make_window(qtbot, store, settings, demo_reader, tmp_path)
+    open_film(qtbot, window, sample_film.path)
+    window.view.fit()
+    target = window.target_key
+    assert target is not None
+    film = window.film
+    assert film is not None
+    for outside in ((-30.0, film.rows / 2), (film.columns + 30.0, 40.0), (film.columns / 2, -20.0)):
+        at = window.view.widget_point(outside)
+        pixel = QPoint(round(at.x()), round(at.y()))
+        assert window.view.rect().contains(pixel)
+        qtbot.mouseClick(window.view, Qt.MouseButton.LeftButton, pos=pixel)
+        window.save_draft()
+    assert dict(window.model.points) == {}
+    assert window.target_key == target
+    assert window.last_error == ""
+    assert "outside the film" in window.statusBar().currentMessage()
+    recovery = tmp_path / "recovery"
+    assert not recovery.exists() or not any(recovery.iterdir())
+
+
+def test_dragging_a_landmark_off_the_film_puts_it_back(
+    qtbot: QtBot,
+    store: StudyReadService,
+    settings: QSettings,
+    demo_reader: Account,
+    sample_film: SampleFilm,
+    tmp_path: Path,
+) -> None:
+    window = make_window(qtbot, store, settings, demo_reader, tmp_path)
+    open_film(qtbot, window, sample_film.path)
+    window.view.fit()
+    key = window.target_key
+    assert key is not None
+    start = sample_film.truth[key]
+    window.view.set_geometry(window.view.view_geometry)
+    at = window.view.widget_point(start)
+    press = QPoint(round(at.x()), round(at.y()))
+    qtbot.mouseClick(window.view, Qt.MouseButton.LeftButton, pos=press)
+    placed = window.model.points[key]
+    outside = window.view.widget_point((-40.0, start[1]))
+    qtbot.mousePress(window.view, Qt.MouseButton.LeftButton, pos=press)
+    qtbot.mouseMove(window.view, QPoint(round(outside.x()), press.y()))
+    qtbot.mouseRelease(window.view, Qt.MouseButton.LeftButton, pos=QPoint(round(outside.x()), press.y()))
+    assert window.model.points[key] == placed
+    assert window.last_error == ""
+    assert "outside the film" in window.statusBar().currentMessage()
+
+
+def test_a_failed_open_leaves_nothing_signable(
+    qtbot: QtBot,
+    store: StudyReadService,
+    settings: QSettings,
+    demo_reader: Account,
+    sample_film: SampleFilm,
+    tmp_path: Path,
+) -> None:
+    window = make_window(qtbot, store, settings, demo_reader, tmp_path)
+    open_film(qtbot, window, sample_film.path)
+    key = window.target_key
+    assert key is not None
+    window.view.fit()
+    at = window.view.widget_point(sample_film.truth[key])
+    qtbot.mouseClick(window.view, Qt.MouseButton.LeftButton, pos=QPoint(round(at.x()), round(at.y())))
+    assert window.model.points
+    broken = tmp_path / "broken.dcm"
+    broken.write_bytes(b"not a DICOM file at all")
+    with qtbot.waitSignal(window.loader.load_failed, timeout=20000):
+        window.open_film(broken)
+    assert window.film is None
+    assert not window.actions_by_id["sign"].isEnabled()
+    assert dict(window.model.points) == {}
+    assert window.model.sop_instance_uid == ""
+    window.sign_dialog()  # nothing to sign: returns at once (a dialog would block the test)
+    assert not window.sign(DEMO_PASSWORD)
+    # the read of the first film was kept as a draft
+    stored = store.load_read(sample_film.sop_instance_uid, demo_reader.login)
+    assert stored is not None and key in stored.content.points
