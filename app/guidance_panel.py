@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -81,7 +82,12 @@ class GuidancePanel(QWidget):
         self.next_label.setFont(font)
         text_column.addWidget(self.next_label, 1)
         self.progress_label = QLabel()
+        self.progress_label.setWordWrap(True)
         text_column.addWidget(self.progress_label)
+        for label in (self.next_label, self.progress_label):
+            # Texts that change with every click must not widen the panel: a wider panel would move
+            # the film under the reader's cursor.
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         next_layout.addLayout(text_column, 1)
         layout.addWidget(next_box)
 

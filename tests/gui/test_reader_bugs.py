@@ -14,6 +14,7 @@ from test_main_window import make_window, open_film
 
 from app.adjudication_window import AdjudicationWindow
 from app.blinded_window import BlindedReadingWindow
+from app.commands import PlaceLandmarkCommand
 from app.main_window import ReadingWindow
 from app.sample_film import SampleFilm
 from kyphoangle.storage.users import create_user, get_user
@@ -201,3 +202,24 @@ def test_a_failed_open_leaves_nothing_signable(
     # the read of the first film was kept as a draft
     stored = store.load_read(sample_film.sop_instance_uid, demo_reader.login)
     assert stored is not None and key in stored.content.points
+
+
+def test_the_blinded_film_stays_put_while_the_panels_change(qtbot: QtBot, tmp_path: Path) -> None:
+    """With the side panels at their narrowest, nothing the panels show moves the film under the cursor."""
+    study = build_campaign_study(tmp_path, films=2)
+    window = make_blinded_window(qtbot, study, "central1", tmp_path)
+    docks = [d for d in window.findChildren(QDockWidget) if d.isVisible()]
+    window.resizeDocks(docks, [40] * len(docks), Qt.Orientation.Horizontal)
+    qtbot.wait(20)
+    assert window.film is not None
+    before = (window.view.width(), window.view.widget_point((0.0, 0.0)))
+    truth = study.films[window.film.sop_instance_uid].truth
+    for step in window.steps:
+        window.undo_stack.push(PlaceLandmarkCommand(window.model, step.key, truth[step.key]))
+        qtbot.wait(1)
+        assert (window.view.width(), window.view.widget_point((0.0, 0.0))) == before, step.key
+    window.sign_in_background(PASSWORDS["central1"])
+    qtbot.waitUntil(lambda: window.pending_sign is None, timeout=20000)
+    wait_for_case(qtbot, window)
+    qtbot.wait(1)
+    assert window.view.width() == before[0]
