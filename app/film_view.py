@@ -43,6 +43,10 @@ from kyphoangle.vocabulary import Corner, EndplateSide
 ZOOM_LIMITS = (0.02, 40.0)
 """Smallest and largest zoom, screen pixels per image pixel."""
 _BLOCK = 64
+BANNER_POINT_SIZE = 13
+"""Point size of the banner (what to click next) across the top of the film."""
+FOOTER_POINT_SIZE = 10
+"""Point size of the footer (the spacing used) across the bottom."""
 """Visible regions are widened to multiples of this many image pixels so small pans reuse a render."""
 
 
@@ -122,6 +126,10 @@ class FilmView(QWidget):
         self._image_key: tuple[Any, ...] | None = None
         self._image: QImage | None = None
         self.render_count = 0
+        self.label_rects: list[tuple[str, QRectF]] = []
+        """Where the endplate labels were drawn at the last paint (endplate key, rectangle)."""
+        self.label_avoid: list[QRectF] = []
+        """Other places labels must leave free (e.g. the values drawn on the film)."""
 
     # ----------------------------------------------------------------------------------- film and view
     def set_film(self, film: FilmLike | None) -> None:
@@ -137,7 +145,8 @@ class FilmView(QWidget):
             self.voi = VoiWindow(preset.center, preset.width) if preset else self._auto_window(film)
             self.view_geometry = replace(
                 self.view_geometry, aspect=display_aspect(film), rotation=0, flipped=False
-            ).fitted(film.rows, film.columns)
+            )
+            self.view_geometry = self._fitted(self.view_geometry)
             self.inverted = False
             self.keep_fitted = True
         self.update()
@@ -175,8 +184,31 @@ class FilmView(QWidget):
     def fit(self) -> None:
         """Show the whole film."""
         if self.film is not None:
-            self.set_geometry(self.view_geometry.fitted(self.film.rows, self.film.columns))
+            self.set_geometry(self._fitted(self.view_geometry))
             self.keep_fitted = True
+
+    def _fitted(self, geometry: ViewGeometry) -> ViewGeometry:
+        """`geometry` showing the whole film between the banner and the footer."""
+        assert self.film is not None
+        top, bottom = self.banner_rect().height(), self.footer_rect().height()
+        return geometry.fitted(self.film.rows, self.film.columns, insets=(top, bottom))
+
+    def _text_font(self, point_size: int, *, bold: bool) -> QFont:
+        font = QFont(self.font())
+        font.setPointSize(point_size)
+        font.setBold(bold)
+        return font
+
+    def banner_rect(self) -> QRectF:
+        """Where the banner (what to click next) is drawn: a strip across the top."""
+        metrics = QFontMetricsF(self._text_font(BANNER_POINT_SIZE, bold=True))
+        return QRectF(0, 0, self.width(), metrics.height() + 14)
+
+    def footer_rect(self) -> QRectF:
+        """Where the footer (the spacing used) is drawn: a strip across the bottom."""
+        metrics = QFontMetricsF(self._text_font(FOOTER_POINT_SIZE, bold=False))
+        height = metrics.height() + 10
+        return QRectF(0, self.height() - height, self.width(), height)
 
     def actual_pixels(self) -> None:
         """One image pixel per screen pixel, about the view centre."""
@@ -218,7 +250,7 @@ class FilmView(QWidget):
         """Keep the whole film in view while it is fitted, else the same image point in the middle."""
         self.view_geometry = self.view_geometry.with_viewport(event.size().width(), event.size().height())
         if self.keep_fitted and self.film is not None:
-            self.view_geometry = self.view_geometry.fitted(self.film.rows, self.film.columns)
+            self.view_geometry = self._fitted(self.view_geometry)
         super().resizeEvent(event)
 
     # ----------------------------------------------------------------------------------------- render
@@ -337,7 +369,7 @@ class FilmView(QWidget):
         metrics = painter.fontMetrics()
         line = metrics.height() + 6
         width = max(metrics.horizontalAdvance(r.label) for r in self.overlay.references) + 44
-        top = metrics.height() + 24 if self.overlay.banner else 10
+        top = self.banner_rect().bottom() + 10 if self.overlay.banner else 10
         box = QRectF(self.width() - width - 10, top, width, line * len(self.overlay.references) + 8)
         painter.fillRect(box, QColor(0, 0, 0, 170))
         for index, reference in enumerate(self.overlay.references):
@@ -356,22 +388,36 @@ class FilmView(QWidget):
             parsed = LandmarkKey.parse(key)
             x, y = geometry.to_widget(position)
             endplates.setdefault(parsed.endplate, {})[parsed.corner] = QPointF(x, y)
-        placed_labels: list[QRectF] = []
-        for ref, corners in sorted(endplates.items(), key=lambda item: item[0].sort_key):
-            color = style.side_color(ref.side)
+        lines: dict[EndplateRef, tuple[QPointF, QPointF]] = {}
+        for ref, corners in endplates.items():
             if Corner.POSTERIOR in corners and Corner.ANTERIOR in corners:
                 p, a = corners[Corner.POSTERIOR], corners[Corner.ANTERIOR]
                 extension = (a - p) * 0.25
-                for pen in (
-                    QPen(style.HALO_COLOR, 4.0),
-                    QPen(color, 2.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap),
-                ):
-                    painter.setPen(pen)
-                    painter.drawLine(p - extension, a + extension)
-            if labels:
-                placed_labels.extend(
-                    _endplate_label(painter, ref, corners, color, placed_labels, self.rect())
+                lines[ref] = (p - extension, a + extension)
+        for ref, (start, end) in sorted(lines.items(), key=lambda item: item[0].sort_key):
+            for pen in (
+                QPen(style.HALO_COLOR, 4.0),
+                QPen(style.side_color(ref.side), 2.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap),
+            ):
+                painter.setPen(pen)
+                painter.drawLine(start, end)
+        if labels:
+            radius = style.POINT_RADIUS_PX + 3
+            markers = [
+                QRectF(at.x() - radius, at.y() - radius, 2 * radius, 2 * radius)
+                for corners in endplates.values()
+                for at in corners.values()
+            ]
+            taken: list[QRectF] = [self.banner_rect(), self.footer_rect(), *self.label_avoid]
+            self.label_rects = []
+            for ref, corners in sorted(endplates.items(), key=lambda item: item[0].sort_key):
+                others = [segment for other, segment in lines.items() if other != ref]
+                rect = _endplate_label(
+                    painter, ref, corners, style.side_color(ref.side), taken + markers, others, self.rect()
                 )
+                if rect is not None:
+                    taken.append(rect)
+                    self.label_rects.append((ref.key(Corner.POSTERIOR).rsplit(".", 1)[0], rect))
         for key, position in points.items():
             parsed = LandmarkKey.parse(key)
             x, y = geometry.to_widget(position)
@@ -447,25 +493,27 @@ class FilmView(QWidget):
         if self.overlay.references:
             self._draw_legend(painter)
         if self.overlay.banner:
-            font = QFont(painter.font())
-            font.setPointSize(13)
-            font.setBold(True)
+            font = self._text_font(BANNER_POINT_SIZE, bold=True)
+            rect = self.banner_rect()
+            metrics = QFontMetricsF(font)
+            while font.pointSize() > 8 and metrics.horizontalAdvance(self.overlay.banner) > rect.width() - 16:
+                font.setPointSize(font.pointSize() - 1)  # a narrow view: smaller, never cut
+                metrics = QFontMetricsF(font)
             painter.setFont(font)
-            metrics = painter.fontMetrics()
-            rect = QRectF(0, 0, self.width(), metrics.height() + 14)
+            text = metrics.elidedText(self.overlay.banner, Qt.TextElideMode.ElideRight, rect.width() - 16)
             painter.fillRect(rect, QColor(0, 0, 0, 170))
             painter.setPen(style.TARGET_COLOR if self.overlay.target else QColor("#a5d6a7"))
-            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.overlay.banner)
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
         if self.overlay.footer:
-            font = QFont(painter.font())
-            font.setPointSize(10)
-            font.setBold(False)
+            font = self._text_font(FOOTER_POINT_SIZE, bold=False)
             painter.setFont(font)
-            metrics = painter.fontMetrics()
-            rect = QRectF(0, self.height() - metrics.height() - 10, self.width(), metrics.height() + 10)
+            rect = self.footer_rect()
+            text = QFontMetricsF(font).elidedText(
+                self.overlay.footer, Qt.TextElideMode.ElideRight, rect.width() - 16
+            )
             painter.fillRect(rect, QColor(0, 0, 0, 150))
             painter.setPen(QColor("#e0e0e0"))
-            painter.drawText(rect.adjusted(8, 0, -8, 0), Qt.AlignmentFlag.AlignVCenter, self.overlay.footer)
+            painter.drawText(rect.adjusted(8, 0, -8, 0), Qt.AlignmentFlag.AlignVCenter, text)
 
     # ------------------------------------------------------------------------------------------ input
     def _emit(self, actions: list[Action]) -> None:
@@ -582,18 +630,46 @@ def _to_qimage(array: npt.NDArray[np.uint8]) -> QImage:
     return QImage(data.data, columns, rows, data.strides[0], QImage.Format.Format_Grayscale8).copy()
 
 
+def segment_meets_rect(start: QPointF, end: QPointF, rect: QRectF) -> bool:
+    """Whether a line segment crosses or touches a rectangle (Liang-Barsky clipping)."""
+    x0, y0 = start.x(), start.y()
+    dx, dy = end.x() - x0, end.y() - y0
+    low, high = 0.0, 1.0
+    for p, q in (
+        (-dx, x0 - rect.left()),
+        (dx, rect.right() - x0),
+        (-dy, y0 - rect.top()),
+        (dy, rect.bottom() - y0),
+    ):
+        if p == 0:
+            if q < 0:
+                return False
+            continue
+        t = q / p
+        if p < 0:
+            low = max(low, t)
+        else:
+            high = min(high, t)
+        if low > high:
+            return False
+    return True
+
+
 def _endplate_label(
     painter: QPainter,
     ref: EndplateRef,
     corners: Mapping[Corner, QPointF],
     color: QColor,
     taken: list[QRectF],
+    lines: list[tuple[QPointF, QPointF]],
     bounds: QRect,
-) -> list[QRectF]:
-    """Label an endplate beyond one end of its line, where it hides no other label; skip if none fits.
+) -> QRectF | None:
+    """Label an endplate beyond one end of its line, where it covers no landmark, no other endplate's
+    line and no other label; None when nothing fits.
 
     Superior endplates are labelled past the anterior corner and inferior ones past the posterior
-    corner, so the two endplates of a disc (close together at low zoom) are labelled on opposite sides.
+    corner, so the two endplates of a disc (close together at low zoom) are labelled on opposite sides;
+    further out, then a line higher or lower, when that place is taken.
     """
     font = QFont(painter.font())
     font.setPointSize(style.LABEL_POINT_SIZE)
@@ -610,18 +686,24 @@ def _endplate_label(
     else:
         point = next(iter(corners.values()))
         ends = [(point, QPointF(1, 0)), (point, QPointF(-1, 0))]
-    for end, direction in ends:
-        length = math.hypot(direction.x(), direction.y()) or 1.0
-        unit = direction / length
-        reach = 0.25 * length + 10 if anterior is not None and posterior is not None else 12
-        tip = end + unit * reach
-        for shift in (0.0, -height, height):
-            left = tip.x() if unit.x() >= 0 else tip.x() - width
-            rect = QRectF(left, tip.y() - height / 2 + shift, width, height)
-            if bounds.contains(rect.toRect()) and not any(rect.intersects(other) for other in taken):
+    area = QRectF(bounds)
+    for extra in (0.0, 24.0, 56.0):
+        for end, direction in ends:
+            length = math.hypot(direction.x(), direction.y()) or 1.0
+            unit = direction / length
+            full = anterior is not None and posterior is not None
+            reach = (0.25 * length + 10 if full else 12) + extra
+            tip = end + unit * reach
+            for shift in (0.0, -height, height, -2 * height, 2 * height):
+                left = tip.x() if unit.x() >= 0 else tip.x() - width
+                rect = QRectF(left, tip.y() - height / 2 + shift, width, height)
+                if not area.contains(rect) or any(rect.intersects(other) for other in taken):
+                    continue
+                if any(segment_meets_rect(a, b, rect.adjusted(-2, -2, 2, 2)) for a, b in lines):
+                    continue
                 _draw_label(painter, rect, text, color, font)
-                return [rect]
-    return []
+                return rect
+    return None
 
 
 def _draw_label(painter: QPainter, rect: QRectF, text: str, color: QColor, font: QFont) -> None:

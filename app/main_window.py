@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QFileDialog,
+    QFrame,
     QInputDialog,
     QLabel,
     QMainWindow,
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QProgressDialog,
+    QScrollArea,
     QSizePolicy,
     QWidget,
 )
@@ -67,6 +69,19 @@ AUTOSAVE_DELAY_MS = 300
 """Drafts are saved this long after the last edit (debounced)."""
 
 
+def _scrolling(panel: QWidget) -> QScrollArea:
+    """A panel in a frameless scroll area: a small screen scrolls the panel instead of squeezing the film."""
+    area = QScrollArea()
+    area.setObjectName(f"{panel.objectName()}Scroll")
+    area.setWidget(panel)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setMinimumHeight(160)
+    area.setMinimumWidth(panel.minimumSizeHint().width())
+    return area
+
+
 class ReadingWindow(QMainWindow):
     """The main window of the reading workstation."""
 
@@ -108,7 +123,7 @@ class ReadingWindow(QMainWindow):
         self.setCentralWidget(self.view)
         guidance_dock = self._dock("Guidance", "guidanceDock", Qt.DockWidgetArea.RightDockWidgetArea)
         self.guidance_panel = GuidancePanel()
-        guidance_dock.setWidget(self.guidance_panel)
+        guidance_dock.setWidget(_scrolling(self.guidance_panel))
         measurement_dock = self._dock(
             "Measurements", "measurementDock", Qt.DockWidgetArea.RightDockWidgetArea
         )
@@ -145,9 +160,14 @@ class ReadingWindow(QMainWindow):
         self.browser.image_activated.connect(self._image_activated)
         self.browser.import_requested.connect(self.import_files)
         self.undo_stack.cleanChanged.connect(lambda _clean: self._update_status())
-        self.resizeDocks([guidance_dock, measurement_dock], [540, 420], Qt.Orientation.Vertical)
-        self.resizeDocks([guidance_dock, browser_dock], [470, 340], Qt.Orientation.Horizontal)
         self._restore_settings()
+        if self.settings.value(self.layout_key("state")) is None:
+            # First use: side panels in proportion to the window, the film keeping about half of it.
+            wide = self.width() >= 1400
+            self.resizeDocks([guidance_dock, measurement_dock], [540, 420], Qt.Orientation.Vertical)
+            self.resizeDocks(
+                [guidance_dock, browser_dock], [470, 340] if wide else [380, 230], Qt.Orientation.Horizontal
+            )
         self.refresh_browser()
         self._refresh()
 

@@ -75,7 +75,7 @@ class MeasurementPanel(QWidget):
         self.tree.setRootIsDecorated(False)
         self.tree.setIndentation(10)
         self.tree.setAlternatingRowColors(True)
-        self.tree.setMinimumHeight(200)
+        self.tree.setMinimumHeight(110)
         layout.addWidget(self.tree, 1)
         layout.addWidget(self.spacing_label)
         self.rows: dict[tuple[str, str | None], QTreeWidgetItem] = {}

@@ -324,10 +324,11 @@ def test_settings_persist_geometry_and_presets(
     assert (window.view.voi.center, window.view.voi.width) == (2600.0, 1800.0)
     window.close()
     assert settings.value("files/last_folder") == str(sample_film.path.parent)
-    saved = settings.value("window/geometry")
+    saved = settings.value(window.layout_key("geometry"))
+    assert window.layout_key("geometry") == "window/reading/site_reader/geometry"
     assert isinstance(saved, QByteArray) and not saved.isEmpty()
     again = make_window(qtbot, store, settings, demo_reader, tmp_path, resize=False)
-    assert again.restoreGeometry(saved) and again.restoreState(settings.value("window/state"))  # type: ignore[arg-type]
+    assert again.restoreGeometry(saved) and again.restoreState(settings.value(window.layout_key("state")))  # type: ignore[arg-type]
 
 
 def test_help_lists_every_shortcut(qtbot: QtBot) -> None:

@@ -4,21 +4,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from blinded_helpers import make_blinded_window, wait_for_case
 from campaign_study import CAMPAIGN, PASSWORDS, build_campaign_study
-from PySide6.QtCore import QPoint, QSettings, Qt
-from PySide6.QtWidgets import QDockWidget, QMainWindow
+from PySide6.QtCore import QPoint, QRect, QSettings, Qt
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar
 from pytestqt.qtbot import QtBot
-from reading_study import DEMO_PASSWORD
+from reading_study import DEMO_PASSWORD, import_films
 from test_main_window import make_window, open_film
 
+from app import style
 from app.adjudication_window import AdjudicationWindow
 from app.blinded_window import BlindedReadingWindow
-from app.commands import PlaceLandmarkCommand
+from app.commands import PlaceLandmarkCommand, SetFracturedLevelsCommand
+from app.dialogs import ShortcutsDialog
+from app.film_view import segment_meets_rect
 from app.main_window import ReadingWindow
-from app.sample_film import SampleFilm
+from app.sample_film import SampleFilm, write_sample_film
+from kyphoangle.anatomy import LandmarkKey
 from kyphoangle.storage.users import create_user, get_user
-from kyphoangle.vocabulary import UserRole
+from kyphoangle.vocabulary import Corner, UserRole
 from kyphoangle.workstation.adjudication import AdjudicationService
 from kyphoangle.workstation.campaign_reads import CampaignReadService
 from kyphoangle.workstation.records import Account
@@ -223,3 +228,96 @@ def test_the_blinded_film_stays_put_while_the_panels_change(qtbot: QtBot, tmp_pa
     wait_for_case(qtbot, window)
     qtbot.wait(1)
     assert window.view.width() == before[0]
+
+
+def _parts(window: QMainWindow) -> list[tuple[str, QRect]]:
+    """The window's visible parts: menu bar, tool bars, docks, the film, the status bar."""
+    parts = [("menu", window.menuBar().geometry()), ("status", window.statusBar().geometry())]
+    parts += [(bar.objectName(), bar.geometry()) for bar in window.findChildren(QToolBar) if bar.isVisible()]
+    docks = [dock for dock in window.findChildren(QDockWidget) if dock.isVisible()]
+    parts += [(dock.objectName(), dock.geometry()) for dock in docks]
+    central = window.centralWidget()
+    assert central is not None
+    parts.append(("film", central.geometry()))
+    return parts
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
+def test_the_reading_window_fits_small_and_large_screens(
+    qtbot: QtBot,
+    tmp_path: Path,
+    store: StudyReadService,
+    demo_reader: Account,
+    size: tuple[int, int],
+) -> None:
+    """No part over another, the film wide enough to read, the banner above the top vertebra, the
+    level labels off every landmark and every other endplate, the F1 table whole."""
+    film = write_sample_film(
+        tmp_path / "films" / "tall.dcm", rows=2400, columns=1200, spacing_mm=(0.25, 0.25)
+    )
+    import_films(store, film.path)
+    settings = QSettings(str(tmp_path / "fresh.ini"), QSettings.Format.IniFormat)
+    window = ReadingWindow(store, demo_reader, settings, recovery_dir=tmp_path / "recovery")
+    window.setProperty("suppress_dialogs", True)
+    qtbot.addWidget(window)
+    window.resize(*size)
+    window.show()
+    qtbot.waitExposed(window)
+    with qtbot.waitSignal(window.loader.film_loaded, timeout=20000):
+        window.open_film(film.path)
+    window.undo_stack.push(SetFracturedLevelsCommand(window.model, ("L1",)))
+    for step in window.steps:
+        window.undo_stack.push(PlaceLandmarkCommand(window.model, step.key, film.truth[step.key]))
+    window.view.fit()
+    qtbot.wait(50)
+    shot = window.grab()
+    assert shot.save(str(tmp_path / f"window-{size[0]}x{size[1]}.png"))
+
+    assert (window.width(), window.height()) == size
+    parts = _parts(window)
+    for index, (name, rect) in enumerate(parts):
+        assert window.rect().contains(rect), (name, rect)
+        for other, other_rect in parts[index + 1 :]:
+            assert not rect.intersects(other_rect), (name, other)
+    assert window.view.width() >= 0.45 * size[0]
+
+    view = window.view
+    banner, footer = view.banner_rect(), view.footer_rect()
+    for key, point in window.model.points.items():
+        at = view.widget_point(point)
+        assert banner.bottom() + style.POINT_RADIUS_PX < at.y() < footer.top() - style.POINT_RADIUS_PX, key
+
+    view.grab()  # paint: the labels are placed while drawing
+    assert view.label_rects
+    markers = [view.widget_point(p) for p in window.model.points.values()]
+    for name, rect in view.label_rects:
+        for at in markers:
+            assert not rect.adjusted(-style.POINT_RADIUS_PX, -style.POINT_RADIUS_PX, style.POINT_RADIUS_PX,
+                                     style.POINT_RADIUS_PX).contains(at), (name, at)  # fmt: skip
+        for ref in {LandmarkKey.parse(k).endplate for k in window.model.points}:
+            key = ref.key(Corner.POSTERIOR).rsplit(".", 1)[0]
+            if key == name or ref.key(Corner.ANTERIOR) not in window.model.points:
+                continue
+            p = view.widget_point(window.model.points[ref.key(Corner.POSTERIOR)])
+            a = view.widget_point(window.model.points[ref.key(Corner.ANTERIOR)])
+            assert not segment_meets_rect(p, a, rect), (name, key)
+
+    dialog = ShortcutsDialog(window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    table = dialog.table
+    header = table.horizontalHeader()
+    needed = sum(table.columnWidth(c) for c in range(table.columnCount() - 1))
+    needed += max(table.sizeHintForColumn(2), header.sectionSizeHint(2))
+    assert needed <= table.viewport().width(), "the shortcut table is cut"
+    metrics = table.fontMetrics()
+    for row in range(table.rowCount()):
+        for column in range(table.columnCount()):
+            item = table.item(row, column)
+            assert item is not None
+            wrapped = metrics.boundingRect(
+                QRect(0, 0, table.columnWidth(column) - 8, 10000), Qt.TextFlag.TextWordWrap, item.text()
+            )
+            assert wrapped.height() <= table.rowHeight(row), item.text()
+    assert dialog.width() <= size[0] and dialog.height() <= size[1]
