@@ -1,9 +1,10 @@
 """Which landmarks a read needs, in the order a reader places them, and what comes next (pure Python).
 
-The global curves need the posterior and anterior corners of their endpoint endplates; each fractured
-level needs the endplates bounding its regional angle (`regional_endplates`) and its own six points
-(superior and inferior endplates, each posterior, middle and anterior). A level marked not evaluable
-needs nothing of its own. Steps run cranial to caudal; within an endplate posterior, middle, anterior,
+Generated from the protocol's landmark requirements (`kyphoangle.protocol.landmark_requirements`), so
+following the guidance completes every measurement: the global curves' endplates; per fractured level
+the endplates of its regional angle, its own six points, and for the height loss and the Genant grade
+the six points of the vertebrae above and below. A level marked not evaluable needs nothing of its own.
+Steps run cranial to caudal; within an endplate posterior, middle, anterior,
 the way the eye follows the endplate.
 """
 
@@ -13,8 +14,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from kyphoangle.anatomy import EndplateRef, LandmarkKey
-from kyphoangle.protocol import GlobalEndpoints, NotEvaluable, regional_endplates
-from kyphoangle.vocabulary import Corner, EndplateSide, Vertebra
+from kyphoangle.protocol import (
+    MEASUREMENT_DEFINITIONS,
+    GlobalEndpoints,
+    LandmarkRequirement,
+    MeasurementName,
+    NotEvaluable,
+    landmark_requirements,
+)
+from kyphoangle.vocabulary import Corner, EndplateSide
 
 _CORNER_ORDER = (Corner.POSTERIOR, Corner.MIDDLE, Corner.ANTERIOR)
 
@@ -48,37 +56,42 @@ def short_label(key: str) -> str:
     return f"{parsed.endplate.vertebra} {side} {parsed.corner.value[0].upper()}"
 
 
+def _purpose(requirement: LandmarkRequirement) -> str:
+    """What a landmark is used for, in words: `thoracic kyphosis`, `L1 morphometry`, ..."""
+    name, level = requirement.name, requirement.level
+    if level is None:
+        return MEASUREMENT_DEFINITIONS[name].label.lower()
+    if name in (MeasurementName.REGIONAL_ANGLE, MeasurementName.TRAUMATIC_REGIONAL_ANGLE):
+        return f"regional angle {level}"
+    if name in NEIGHBOUR_MEASUREMENTS:
+        return f"{level} height loss and Genant grade"
+    return f"{level} morphometry"
+
+
+NEIGHBOUR_MEASUREMENTS = frozenset({MeasurementName.ANTERIOR_HEIGHT_LOSS, MeasurementName.GENANT_GRADE})
+"""Measurements that need the neighbouring vertebrae's six points (optional in the guidance)."""
+
+
 def required_steps(
     fractured_levels: Iterable[str],
     endpoints: GlobalEndpoints | None = None,
     not_evaluable: Mapping[str, NotEvaluable] | None = None,
+    *,
+    neighbours: bool = True,
 ) -> tuple[Step, ...]:
-    """Every landmark the protocol needs, cranial to caudal, each once with all its purposes."""
-    endpoints = endpoints or GlobalEndpoints()
-    skipped = not_evaluable or {}
+    """Every landmark the protocol's measurements need (`landmark_requirements`), cranial to caudal,
+    each once with all its purposes; `neighbours=False` leaves out what only the height loss and the
+    Genant grade need."""
     needs: dict[EndplateRef, dict[Corner, list[str]]] = {}
-
-    def need(ref: EndplateRef, corners: Iterable[Corner], purpose: str) -> None:
-        slot = needs.setdefault(ref, {})
-        for corner in corners:
-            purposes = slot.setdefault(corner, [])
+    for requirement in landmark_requirements(fractured_levels, endpoints, not_evaluable):
+        if not neighbours and requirement.name in NEIGHBOUR_MEASUREMENTS:
+            continue
+        purpose = _purpose(requirement)
+        for key in requirement.keys:
+            parsed = LandmarkKey.parse(key)
+            purposes = needs.setdefault(parsed.endplate, {}).setdefault(parsed.corner, [])
             if purpose not in purposes:
                 purposes.append(purpose)
-
-    line = (Corner.POSTERIOR, Corner.ANTERIOR)
-    for ref in endpoints.kyphosis:
-        need(ref, line, "thoracic kyphosis")
-    for ref in endpoints.lordosis:
-        need(ref, line, "lumbar lordosis")
-    for level in fractured_levels:
-        if level in skipped:
-            continue
-        vertebra = Vertebra(level)
-        for ref in regional_endplates(vertebra):
-            need(ref, line, f"regional angle {level}")
-        for side in EndplateSide:
-            need(EndplateRef(vertebra, side), _CORNER_ORDER, f"{level} morphometry")
-
     steps: list[Step] = []
     for ref in sorted(needs, key=lambda r: r.sort_key):
         for corner in _CORNER_ORDER:

@@ -48,6 +48,7 @@ from kyphoangle.errors import KyphoangleError, OutputFileError
 from kyphoangle.normal_table import NormalTable, load_normal_table
 from kyphoangle.output_file import private_folder, write_text
 from kyphoangle.protocol import MeasurementSet, NotEvaluable, compute_measurements
+from kyphoangle.spacing import PixelSpacing
 from kyphoangle.workstation import access
 from kyphoangle.workstation.records import Account, ImageEntry, ImportReport, ReadService
 
@@ -157,6 +158,7 @@ class ReadingWindow(QMainWindow):
         self.guidance_panel.levels_edited.connect(self._levels_edited)
         self.guidance_panel.not_evaluable_edited.connect(self._not_evaluable_edited)
         self.guidance_panel.step_chosen.connect(self._step_chosen)
+        self.guidance_panel.neighbours_edited.connect(self._neighbours_edited)
         self.browser.image_activated.connect(self._image_activated)
         self.browser.import_requested.connect(self.import_files)
         self.undo_stack.cleanChanged.connect(lambda _clean: self._update_status())
@@ -619,6 +621,15 @@ class ReadingWindow(QMainWindow):
         self._refresh()
         self.view.setFocus()
 
+    @property
+    def neighbour_points(self) -> bool:
+        """Whether the guidance asks for the neighbours' points of the height loss and Genant grade."""
+        return str(self.settings.value("guidance/neighbours", "true")).lower() in ("true", "1")
+
+    def _neighbours_edited(self, checked: bool) -> None:
+        self.settings.setValue("guidance/neighbours", "true" if checked else "false")
+        self._refresh()
+
     def go_to_next_step(self) -> None:
         """Forget a chosen landmark and go back to the next missing one."""
         self.armed_key = None
@@ -638,7 +649,10 @@ class ReadingWindow(QMainWindow):
     # ------------------------------------------------------------------------------------- display
     def _refresh(self) -> None:
         self.steps = required_steps(
-            self.model.fractured_levels, self.model.endpoints, self.model.not_evaluable
+            self.model.fractured_levels,
+            self.model.endpoints,
+            self.model.not_evaluable,
+            neighbours=self.neighbour_points,
         )
         if self.armed_key is not None and self.armed_key not in {s.key for s in self.steps}:
             self.armed_key = None
@@ -659,7 +673,7 @@ class ReadingWindow(QMainWindow):
                 points=dict(self.model.points),
                 target=target,
                 banner=banner,
-                footer=spacing_text(self.film.spacing) if self.film is not None else "",
+                footer=spacing_text(self.spacing) if self.film is not None else "",
                 show_labels=self.view.overlay.show_labels,
             )
         )
@@ -672,6 +686,7 @@ class ReadingWindow(QMainWindow):
             anterior_left=self._anterior_on_left(),
             locked=self.model.signed,
             film_open=self.film is not None,
+            neighbours=self.neighbour_points,
         )
         self.actions_by_id["sign"].setEnabled(self.film is not None and not self.model.signed)
         self._update_status()
@@ -709,6 +724,14 @@ class ReadingWindow(QMainWindow):
                 return None
         return self._table_cache[name]
 
+    @property
+    def spacing(self) -> PixelSpacing:
+        """The spacing the read's values use: its manual calibration, else the film's."""
+        if self.model.calibration is not None:
+            return self.model.calibration
+        assert self.film is not None
+        return self.film.spacing
+
     def measurement_points(self) -> dict[str, tuple[float, float]]:
         """The model's landmarks, with the point being dragged at its live position."""
         points = dict(self.model.points)
@@ -725,7 +748,7 @@ class ReadingWindow(QMainWindow):
         try:
             self.result = compute_measurements(
                 self.measurement_points(),
-                spacing=self.film.spacing,
+                spacing=self.spacing,
                 fractured_levels=self.model.fractured_levels,
                 normal_table=table,
                 endpoints=self.model.endpoints,
@@ -736,7 +759,7 @@ class ReadingWindow(QMainWindow):
             self.result = None
             self.statusBar().showMessage(str(exc), 8000)
         self.measurement_panel.show_measurements(
-            self.result, spacing=self.film.spacing, table=table, levels=self.model.fractured_levels
+            self.result, spacing=self.spacing, table=table, levels=self.model.fractured_levels
         )
 
     @staticmethod
@@ -751,7 +774,7 @@ class ReadingWindow(QMainWindow):
             self._set_label(self.spacing_label, "")
             self._set_label(self.view_label, "")
         else:
-            spacing = self.film.spacing
+            spacing = self.spacing
             self._set_label(
                 self.spacing_label,
                 f"{spacing.row_mm:.3f} x {spacing.col_mm:.3f} mm/px ({spacing.source})"

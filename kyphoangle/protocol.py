@@ -500,6 +500,77 @@ def compute_measurements(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class LandmarkRequirement:
+    """The landmarks one measurement needs (the same keys `compute_measurements` reads)."""
+
+    name: MeasurementName
+    level: str | None
+    keys: tuple[str, ...]
+
+
+_LINE = (Corner.POSTERIOR, Corner.ANTERIOR)
+
+
+def _endplate_keys(refs: Iterable[EndplateRef], corners: Iterable[Corner] = _LINE) -> tuple[str, ...]:
+    wanted = tuple(corners)
+    return tuple(ref.key(corner) for ref in refs for corner in wanted)
+
+
+def _body_keys(vertebra: Vertebra, corners: Iterable[Corner]) -> tuple[str, ...]:
+    return _endplate_keys((EndplateRef(vertebra, side) for side in EndplateSide), corners)
+
+
+def landmark_requirements(
+    fractured_levels: Iterable[str],
+    endpoints: GlobalEndpoints | None = None,
+    not_evaluable: Mapping[str, NotEvaluable] | None = None,
+) -> tuple[LandmarkRequirement, ...]:
+    """Which landmarks each measurement of a read needs: the global curves, then per evaluable
+    fractured level its angles, heights, Beck index, and the height loss and Genant grade (which need
+    the vertebrae above and below too; not at L5, whose neighbour below is S1)."""
+    endpoints = endpoints or GlobalEndpoints()
+    skipped = not_evaluable or {}
+    needs = [
+        LandmarkRequirement(MeasurementName.THORACIC_KYPHOSIS, None, _endplate_keys(endpoints.kyphosis)),
+        LandmarkRequirement(MeasurementName.LUMBAR_LORDOSIS, None, _endplate_keys(endpoints.lordosis)),
+    ]
+    for level in validate_levels(fractured_levels):
+        if level in skipped:
+            continue
+        vertebra = Vertebra(level)
+        own = EndplateRef(vertebra, EndplateSide.SUPERIOR), EndplateRef(vertebra, EndplateSide.INFERIOR)
+        regional = _endplate_keys(regional_endplates(vertebra))
+        needs += [
+            LandmarkRequirement(MeasurementName.REGIONAL_ANGLE, level, regional),
+            LandmarkRequirement(MeasurementName.TRAUMATIC_REGIONAL_ANGLE, level, regional),
+            LandmarkRequirement(MeasurementName.VERTEBRAL_KYPHOSIS, level, _endplate_keys(own)),
+            LandmarkRequirement(
+                MeasurementName.ANTERIOR_HEIGHT, level, _body_keys(vertebra, [Corner.ANTERIOR])
+            ),
+            LandmarkRequirement(MeasurementName.MIDDLE_HEIGHT, level, _body_keys(vertebra, [Corner.MIDDLE])),
+            LandmarkRequirement(
+                MeasurementName.POSTERIOR_HEIGHT, level, _body_keys(vertebra, [Corner.POSTERIOR])
+            ),
+            LandmarkRequirement(MeasurementName.BECK_INDEX, level, _body_keys(vertebra, _LINE)),
+        ]
+        above, below = vertebra.above(), vertebra.below()
+        if above is None or below is None or below is Vertebra.S1:
+            continue
+        trio = (above, vertebra, below)
+        needs += [
+            LandmarkRequirement(
+                MeasurementName.ANTERIOR_HEIGHT_LOSS,
+                level,
+                tuple(k for v in trio for k in _body_keys(v, [Corner.ANTERIOR])),
+            ),
+            LandmarkRequirement(
+                MeasurementName.GENANT_GRADE, level, tuple(k for v in trio for k in _body_keys(v, Corner))
+            ),
+        ]
+    return tuple(needs)
+
+
 def regional_endplates(level: Vertebra) -> tuple[EndplateRef, EndplateRef]:
     """The endplates bounding the regional angle at a level (S1 superior below L5)."""
     above, below = level.above(), level.below()

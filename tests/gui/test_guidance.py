@@ -34,7 +34,11 @@ def test_fractured_l1_adds_regional_endplates_and_six_points() -> None:
     )
     l1_sup = [s for s in steps if s.key.startswith("L1.superior")]
     assert [s.corner.value for s in l1_sup] == ["posterior", "middle", "anterior"]
-    assert set(l1_sup[0].purposes) == {"lumbar lordosis", "L1 morphometry"}
+    assert set(l1_sup[0].purposes) == {
+        "lumbar lordosis",
+        "L1 morphometry",
+        "L1 height loss and Genant grade",
+    }
     assert "S1.superior.anterior" in keys
 
 
@@ -58,3 +62,19 @@ def test_labels() -> None:
     assert describe_key("L1.superior.middle") == "L1 superior endplate, middle point"
     assert describe_key("T12.inferior.anterior") == "T12 inferior endplate, anterior corner"
     assert short_label("T12.inferior.anterior") == "T12 inf A"
+
+
+def test_the_guidance_asks_for_what_the_height_loss_and_genant_grade_need() -> None:
+    """Every landmark of every measurement of the level, the neighbours' six points included."""
+    from kyphoangle.protocol import landmark_requirements
+
+    keys = {s.key for s in required_steps(("L1",))}
+    for requirement in landmark_requirements(("L1",)):
+        assert set(requirement.keys) <= keys, requirement.name
+    for vertebra in ("T12", "L2"):
+        for side in ("superior", "inferior"):
+            for corner in ("posterior", "middle", "anterior"):
+                assert f"{vertebra}.{side}.{corner}" in keys
+    without = {s.key for s in required_steps(("L1",), neighbours=False)}
+    assert len(without) == 16 and without < keys
+    assert "L4.superior.middle" not in {s.key for s in required_steps(("L5",))}  # S1 below: no grade

@@ -22,6 +22,8 @@ from app.film_view import segment_meets_rect
 from app.main_window import ReadingWindow
 from app.sample_film import SampleFilm, write_sample_film
 from kyphoangle.anatomy import LandmarkKey
+from kyphoangle.landmark_file import LandmarkFile
+from kyphoangle.spacing import PixelSpacing
 from kyphoangle.storage.users import create_user, get_user
 from kyphoangle.vocabulary import Corner, UserRole
 from kyphoangle.workstation.adjudication import AdjudicationService
@@ -321,3 +323,38 @@ def test_the_reading_window_fits_small_and_large_screens(
             )
             assert wrapped.height() <= table.rowHeight(row), item.text()
     assert dialog.width() <= size[0] and dialog.height() <= size[1]
+
+
+def test_following_the_guidance_completes_every_measurement_and_keeps_the_calibration(
+    qtbot: QtBot,
+    store: StudyReadService,
+    settings: QSettings,
+    demo_reader: Account,
+    sample_film: SampleFilm,
+    tmp_path: Path,
+) -> None:
+    calibration = PixelSpacing.manual(0.5, 0.5)
+    store.save_draft(
+        LandmarkFile(
+            sop_instance_uid=sample_film.sop_instance_uid,
+            points={},
+            reader=demo_reader.login,
+            fractured_levels=("L1",),
+            calibration=calibration,
+        )
+    )
+    window = make_window(qtbot, store, settings, demo_reader, tmp_path)
+    open_film(qtbot, window, sample_film.path)
+    for step in window.steps:
+        window.undo_stack.push(PlaceLandmarkCommand(window.model, step.key, sample_film.truth[step.key]))
+    assert window.target_key is None
+    result = window.result
+    assert result is not None
+    assert not [n for n in result.not_computed if n.level == "L1"], result.not_computed
+    assert result.get("genant_grade", "L1") is not None
+    assert result.get("anterior_height_loss", "L1") is not None
+    height = result.get("anterior_height", "L1")
+    assert height is not None and height.spacing_source == "manual"
+    window.save_draft()
+    stored = store.load_read(sample_film.sop_instance_uid, demo_reader.login)
+    assert stored is not None and stored.content.calibration == calibration
