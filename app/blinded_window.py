@@ -108,6 +108,7 @@ class BlindedReadingWindow(ReadingWindow):
         """Show a case: from the prefetched films when ready, else decoded now in the background."""
         self.case = case
         self._update_title()
+        self.set_snapping_allowed(case is not None and self.campaign_store.snapping_allowed())
         if case is None:
             self._show_done()
             return

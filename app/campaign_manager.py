@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
+    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -29,6 +30,8 @@ from PySide6.QtWidgets import (
 
 from app.agreement_view import AgreementPanel
 from app.campaign_dialogs import CloseCampaignDialog, NewCampaignDialog
+from app.monitoring_panel import MonitoringPanel
+from app.report_export import ReportExporter
 from app.save_dialog import ask_save_path
 from app.tables import fill_table, fit_contents, read_only_table
 from kyphoangle.errors import KyphoangleError
@@ -195,6 +198,13 @@ class CampaignManagerWindow(QMainWindow):
         self.key_button.setToolTip(
             "Case codes to subjects and visits: un-blinds, and is recorded in the audit trail"
         )
+        self.dicom_button = QPushButton("Export DICOM reports\u2026")
+        self.dicom_button.setObjectName("exportDicomReports")
+        self.dicom_button.setToolTip("Every signed read as a DICOM SR and a presentation state, for the PACS")
+        self.dicom_exporter = ReportExporter(self.store.export_dicom_reports, self)
+        self.dicom_exporter.finished.connect(self._dicom_exported)
+        self.dicom_exporter.failed.connect(self._dicom_failed)
+        self.dicom_button.clicked.connect(self.export_dicom_reports)
         self.refresh_button.clicked.connect(self.refresh)
         self.new_button.clicked.connect(self.new_campaign)
         self.close_button.clicked.connect(self.close_campaign)
@@ -203,6 +213,7 @@ class CampaignManagerWindow(QMainWindow):
         buttons = QHBoxLayout()
         for button in (self.new_button, self.close_button, self.export_button, self.key_button):
             buttons.addWidget(button)
+        buttons.addWidget(self.dicom_button)
         buttons.addStretch(1)
         buttons.addWidget(self.refresh_button)
 
@@ -217,6 +228,10 @@ class CampaignManagerWindow(QMainWindow):
         self.tabs.setObjectName("campaignTabs")
         self.tabs.addTab(self.status_panel, "Status")
         self.tabs.addTab(self.agreement_panel, "Agreement")
+        self.monitoring_panel = MonitoringPanel(self.store.monitoring, self.ask_save_path)
+        self.monitoring_panel.failed.connect(self._error)
+        self.monitoring_panel.saved.connect(lambda path: self.statusBar().showMessage(f"Saved {path}", 8000))
+        self.tabs.addTab(self.monitoring_panel, "Monitoring")
         self.tabs.currentChanged.connect(lambda _index: self._compute_when_shown())
 
         splitter = QSplitter(Qt.Orientation.Vertical)
@@ -296,6 +311,8 @@ class CampaignManagerWindow(QMainWindow):
         self._update_actions()
 
     def _compute_when_shown(self) -> None:
+        if self.tabs.currentWidget() is self.monitoring_panel and self.monitoring_panel.report is None:
+            self.monitoring_panel.refresh()
         panel = self.agreement_panel
         if self.tabs.currentWidget() is panel and panel.code is not None and panel.report is None:
             panel.compute()
@@ -391,6 +408,31 @@ class CampaignManagerWindow(QMainWindow):
         self.statusBar().showMessage(f"Key file written to {written} (recorded in the audit trail)", 10000)
 
     # ---------------------------------------------------------------------------------------- misc
+    def ask_folder(self, title: str) -> Path | None:
+        """A folder to write into, starting in the last folder used."""
+        chosen = QFileDialog.getExistingDirectory(self, title, str(self.folder))
+        return Path(chosen) if chosen else None
+
+    def export_dicom_reports(self) -> None:
+        """Ask for a folder and export every signed read's SR and GSPS there, in the background."""
+        folder = self.ask_folder("Export DICOM reports into")
+        if folder is None:
+            return
+        self.folder = folder
+        self.dicom_button.setEnabled(False)
+        self.statusBar().showMessage(f"Exporting DICOM reports into {folder}\u2026")
+        self.dicom_exporter.start(folder)
+
+    def _dicom_exported(self, count: int, folder: str) -> None:
+        self.dicom_button.setEnabled(True)
+        self.statusBar().showMessage(
+            f"{count} signed reads exported as DICOM SR and GSPS into {folder}", 10000
+        )
+
+    def _dicom_failed(self, title: str, message: str) -> None:
+        self.dicom_button.setEnabled(True)
+        self._error(title, message)
+
     def ask_save_path(self, title: str, name: str, name_filter: str) -> Path | None:
         """Where to save a file, starting in the last folder used."""
         path = ask_save_path(self, title, self.folder / name, name_filter)

@@ -8,6 +8,7 @@ from PySide6.QtGui import QUndoCommand
 
 from app.guidance import describe_key
 from app.read_model import Position, ReadModel
+from kyphoangle.landmark_file import PointProvenance
 from kyphoangle.protocol import NotEvaluable
 
 NUDGE_COMMAND_ID = 1001
@@ -15,19 +16,50 @@ NUDGE_COMMAND_ID = 1001
 
 
 class SetLandmarkCommand(QUndoCommand):
-    """Set one landmark from `old` to `new` (None: absent). Base of place, move and delete."""
+    """Set one landmark from `old` to `new` (None: absent). Base of place, move and delete.
 
-    def __init__(self, model: ReadModel, key: str, old: Position | None, new: Position | None, text: str):
+    A point set by hand has no snapping provenance; undo restores the provenance it had.
+    """
+
+    def __init__(
+        self,
+        model: ReadModel,
+        key: str,
+        old: Position | None,
+        new: Position | None,
+        text: str,
+        provenance: PointProvenance | None = None,
+    ):
         super().__init__(text)
         self.model, self.key, self.old, self.new = model, key, old, new
+        self.old_provenance = model.provenance.get(key)
+        self.new_provenance = provenance
 
     def redo(self) -> None:
         """Apply the new position."""
         self.model.set_point(self.key, self.new)
+        self.model.set_provenance(self.key, self.new_provenance if self.new is not None else None)
 
     def undo(self) -> None:
         """Restore the old position."""
         self.model.set_point(self.key, self.old)
+        self.model.set_provenance(self.key, self.old_provenance if self.old is not None else None)
+
+
+class AcceptProposalCommand(SetLandmarkCommand):
+    """Move a landmark to the position snapping proposed, as accepted, keeping the reader's click."""
+
+    def __init__(
+        self,
+        model: ReadModel,
+        key: str,
+        start: Position,
+        proposal: Position,
+        *,
+        click: Position | None = None,
+    ):
+        provenance = PointProvenance(proposed=True, accepted=True, click=click or start)
+        super().__init__(model, key, start, proposal, f"Snap {describe_key(key)}", provenance)
 
 
 class PlaceLandmarkCommand(SetLandmarkCommand):

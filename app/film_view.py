@@ -37,6 +37,7 @@ from app import style
 from app.film import FilmLike, Region, display_aspect, render_region, render_window, resample_region
 from app.geometry import ViewGeometry
 from app.placement import Action, PlacementTool, ToolState
+from app.snapping import PendingProposal
 from kyphoangle.anatomy import EndplateRef, LandmarkKey
 from kyphoangle.vocabulary import Corner, EndplateSide
 
@@ -90,6 +91,9 @@ class FilmView(QWidget):
     """Zoom, pan, rotation, flip or window changed."""
     preview_moved = Signal(object)
     """A point being placed or dragged moved: `(key, (column, row))`, or None when it ended."""
+    proposal_answered = Signal(bool)
+    """The reader answered the snapping proposal shown: True accepts it (Enter or a click on it),
+    False keeps the reader's own point (Esc)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -130,6 +134,8 @@ class FilmView(QWidget):
         """Where the endplate labels were drawn at the last paint (endplate key, rectangle)."""
         self.label_avoid: list[QRectF] = []
         """Other places labels must leave free (e.g. the values drawn on the film)."""
+        self.proposal: PendingProposal | None = None
+        """A snapping proposal waiting for the reader's answer, drawn next to the click."""
 
     # ----------------------------------------------------------------------------------- film and view
     def set_film(self, film: FilmLike | None) -> None:
@@ -161,6 +167,11 @@ class FilmView(QWidget):
     def set_message(self, text: str) -> None:
         """Text shown in the middle of the view when no film is shown (e.g. while loading)."""
         self.message = text
+        self.update()
+
+    def set_proposal(self, proposal: PendingProposal | None) -> None:
+        """Show (or clear) a snapping proposal next to the reader's click."""
+        self.proposal = proposal
         self.update()
 
     def set_overlay(self, overlay: Overlay) -> None:
@@ -313,6 +324,8 @@ class FilmView(QWidget):
         for reference in self.overlay.references:
             self._draw_reference(painter, self.view_geometry, reference)
         self._draw_landmarks(painter, self.view_geometry, labels=self.overlay.show_labels)
+        if self.proposal is not None:
+            self._draw_proposal(painter, self.view_geometry, self.proposal)
         if self.tool.state is not ToolState.IDLE and self.tool.position is not None:
             self._draw_loupe(painter, self.tool.position)
         self._draw_texts(painter)
@@ -442,6 +455,24 @@ class FilmView(QWidget):
             painter.setPen(QPen(style.SELECTED_COLOR, 1.5, Qt.PenStyle.DashLine))
             painter.drawEllipse(at, radius + 4, radius + 4)
 
+    @staticmethod
+    def _draw_proposal(painter: QPainter, geometry: ViewGeometry, proposal: PendingProposal) -> None:
+        """A dashed link from each point to a cross-hair ring where the proposal puts it (and the line)."""
+        radius = style.POINT_RADIUS_PX + 3.0
+        ends = {move.key: QPointF(*geometry.to_widget(move.end)) for move in proposal.moves}
+        for pen in (QPen(style.HALO_COLOR, 4.0), QPen(style.PROPOSAL_COLOR, 2.0, Qt.PenStyle.DashLine)):
+            painter.setPen(pen)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            for move in proposal.moves:
+                at = ends[move.key]
+                painter.drawLine(QPointF(*geometry.to_widget(move.start)), at)
+                painter.drawEllipse(at, radius, radius)
+                painter.drawLine(at - QPointF(radius + 4, 0), at + QPointF(radius + 4, 0))
+                painter.drawLine(at - QPointF(0, radius + 4), at + QPointF(0, radius + 4))
+            corners = [at for key, at in ends.items() if not key.endswith(".middle")]
+            if proposal.line and len(corners) == 2:
+                painter.drawLine(corners[0], corners[1])
+
     def _loupe_geometry(self, position: tuple[float, float]) -> tuple[ViewGeometry, QPointF, float]:
         radius = 90.0
         cursor = self.widget_point(position)
@@ -538,6 +569,11 @@ class FilmView(QWidget):
             self._start_drag("window", event)
         elif button == Qt.MouseButton.LeftButton:
             position = self.image_point(event.position())
+            if self.proposal is not None and any(
+                math.dist(position, move.end) <= self._pick_radius() for move in self.proposal.moves
+            ):
+                self.proposal_answered.emit(True)
+                return
             self._emit(self.tool.press(position, self._pick_radius()))
             if self.tool.state is not ToolState.IDLE:
                 self.preview_moved.emit((self.tool.active, self.tool.position))
@@ -602,6 +638,9 @@ class FilmView(QWidget):
             dx, dy = arrows[Qt.Key(key)]
             factor = 10.0 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 1.0
             self._emit(self.tool.nudge(self.view_geometry.screen_step_in_image(dx * factor, dy * factor)))
+            return
+        if self.proposal is not None and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Escape):
+            self.proposal_answered.emit(key != Qt.Key.Key_Escape)
             return
         if key == Qt.Key.Key_Escape:
             was_active = self.tool.state is not ToolState.IDLE

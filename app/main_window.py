@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from app.browser_panel import StudyBrowserPanel
 from app.commands import (
+    AcceptProposalCommand,
     DeleteLandmarkCommand,
     MoveLandmarkCommand,
     PlaceLandmarkCommand,
@@ -41,10 +42,12 @@ from app.guidance import Step, describe_key, next_step, required_steps
 from app.guidance_panel import GuidancePanel
 from app.measurement_panel import MeasurementPanel
 from app.placement import Action, Canceled, Deleted, Moved, Placed, Refused, Selected
-from app.read_model import ReadLockedError, ReadModel, ReadSnapshot
+from app.read_model import Position, ReadLockedError, ReadModel, ReadSnapshot
 from app.shortcuts import SHORTCUTS
+from app.snapping import SETTING_PREFIX, PendingProposal, SnapAssistant
 from app.workers import FilmLoader, ImportRunner
 from kyphoangle.errors import KyphoangleError, OutputFileError
+from kyphoangle.landmark_file import PointProvenance
 from kyphoangle.normal_table import NormalTable, load_normal_table
 from kyphoangle.output_file import private_folder, write_text
 from kyphoangle.protocol import MeasurementSet, NotEvaluable, compute_measurements
@@ -150,10 +153,12 @@ class ReadingWindow(QMainWindow):
 
         self._build_status_bar()
         self.actions_by_id: dict[str, QAction] = {}
+        self.snapping = SnapAssistant()
         self._build_actions()
         self.model.changed.connect(lambda _value: self._model_changed())
         self.view.tool_acted.connect(self._tool_acted)
         self.view.preview_moved.connect(self._preview_moved)
+        self.view.proposal_answered.connect(self.answer_proposal)
         self.view.view_changed.connect(self._update_status)
         self.guidance_panel.levels_edited.connect(self._levels_edited)
         self.guidance_panel.not_evaluable_edited.connect(self._not_evaluable_edited)
@@ -265,6 +270,19 @@ class ReadingWindow(QMainWindow):
                 action.setIconText(TOOLBAR_TEXT.get(shortcut.action, shortcut.text.rstrip("\u2026")))
                 toolbar.addAction(action)
         self.preset_menu = menus["&View"].addMenu("Window presets")
+        snapping = QAction("Propose snapped corners", self)
+        snapping.setObjectName("action_snapping")
+        snapping.setCheckable(True)
+        snapping.setToolTip(
+            "After each click, propose the exact corner the film shows: Enter or a click accepts, Esc keeps"
+            " your point (your choice, remembered for your login)"
+        )
+        chosen = self.settings.value(SETTING_PREFIX + self.reader.login, False, type=bool)
+        snapping.setChecked(bool(chosen))
+        snapping.toggled.connect(self.set_snapping)
+        menus["&Landmarks"].addSeparator()
+        menus["&Landmarks"].addAction(snapping)
+        self.actions_by_id["snapping"] = snapping
         self.undo_stack.canUndoChanged.connect(self.actions_by_id["undo"].setEnabled)
         self.undo_stack.canRedoChanged.connect(self.actions_by_id["redo"].setEnabled)
         self.actions_by_id["undo"].setEnabled(False)
@@ -432,6 +450,8 @@ class ReadingWindow(QMainWindow):
         self.armed_key = None
         self.preview = None
         self.view.set_film(film)
+        self.view.set_proposal(None)
+        self.snapping.set_film(film)
         self.model.replace(snapshot)
         # Opening a film is not an edit: no draft is stored until the reader changes something.
         self.autosave_timer.stop()
@@ -460,6 +480,7 @@ class ReadingWindow(QMainWindow):
         self.autosave_timer.stop()
         self.film, self.film_path = None, None
         self.view.set_film(None)
+        self.view.set_proposal(None)
         self.undo_stack.clear()
         self.armed_key = None
         self.preview = None
@@ -573,13 +594,89 @@ class ReadingWindow(QMainWindow):
         except ReadLockedError as exc:
             self._error("This read is locked", str(exc))
 
+    # ------------------------------------------------------------------------------------- snapping
+    @property
+    def snapping_enabled(self) -> bool:
+        """Whether proposals are offered: the reader asked for them and the read allows them."""
+        action = self.actions_by_id["snapping"]
+        return action.isEnabled() and action.isChecked()
+
+    def set_snapping(self, enabled: bool) -> None:
+        """Turn snapping proposals on or off for this reader (remembered for the login)."""
+        self.settings.setValue(SETTING_PREFIX + self.reader.login, enabled)
+        self.actions_by_id["snapping"].setChecked(enabled)
+        if not enabled:
+            self.answer_proposal(False, follow=False)
+
+    def set_snapping_allowed(self, allowed: bool) -> None:
+        """Allow proposals or not for the reads of this window (a campaign may keep them off)."""
+        action = self.actions_by_id["snapping"]
+        action.setEnabled(allowed)
+        action.setStatusTip("" if allowed else "This campaign asks for every landmark to be placed by hand")
+        if not allowed:
+            self.view.set_proposal(None)
+
+    def _offer_proposal(self, key: str, click: Position) -> None:
+        self.view.set_proposal(None)
+        proposal = self.snapping.propose(key, click, self.model.points)
+        if proposal is None:
+            self._offer_line(key)
+        else:
+            self._show_proposal(proposal)
+
+    def _offer_line(self, key: str) -> None:
+        """After a corner is settled: the endplate line between both corners, when the film shows it."""
+        if self.snapping_enabled and not key.endswith(".middle"):
+            proposal = self.snapping.propose_line(key, self.model.points)
+            if proposal is not None and any(move.start != move.end for move in proposal.moves):
+                self._show_proposal(proposal)
+
+    def _show_proposal(self, proposal: PendingProposal) -> None:
+        self.view.set_proposal(proposal)
+        self.statusBar().showMessage(
+            f"Snapping proposes the {proposal.what} (confidence {proposal.confidence:.2f}):"
+            " Enter or a click on it accepts, Esc keeps your points"
+        )
+
+    def answer_proposal(self, accepted: bool, *, follow: bool = True) -> None:
+        """Accept the proposal shown (one undoable edit) or keep the reader's points; either is recorded.
+
+        With `follow`, a settled corner is followed by its endplate line's proposal when both corners are in.
+        """
+        proposal = self.view.proposal
+        self.view.set_proposal(None)
+        if proposal is None or self.model.signed:
+            return
+        if any(self.model.points.get(move.key) != move.start for move in proposal.moves):
+            return  # a point has been moved, removed or undone since: the proposal no longer applies
+        if accepted:
+            self.undo_stack.beginMacro(f"Snap {proposal.what}")
+            for move in proposal.moves:
+                known = self.model.provenance.get(move.key)
+                click = known.click if known is not None and known.click is not None else move.start
+                self._push(AcceptProposalCommand(self.model, move.key, move.start, move.end, click=click))
+            self.undo_stack.endMacro()
+            self.statusBar().showMessage(f"Snapped the {proposal.what}", 3000)
+        else:
+            for move in proposal.moves:
+                if move.key not in self.model.provenance:
+                    self.model.set_provenance(move.key, PointProvenance(True, False, move.start))
+            self.statusBar().showMessage(f"Kept your points for the {proposal.what}", 3000)
+        self._refresh()
+        if follow and not proposal.line:
+            self._offer_line(proposal.moves[0].key)
+
     def _tool_acted(self, action: Action) -> None:
         if self.model.signed:
             return
+        if self.view.proposal is not None and not isinstance(action, Selected):
+            self.answer_proposal(False, follow=False)  # the reader went on: the click stands
         if isinstance(action, Placed):
             if action.key == self.armed_key:
                 self.armed_key = None
             self._push(PlaceLandmarkCommand(self.model, action.key, action.position, action.previous))
+            if self.snapping_enabled and self.model.points.get(action.key) == action.position:
+                self._offer_proposal(action.key, action.position)
         elif isinstance(action, Moved):
             self._push(
                 MoveLandmarkCommand(self.model, action.key, action.old, action.new, nudge=action.nudge)
@@ -587,7 +684,7 @@ class ReadingWindow(QMainWindow):
         elif isinstance(action, Deleted):
             self._push(DeleteLandmarkCommand(self.model, action.key, action.old))
         elif isinstance(action, Selected):
-            if action.key:
+            if action.key and self.view.proposal is None:
                 self.statusBar().showMessage(
                     f"Selected {describe_key(action.key)} \u2014 arrows nudge, Delete removes", 4000
                 )

@@ -14,7 +14,7 @@ from types import MappingProxyType
 from app.events import Event
 from kyphoangle.anatomy import LandmarkKey
 from kyphoangle.errors import ReadLockedError as CoreReadLockedError
-from kyphoangle.landmark_file import LandmarkFile
+from kyphoangle.landmark_file import LandmarkFile, PointProvenance
 from kyphoangle.normal_table import DEFAULT_NORMAL_TABLE
 from kyphoangle.protocol import GlobalEndpoints, NotEvaluable, validate_levels
 from kyphoangle.spacing import PixelSpacing
@@ -47,10 +47,13 @@ class ReadSnapshot:
     """A manual calibration stored with the read (kept through every save)."""
     signature: str = ""
     """Who signed, when and with what meaning ("signed by r.smith, 2026-12-04 09:10 UTC, site read")."""
+    provenance: Mapping[str, PointProvenance] = field(default_factory=dict)
+    """How snapped points were placed (proposal accepted or declined, the reader's click)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "points", MappingProxyType(dict(self.points)))
         object.__setattr__(self, "not_evaluable", MappingProxyType(dict(self.not_evaluable)))
+        object.__setattr__(self, "provenance", MappingProxyType(dict(self.provenance)))
 
     def to_landmark_file(self) -> LandmarkFile:
         """The read as a `kyphoangle.landmarks/1` record."""
@@ -64,6 +67,7 @@ class ReadSnapshot:
             normal_table=self.normal_table,
             endpoints=self.endpoints,
             calibration=self.calibration,
+            provenance=dict(self.provenance),
         )
 
     @classmethod
@@ -83,6 +87,7 @@ class ReadSnapshot:
             signed=signed,
             calibration=landmarks.calibration,
             signature=signature,
+            provenance=dict(landmarks.provenance),
         )
 
 
@@ -103,6 +108,7 @@ class ReadModel:
         self._points: dict[str, Position] = dict(snapshot.points)
         self._levels = validate_levels(snapshot.fractured_levels)
         self._not_evaluable: dict[str, NotEvaluable] = dict(snapshot.not_evaluable)
+        self._provenance: dict[str, PointProvenance] = dict(snapshot.provenance)
         self.endpoints = snapshot.endpoints
         self.normal_table = snapshot.normal_table
         self._signed = snapshot.signed
@@ -148,6 +154,7 @@ class ReadModel:
             read_type=self.read_type,
             signed=self._signed,
             calibration=self.calibration,
+            provenance={key: item for key, item in self._provenance.items() if key in self._points},
         )
 
     def _check_unlocked(self) -> None:
@@ -169,6 +176,23 @@ class ReadModel:
                 return
             self._points[key] = (column, row)
         self.landmark_changed.emit(key)
+        self.changed.emit(None)
+
+    @property
+    def provenance(self) -> Mapping[str, PointProvenance]:
+        """How snapped points were placed, key -> provenance (hand-placed points are absent)."""
+        return MappingProxyType(self._provenance)
+
+    def set_provenance(self, key: str, provenance: PointProvenance | None) -> None:
+        """Record how a point was placed (None: by hand, nothing to record)."""
+        self._check_unlocked()
+        LandmarkKey.parse(key)
+        if self._provenance.get(key) == provenance:
+            return
+        if provenance is None:
+            del self._provenance[key]
+        else:
+            self._provenance[key] = provenance
         self.changed.emit(None)
 
     def set_fractured_levels(self, levels: Iterable[str]) -> None:

@@ -12,6 +12,8 @@ INFERIOR_COLOR = QColor("#ffb300")
 """Inferior endplates: amber."""
 TARGET_COLOR = QColor("#ff4081")
 """The landmark to place next, and the point being placed: pink."""
+PROPOSAL_COLOR = QColor("#69f0ae")
+"""A snapping proposal waiting for the reader's answer: mint green (no reader colour)."""
 SELECTED_COLOR = QColor("#ffffff")
 """Ring around the selected landmark."""
 HALO_COLOR = QColor(0, 0, 0, 200)

@@ -42,6 +42,7 @@ from kyphoangle.storage.engine import bulk_results
 from kyphoangle.storage.images import study_day_sql
 from kyphoangle.storage.models import (
     Image,
+    Landmark,
     MeasurementRow,
     Read,
     ReadLevel,
@@ -62,7 +63,7 @@ LONG_COLUMNS: tuple[str, ...] = (
     "level", "treated_level", "measurement", "value", "unit", "change_from_baseline", "baseline_read_id",
     "spacing_source", "normal_table", "normal_table_version", "endpoints", "patient_position",
     "not_evaluable", "not_computed", "sop_instance_uid", "read_version", "amends_read_id", "signed_by",
-    "signed_at_utc", "signature_meaning",
+    "signed_at_utc", "signature_meaning", "snapped_landmarks",
 )  # fmt: skip
 """Columns of the long format, in order (described in resources/data_dictionary.csv)."""
 
@@ -232,6 +233,15 @@ def _treated(session: Session) -> set[tuple[int, str]]:
     }
 
 
+def _snapped(session: Session) -> dict[int, set[str]]:
+    """Per read, the landmarks placed by accepting a snapping proposal."""
+    snapped: dict[int, set[str]] = {}
+    query = select(Landmark.read_id, Landmark.key).where(Landmark.accepted.is_(True))
+    for read_id, key in session.connection().execute(query):
+        snapped.setdefault(read_id, set()).add(key)
+    return snapped
+
+
 def iter_long_rows(
     session: Session,
     *,
@@ -242,6 +252,7 @@ def iter_long_rows(
     """The long-format rows (without the header), streamed, ordered by subject, film date and read."""
     baseline_reads, baseline_values = _baselines(session)
     treated = _treated(session)
+    snapped = _snapped(session)
     query = (
         select(
             Subject.id,
@@ -275,6 +286,7 @@ def iter_long_rows(
             Signature.signer_login,
             Signature.signed_at,
             _text(Signature.meaning),
+            MeasurementRow.landmark_keys,
         )
         .select_from(MeasurementRow)
         .join(Read, Read.id == MeasurementRow.read_id)
@@ -329,6 +341,7 @@ def iter_long_rows(
         signed_by,
         signed_at,
         meaning,
+        keys,
     ) in result:
         baseline_read = baseline_reads.get((subject_id, reader_id, str(read_type)))
         change = ""
@@ -372,6 +385,7 @@ def iter_long_rows(
             not_computed_text,
             uid,
             *_version_cells(read_version, amends, signed_by, signed_at, meaning),
+            " ".join(key for key in (keys or "").split() if key in snapped.get(read_id, ())),
         ]
 
 

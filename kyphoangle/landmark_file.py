@@ -9,11 +9,14 @@
  "not_evaluable": {"L2": {"reason": "obscured", "note": "bowel gas"}},
  "normal_table": "farcy-1990",
  "endpoints": {"kyphosis": "T4.superior-T12.inferior", "lordosis": "L1.superior-S1.superior"},
- "calibration": {"row_mm": 0.15, "col_mm": 0.15}}
+ "calibration": {"row_mm": 0.15, "col_mm": 0.15},
+ "provenance": {"T12.superior.posterior": {"proposed": true, "accepted": true, "click": [814.0, 1927.5]}}}
 ```
 Points are `[column, row]` in DICOM image-relative pixels (top-left corner of the first pixel is
 (0, 0)). Only `format`, `image.sop_instance_uid` and `points` are required; `calibration` is a manual
-calibration stored with the read (source `manual`).
+calibration stored with the read (source `manual`). `provenance` says, for the points it names, whether
+snapping proposed a position, whether the reader accepted it (the point is then the proposal) and where
+the reader had clicked; points it does not name were placed by hand, with no record kept.
 """
 
 from __future__ import annotations
@@ -37,6 +40,38 @@ LANDMARK_FORMAT = "kyphoangle.landmarks/1"
 
 
 @dataclass(frozen=True, slots=True)
+class PointProvenance:
+    """How one landmark came to be where it is: a proposal shown or not, accepted or not, the click."""
+
+    proposed: bool
+    """Snapping proposed a position for this point."""
+    accepted: bool
+    """The reader accepted the proposal: the stored point is the proposal, not the click."""
+    click: tuple[float, float] | None = None
+    """Where the reader clicked, `(column, row)` image pixels."""
+
+    def __post_init__(self) -> None:
+        if self.accepted and not self.proposed:
+            raise LandmarkError("a point cannot have accepted a proposal that was never made")
+        if self.click is not None:
+            column, row = self.click
+            if not all(_finite_number(v) for v in (column, row)):
+                raise LandmarkError("a click must be two finite numbers [column, row]")
+            object.__setattr__(self, "click", (float(column), float(row)))
+
+    def to_document(self) -> dict[str, Any]:
+        """JSON-ready form: `{"proposed", "accepted", "click"}` (click omitted when unknown)."""
+        document: dict[str, Any] = {"proposed": self.proposed, "accepted": self.accepted}
+        if self.click is not None:
+            document["click"] = [self.click[0], self.click[1]]
+        return document
+
+
+def _finite_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+@dataclass(frozen=True, slots=True)
 class LandmarkFile:
     """One reader's landmarks on one image, as exchanged in `kyphoangle.landmarks/1` files."""
 
@@ -49,11 +84,16 @@ class LandmarkFile:
     normal_table: str | None = None
     endpoints: GlobalEndpoints | None = None
     calibration: PixelSpacing | None = None
+    provenance: Mapping[str, PointProvenance] = field(default_factory=dict)
+    """How the points it names were placed (snapping proposals and the reader's clicks)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "read_type", ReadType(self.read_type))
         object.__setattr__(self, "points", MappingProxyType(dict(self.points)))
         object.__setattr__(self, "not_evaluable", MappingProxyType(dict(self.not_evaluable)))
+        # A point removed since (e.g. by `dataclasses.replace`) takes its provenance with it.
+        kept = {key: item for key, item in self.provenance.items() if key in self.points}
+        object.__setattr__(self, "provenance", MappingProxyType(kept))
 
     def to_document(self) -> dict[str, Any]:
         """The JSON-ready document, keys in a stable order."""
@@ -79,6 +119,8 @@ class LandmarkFile:
             }
         if self.calibration is not None:
             document["calibration"] = {"row_mm": self.calibration.row_mm, "col_mm": self.calibration.col_mm}
+        if self.provenance:
+            document["provenance"] = {key: item.to_document() for key, item in self.provenance.items()}
         return document
 
 
@@ -147,7 +189,11 @@ def parse_landmark_document(data: object) -> LandmarkFile:
             "calibration row_mm and col_mm must be positive numbers",
         )
         calibration = PixelSpacing(float(row_mm), float(col_mm), SpacingSource.MANUAL)
+    provenance = _parse_provenance(data.get("provenance", {}))
+    unknown = sorted(set(provenance) - set(points))
+    _require(not unknown, f"provenance names points that are not placed: {', '.join(unknown)}")
     return LandmarkFile(
+        provenance=provenance,
         sop_instance_uid=image["sop_instance_uid"],
         points=points,
         reader=reader,
@@ -158,6 +204,28 @@ def parse_landmark_document(data: object) -> LandmarkFile:
         endpoints=endpoints,
         calibration=calibration,
     )
+
+
+def _parse_provenance(raw: object) -> dict[str, PointProvenance]:
+    _require(isinstance(raw, dict), "provenance must map landmark keys to {proposed, accepted, click}")
+    assert isinstance(raw, dict)
+    result = {}
+    for key, entry in raw.items():
+        _require(isinstance(entry, dict), f"provenance of {key}: expected {{proposed, accepted, click}}")
+        proposed, accepted, click = entry.get("proposed"), entry.get("accepted"), entry.get("click")
+        _require(
+            isinstance(proposed, bool) and isinstance(accepted, bool),
+            f"provenance of {key}: proposed and accepted must be true or false",
+        )
+        _require(
+            click is None or (isinstance(click, list) and len(click) == 2),
+            f"provenance of {key}: click must be [column, row]",
+        )
+        try:
+            result[key] = PointProvenance(proposed, accepted, None if click is None else (click[0], click[1]))
+        except LandmarkError as exc:
+            raise LandmarkError(f"provenance of {key}: {exc}") from None
+    return result
 
 
 def read_landmark_file(path: str | Path) -> LandmarkFile:

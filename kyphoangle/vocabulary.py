@@ -18,6 +18,7 @@ __all__ = [
     "Diagnosis",
     "EndplateSide",
     "NotEvaluableReason",
+    "PacsProtocol",
     "PatientPosition",
     "ReadStatus",
     "ReadType",
@@ -253,6 +254,13 @@ class CampaignRole(Term):
     ADJUDICATOR = "adjudicator"
 
 
+class PacsProtocol(Term):
+    """How kyphoangle talks to a PACS node: DICOM network services (DIMSE) or DICOMweb (HTTP)."""
+
+    DIMSE = "dimse"
+    DICOMWEB = "dicomweb"
+
+
 _MEANING_BY_READ_TYPE: dict[ReadType, SignatureMeaning] = {
     ReadType.SITE: SignatureMeaning.SITE_READ,
     ReadType.CENTRAL: SignatureMeaning.CENTRAL_READ,
@@ -304,4 +312,6 @@ _LABELS: dict[tuple[type[Term], str], str] = {
     (CampaignRole, "reader_5"): "Reader 5",
     (CampaignRole, "reader_6"): "Reader 6",
     (CampaignRole, "adjudicator"): "Adjudicator",
+    (PacsProtocol, "dimse"): "DICOM (DIMSE)",
+    (PacsProtocol, "dicomweb"): "DICOMweb",
 }

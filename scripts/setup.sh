@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 # and PostgreSQL for the storage tests (the tests start their own server on 127.0.0.1).
 apt_packages=(python3 python3-venv python3-dev gcc libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0
     libfontconfig1 libdbus-1-3 libglib2.0-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0
-    libxcb-render-util0 libxcb-xinerama0 libxcb-randr0 libxcb-shape0 libxcb-xkb1 xvfb xauth postgresql ${KYPHOANGLE_EXTRA_APT:-})
+    libxcb-render-util0 libxcb-xinerama0 libxcb-randr0 libxcb-shape0 libxcb-xkb1 xvfb xauth postgresql ${KYPHOANGLE_EXTRA_APT:-}
+    dicom3tools orthanc orthanc-dicomweb)  # DICOM validator and the PACS the DICOM exchange tests start
 missing=()
 for package in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -51,6 +51,7 @@ def create_campaign(
     min_gap: int = DEFAULT_MIN_GAP,
     min_gap_days: int | None = None,
     seed: int | None = None,
+    snapping: bool = True,
 ) -> Campaign:
     """Create an open campaign: random case codes, each reader's worklist, all audited (data managers).
 
@@ -84,6 +85,7 @@ def create_campaign(
         measurements=chosen or (MeasurementName.REGIONAL_ANGLE,),
         min_gap=min_gap,
         min_gap_days=min_gap_days,
+        snapping=snapping,
     )
     if min_gap_days is not None and min_gap_days < 0:
         raise CampaignError("the minimum gap in days must not be negative")

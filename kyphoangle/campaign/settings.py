@@ -20,6 +20,8 @@ class CampaignSettings:
     measurements: tuple[MeasurementName, ...] = (MeasurementName.REGIONAL_ANGLE,)
     min_gap: int = DEFAULT_MIN_GAP
     min_gap_days: int | None = None
+    snapping: bool = True
+    """Whether readers may accept snapping proposals (off keeps every read clicked by hand)."""
 
     def to_json(self) -> str:
         """The stored JSON text."""
@@ -31,6 +33,7 @@ class CampaignSettings:
                 "measurements": [str(m) for m in self.measurements],
                 "min_gap": self.min_gap,
                 "min_gap_days": self.min_gap_days,
+                "snapping": self.snapping,
             },
             sort_keys=True,
         )
@@ -48,4 +51,5 @@ class CampaignSettings:
             measurements=tuple(MeasurementName(m) for m in data.get("measurements", [data["measurement"]])),
             min_gap=int(data.get("min_gap", DEFAULT_MIN_GAP)),
             min_gap_days=data.get("min_gap_days"),
+            snapping=bool(data.get("snapping", True)),
         )

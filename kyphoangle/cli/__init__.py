@@ -34,6 +34,10 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kyphoangle.cli.agreement",
     "kyphoangle.cli.support",
     "kyphoangle.cli.backup",
+    "kyphoangle.cli.sr",
+    "kyphoangle.cli.edc",
+    "kyphoangle.cli.monitoring",
+    "kyphoangle.cli.pacs",
 )
 """Modules adding sub-commands; each defines `register(subparsers)` and sets `run=function(args) -> int`."""
 
@@ -68,6 +72,10 @@ COMMAND_SUMMARIES: dict[str, tuple[str, str]] = {
         "kyphoangle.cli.backup",
         "copy the study database to a backup file (SQLite) or dump (PostgreSQL)",
     ),
+    "sr": ("kyphoangle.cli.sr", "signed reads as DICOM structured reports and presentation states"),
+    "edc": ("kyphoangle.cli.edc", "wide export for the EDC (REDCap) and the statisticians"),
+    "monitoring": ("kyphoangle.cli.monitoring", "trial monitoring report (CSV, and HTML with --html)"),
+    "pacs": ("kyphoangle.cli.pacs", "PACS nodes: query, retrieve into the import, send reports"),
 }
 """Command -> (module registering it, one-line help): lets `--help` list every command without importing
 any, and a command import only its own module. A test checks it against the modules' own help."""

@@ -88,6 +88,9 @@ def register(subparsers: SubParsers) -> None:
     )
     create.add_argument("--min-gap-days", type=int, help="days between a read and its repeat")
     create.add_argument("--seed", type=int, help="random seed (default: generated and recorded)")
+    create.add_argument(
+        "--no-snapping", action="store_true", help="readers place every landmark by hand (no proposals)"
+    )
     create.set_defaults(run=run_create)
 
     listing = add_command(group, "worklist", "your worklist: case codes, done and remaining")
@@ -158,6 +161,7 @@ def run_create(args: argparse.Namespace) -> int:
             min_gap=args.min_gap,
             min_gap_days=args.min_gap_days,
             seed=args.seed,
+            snapping=not args.no_snapping,
         )
     finally:
         actor.close()

@@ -86,6 +86,7 @@ class AuditEntity(enum.StrEnum):
     CAMPAIGN = "campaign"
     WORKLIST = "worklist"
     ADJUDICATION = "adjudication"
+    PACS_NODE = "pacs_node"
     ACCESS = "access"
     """What a user tried to do (entity id: the action); used for refused actions."""
     SIGNATURE = "signature"

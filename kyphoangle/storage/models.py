@@ -42,6 +42,7 @@ from kyphoangle.vocabulary import (
     CampaignStatus,
     Diagnosis,
     NotEvaluableReason,
+    PacsProtocol,
     PatientPosition,
     ReadStatus,
     ReadType,
@@ -56,6 +57,7 @@ __all__ = [
     "CampaignRole",
     "CampaignStatus",
     "Diagnosis",
+    "PacsProtocol",
     "PatientPosition",
     "ReadStatus",
     "SignatureMeaning",
@@ -395,6 +397,11 @@ class Landmark(Base):
     key: Mapped[str] = mapped_column(String(40), primary_key=True)
     column_px: Mapped[float] = mapped_column(Float)
     row_px: Mapped[float] = mapped_column(Float)
+    # Snapping provenance (all NULL when not recorded): a proposal was shown, it was accepted, the click.
+    proposed: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    accepted: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    click_column_px: Mapped[float | None] = mapped_column(Float, nullable=True)
+    click_row_px: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class MeasurementRow(Base):
@@ -526,3 +533,28 @@ class Adjudication(Base):
     chosen_read_id: Mapped[int] = mapped_column(ForeignKey("read.id"))
     reason: Mapped[str] = mapped_column(Text)
     decided_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class PacsNode(Base):
+    """A PACS (or other DICOM node) kyphoangle queries, retrieves films from and sends reports to.
+
+    DIMSE nodes have an AE title, host and port; DICOMweb nodes a base URL and, for basic
+    authentication, a user name (passwords and tokens are never stored: they come from the environment
+    when the node is used). Edited by admins; every change is audited.
+    """
+
+    __tablename__ = "pacs_node"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    protocol: Mapped[PacsProtocol] = mapped_column(_enum(PacsProtocol, 16))
+    ae_title: Mapped[str | None] = mapped_column(String(16))
+    host: Mapped[str | None] = mapped_column(String(255))
+    port: Mapped[int | None] = mapped_column(Integer)
+    url: Mapped[str | None] = mapped_column(Text)
+    username: Mapped[str | None] = mapped_column(String(128))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    site: Mapped[Site | None] = relationship()

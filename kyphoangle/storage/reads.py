@@ -36,7 +36,7 @@ from kyphoangle.errors import (
     ReadLockedError,
     ReasonRequiredError,
 )
-from kyphoangle.landmark_file import LandmarkFile
+from kyphoangle.landmark_file import LandmarkFile, PointProvenance
 from kyphoangle.normal_table import NormalTable, load_normal_table
 from kyphoangle.protocol import (
     MEASUREMENT_DEFINITIONS,
@@ -134,6 +134,9 @@ def read_content(read: Read) -> LandmarkFile:
         normal_table=read.normal_table_name,
         endpoints=GlobalEndpoints.parse(read.kyphosis_endpoints, read.lordosis_endpoints),
         calibration=calibration,
+        provenance={
+            mark.key: provenance for mark in read.landmarks if (provenance := _provenance(mark)) is not None
+        },
     )
 
 
@@ -283,6 +286,24 @@ def _read_snapshot(read: Read) -> dict[str, object]:
     }
 
 
+def _store_provenance(mark: Landmark, provenance: PointProvenance | None) -> None:
+    """Record how a point was placed on its row (all NULL when the read does not say)."""
+    click = provenance.click if provenance is not None else None
+    mark.proposed = provenance.proposed if provenance is not None else None
+    mark.accepted = provenance.accepted if provenance is not None else None
+    mark.click_column_px = click[0] if click is not None else None
+    mark.click_row_px = click[1] if click is not None else None
+
+
+def _provenance(mark: Landmark) -> PointProvenance | None:
+    if mark.proposed is None or mark.accepted is None:
+        return None
+    click = None
+    if mark.click_column_px is not None and mark.click_row_px is not None:
+        click = (mark.click_column_px, mark.click_row_px)
+    return PointProvenance(mark.proposed, mark.accepted, click)
+
+
 def _apply_content(session: Session, read: Read, image: Image, content: LandmarkFile) -> dict[str, Any]:
     """Write the content and its measurements into `read`; returns the landmark changes (old, new)."""
     table = _table_for(session, content)
@@ -307,9 +328,11 @@ def _apply_content(session: Session, read: Read, image: Image, content: Landmark
     for key, (column, row) in new_points.items():
         found = existing.get(key)
         if found is None:
-            read.landmarks.append(Landmark(key=key, column_px=column, row_px=row))
+            found = Landmark(key=key, column_px=column, row_px=row)
+            read.landmarks.append(found)
         elif (found.column_px, found.row_px) != (column, row):
             found.column_px, found.row_px = column, row
+        _store_provenance(found, content.provenance.get(key))
 
     levels = sorted(set(content.fractured_levels) | set(content.not_evaluable))
     wanted_levels = {

@@ -65,6 +65,15 @@ class Action(enum.StrEnum):
     MANAGE_USERS = "manage users"
     LIST_USERS = "list users"
     BACK_UP = "back up the study database"
+    EXPORT_DICOM_REPORTS = "export signed reads as DICOM reports"
+    IMPORT_DICOM_REPORTS = "import DICOM reports as reads"
+    EXPORT_EDC = "export for the EDC"
+    MONITOR = "make the monitoring report"
+    LIST_PACS_NODES = "list PACS nodes"
+    MANAGE_PACS_NODES = "configure PACS nodes"
+    QUERY_PACS = "query PACS nodes"
+    RETRIEVE_FROM_PACS = "retrieve films from PACS nodes"
+    SEND_TO_PACS = "send reports to PACS nodes"
 
 
 class Scope(enum.StrEnum):
@@ -101,6 +110,7 @@ class Field(enum.StrEnum):
 
 _MANAGER_ACTIONS: dict[Action, Scope] = {action: Scope.ALL for action in Action} | {
     Action.MANAGE_USERS: Scope.NONE,
+    Action.MANAGE_PACS_NODES: Scope.NONE,
     Action.SIGN: Scope.NONE,
     Action.AMEND: Scope.NONE,
     Action.READ_CASES: Scope.NONE,
@@ -140,7 +150,9 @@ POLICY: Mapping[UserRole, Mapping[Action, Scope]] = {
     UserRole.CENTRAL_READER: _BLINDED_READER,
     UserRole.ADJUDICATOR: _BLINDED_READER | {Action.ADJUDICATE: Scope.ASSIGNED},
 }
-"""Role -> action -> scope. Admins and data managers author no reads; readers manage nothing."""
+"""Role -> action -> scope. Admins and data managers author no reads; readers manage nothing. The DICOM
+reports, the EDC exports, the monitoring report and the PACS are the data managers' and admins' (a PACS
+query shows patient identity); only admins configure PACS nodes."""
 
 _BLINDED_FIELDS = frozenset({Field.CASE_CODE, Field.BLINDED_UID, Field.OWN_VALUES})
 

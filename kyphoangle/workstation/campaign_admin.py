@@ -39,8 +39,9 @@ from kyphoangle.storage.study import list_visits
 from kyphoangle.storage.subjects import list_subjects
 from kyphoangle.storage.users import READ_TYPES_BY_ROLE, get_user, list_users
 from kyphoangle.vocabulary import CampaignRole, CampaignStatus, ReadType, UserRole
+from kyphoangle.workstation import exchange
 from kyphoangle.workstation.access import Action
-from kyphoangle.workstation.connection import DatabaseService
+from kyphoangle.workstation.connection import DatabaseService, SignedIn
 from kyphoangle.workstation.records import Account
 
 _T = TypeVar("_T")
@@ -256,6 +257,21 @@ class CampaignAdminService(DatabaseService):
         return self._reading(
             lambda session, actor: agreement_report(session, get_campaign(session, code), actor=actor)
         )
+
+    def export_dicom_reports(self, folder: Path) -> int:
+        """Every signed read as DICOM SR and GSPS files in `folder`; how many reads were written."""
+        signed_in = SignedIn(self.database, self.account)
+
+        def run() -> int:
+            with _file_errors(folder):
+                return len(exchange.export_dicom_reports(signed_in, folder))
+
+        return self._guard(run)
+
+    def monitoring(self) -> exchange.MonitoringReport:
+        """The trial monitoring report as of today (films, reads, central reading, overdue items)."""
+        signed_in = SignedIn(self.database, self.account)
+        return self._guard(lambda: exchange.make_monitoring_report(signed_in))
 
     # ------------------------------------------------------------------------------------- writing
     def create(self, request: CampaignRequest) -> CampaignDetails:

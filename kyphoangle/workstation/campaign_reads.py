@@ -141,6 +141,16 @@ class CampaignReadService(DatabaseService):
 
         return self._guard(run)
 
+    def snapping_allowed(self) -> bool:
+        """Whether the campaign lets its readers accept snapping proposals."""
+
+        def run() -> bool:
+            with self.database.reading() as session:
+                campaign = campaigns.get_campaign(session, self.campaign_code)
+                return campaigns.settings_of(campaign).snapping
+
+        return self._guard(run)
+
     def progress_text(self) -> str:
         """'n of m cases signed' for the reader's own worklist."""
 

@@ -120,6 +120,7 @@ def create_campaign(
     min_gap: int = campaigns.DEFAULT_MIN_GAP,
     min_gap_days: int | None = None,
     seed: int | None = None,
+    snapping: bool = True,
 ) -> CreatedCampaign:
     """Create a campaign and its readers' worklists in one transaction."""
     actor.check(Action.MANAGE_CAMPAIGNS)
@@ -140,6 +141,7 @@ def create_campaign(
             min_gap=min_gap,
             min_gap_days=min_gap_days,
             seed=seed,
+            snapping=snapping,
         )
         return CreatedCampaign(campaign.code, campaign.random_seed)
 

@@ -7,8 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from kyphoangle.errors import LandmarkFileError
-from kyphoangle.landmark_file import LandmarkFile, read_landmark_file, write_landmark_file
+from kyphoangle.errors import LandmarkError, LandmarkFileError
+from kyphoangle.landmark_file import (
+    LandmarkFile,
+    PointProvenance,
+    parse_landmark_document,
+    read_landmark_file,
+    write_landmark_file,
+)
 from kyphoangle.protocol import GlobalEndpoints, NotEvaluable
 from kyphoangle.spacing import PixelSpacing
 from kyphoangle.vocabulary import ReadType
@@ -91,3 +97,43 @@ def test_unreadable_and_invalid_json(tmp_path: Path) -> None:
     (tmp_path / "binary.json").write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(LandmarkFileError):
         read_landmark_file(tmp_path / "binary.json")
+
+
+def test_provenance_round_trips_and_old_files_have_none(tmp_path: Path) -> None:
+    document = {
+        "format": "kyphoangle.landmarks/1",
+        "image": {"sop_instance_uid": "1.2.3"},
+        "points": {"L1.superior.anterior": [10.0, 20.0], "L1.superior.posterior": [40.0, 22.0]},
+        "provenance": {"L1.superior.anterior": {"proposed": True, "accepted": True, "click": [12.5, 18.0]}},
+    }
+    parsed = parse_landmark_document(document)
+    assert parsed.provenance["L1.superior.anterior"] == PointProvenance(True, True, (12.5, 18.0))
+    assert "L1.superior.posterior" not in parsed.provenance
+    path = tmp_path / "read.json"
+    write_landmark_file(path, parsed)
+    assert read_landmark_file(path) == parsed
+    assert "provenance" not in parse_landmark_document({**document, "provenance": {}}).to_document()
+    old = {key: value for key, value in document.items() if key != "provenance"}
+    assert parse_landmark_document(old).provenance == {}
+
+
+@pytest.mark.parametrize(
+    ("provenance", "message"),
+    [
+        ({"L1.inferior.anterior": {"proposed": True, "accepted": False}}, "not placed"),
+        ({"L1.superior.anterior": {"proposed": False, "accepted": True}}, "never made"),
+        ({"L1.superior.anterior": {"proposed": "yes", "accepted": True}}, "true or false"),
+        ({"L1.superior.anterior": {"proposed": True, "accepted": True, "click": [1.0]}}, "column, row"),
+        ({"L1.superior.anterior": {"proposed": True, "accepted": True, "click": [1.0, "x"]}}, "finite"),
+        ([], "provenance must map"),
+    ],
+)
+def test_bad_provenance_is_refused(provenance: object, message: str) -> None:
+    document = {
+        "format": "kyphoangle.landmarks/1",
+        "image": {"sop_instance_uid": "1.2.3"},
+        "points": {"L1.superior.anterior": [10.0, 20.0]},
+        "provenance": provenance,
+    }
+    with pytest.raises(LandmarkError, match=message):
+        parse_landmark_document(document)

@@ -41,7 +41,7 @@ def test_upgrade_head_gives_exactly_the_models_schema(empty_db_url: str) -> None
 
 
 def test_there_are_at_least_two_revisions() -> None:
-    assert head_revision() == "0004_signed_records"
+    assert head_revision() == "0008_landmark_provenance"
 
 
 def test_upgrade_from_first_revision_keeps_data(empty_db_url: str) -> None:

@@ -62,3 +62,21 @@ def test_readers_manage_nothing_and_managers_sign_nothing() -> None:
     for role in (UserRole.DATA_MANAGER, UserRole.ADMIN):
         for action in (Action.SIGN, Action.AMEND, Action.ADJUDICATE, Action.READ_CASES):
             assert POLICY[role][action] is Scope.NONE
+
+
+def test_exchange_is_for_data_managers_and_admins_and_pacs_nodes_for_admins() -> None:
+    exchange = (
+        Action.EXPORT_DICOM_REPORTS,
+        Action.IMPORT_DICOM_REPORTS,
+        Action.EXPORT_EDC,
+        Action.MONITOR,
+        Action.LIST_PACS_NODES,
+        Action.QUERY_PACS,
+        Action.RETRIEVE_FROM_PACS,
+        Action.SEND_TO_PACS,
+    )
+    for role in UserRole:
+        managing = role in (UserRole.DATA_MANAGER, UserRole.ADMIN)
+        for action in exchange:
+            assert (POLICY[role][action] is Scope.ALL) is managing, (role, action)
+        assert (POLICY[role][Action.MANAGE_PACS_NODES] is Scope.ALL) is (role is UserRole.ADMIN), role

@@ -185,6 +185,7 @@ SAMPLES: dict[str, str] = {
     "files": "{landmarks}",
     "folder": "{out}/reads",
     "out": "{out}/export.csv",
+    "study_uid": "1.2.826.0.1.3680043.98.0",
 }
 """Sample values of positional arguments and required options, by their destination."""
 
@@ -192,8 +193,14 @@ OUTPUT_OPTIONS: dict[str, str] = {
     "film": "{out}/case.dcm",
     "key": "{out}/key.csv",
     "report": "{out}/report.html",
+    "html": "{out}/monitoring.html",
 }
 """Optional outputs that write files: given, so that what they write is checked too."""
+
+BOUNDED: dict[tuple[str, ...], list[str]] = {
+    ("pacs", "listen"): ["--seconds", "0", "--port", "0", "--folder", "{out}/received"],
+}
+"""Options ending a command that otherwise runs until interrupted (the DICOM receiver), on a free port."""
 
 
 def _leaves(
@@ -229,7 +236,7 @@ def invocations() -> list[tuple[str, ...]]:
     for command, parser in _leaves(build_parser()):
         if not command:
             continue
-        base: list[str] = list(command)
+        base: list[str] = list(command) + BOUNDED.get(command, [])
         extras: list[list[str]] = []
         groups_done: set[int] = set()
         for action in parser._actions:

@@ -1,0 +1,1 @@
+"""Exchanging films and reports with hospital systems: DICOM network services and DICOMweb."""

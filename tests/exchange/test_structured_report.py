@@ -1,0 +1,167 @@
+"""Signed reads as DICOM SR (TID 1500) and GSPS: validity (dciodvfy), blinding, and the round trip."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import ADMIN_PASSWORD, DemoStudy
+from pydicom import dcmread
+
+from kyphoangle.cli import main
+from kyphoangle.sr.reading import read_measurement_report
+from kyphoangle.storage.models import Read, ReadStatus
+from kyphoangle.storage.reads import create_read, get_read, measurements_of, read_content
+from kyphoangle.storage.users import list_users
+
+DCIODVFY = shutil.which("dciodvfy")
+
+
+def _export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *extra: str) -> Path:
+    monkeypatch.setenv("KYPHOANGLE_PASSWORD", ADMIN_PASSWORD)
+    out = tmp_path / "dicom"
+    assert main(["sr", "export", str(out), "--user", "admin", *extra]) == 0
+    return out
+
+
+def _signed(demo: DemoStudy, *, blinded: bool) -> int:
+    with demo.open().reading() as session:
+        reads = session.query(Read).filter(Read.status == ReadStatus.SIGNED).order_by(Read.id).all()
+        kinds = {"central", "repeat", "adjudication"}
+        return next(r.id for r in reads if (str(r.read_type) in kinds) == blinded)
+
+
+def _errors(path: Path) -> list[str]:
+    assert DCIODVFY is not None, (
+        "dciodvfy missing: install the Debian package dicom3tools (scripts/setup.sh does)"
+    )
+    result = subprocess.run([DCIODVFY, str(path)], capture_output=True, text=True, check=False)
+    lines = (result.stdout + result.stderr).splitlines()
+    return [line for line in lines if line.startswith("Error")]
+
+
+def test_sr_and_gsps_of_every_signed_read_pass_dciodvfy(
+    demo: DemoStudy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chosen = [_signed(demo, blinded=False), _signed(demo, blinded=True)]
+    out = _export(tmp_path, monkeypatch, *(f"--read={n}" for n in chosen))
+    reports = sorted(out.glob("*.sr.dcm"))
+    states = sorted(out.glob("*.gsps.dcm"))
+    assert len(reports) == len(states) == 2
+    for path in (*reports, *states):
+        assert _errors(path) == [], path
+        assert path.stat().st_mode & 0o777 == 0o600
+    state = dcmread(states[0])
+    assert state.SOPClassUID == "1.2.840.10008.5.1.4.1.1.11.1"
+    layers = {a.GraphicLayer for a in state.GraphicAnnotationSequence}
+    assert layers == {"ENDPLATES", "LABELS"}
+    texts = [
+        t.UnformattedTextValue
+        for a in state.GraphicAnnotationSequence
+        for t in a.get("TextObjectSequence", [])
+    ]
+    assert any(t.startswith("L1") for t in texts) and any("ART" in t for t in texts)
+
+
+def test_a_report_carries_the_read_and_comes_back_equal(
+    demo: DemoStudy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    read_id = _signed(demo, blinded=False)
+    out = _export(tmp_path, monkeypatch, "--read", str(read_id))
+    path = out / f"read-{read_id:06d}.sr.dcm"
+    ds = dcmread(path)
+    assert ds.VerificationFlag == "VERIFIED" and ds.CompletionFlag == "COMPLETE"
+    reported = read_measurement_report(path)
+    with demo.open().reading() as session:
+        original = get_read(session, read_id)
+        content = read_content(original)
+        values = {k: row.value for k, row in measurements_of(original).items() if row.value is not None}
+        assert reported.signed_at == original.signed_at
+        assert reported.observer.login == original.reader.login
+        assert reported.content == content  # landmarks exactly as clicked, levels, settings
+        assert reported.normal_table_version == original.normal_table_version
+        assert {(str(v.name), v.level): v.value for v in reported.values} == pytest.approx(values, abs=1e-9)
+        film_uid = original.image.sop_instance_uid
+        before = session.query(Read).count()
+    # Imported back, it is a draft read of the same film whose landmarks and values equal the original.
+    assert main(["sr", "import", str(path), "--user", "admin"]) == 0
+    with demo.open().reading() as session:
+        assert session.query(Read).count() == before + 1
+        imported = session.query(Read).order_by(Read.id.desc()).first()
+        assert imported is not None and imported.status == ReadStatus.DRAFT
+        assert imported.image.sop_instance_uid == film_uid
+        assert read_content(imported) == content
+        again = {k: row.value for k, row in measurements_of(imported).items() if row.value is not None}
+        assert again == values
+
+
+def test_blinded_reports_name_no_reader(
+    demo: DemoStudy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    read_id = _signed(demo, blinded=True)
+    out = _export(tmp_path, monkeypatch, "--read", str(read_id))
+    files = [out / f"read-{read_id:06d}.sr.dcm", out / f"read-{read_id:06d}.gsps.dcm"]
+    with demo.open().reading() as session:
+        reader = get_read(session, read_id).reader
+        readers = [u for u in list_users(session) if str(u.role) in {"central_reader", "adjudicator"}]
+    assert reader in readers or reader.login in {u.login for u in readers}
+    for path in files:
+        raw = path.read_bytes()
+        for user in readers:
+            assert user.login.encode() not in raw, (path.name, user.login)
+            assert not user.full_name or user.full_name.encode() not in raw, (path.name, user.full_name)
+    reported = read_measurement_report(files[0])
+    assert reported.observer.login is None and reported.observer.name.startswith("DEMO-")
+    # Importing needs the reader named; without, one clear line and nothing stored.
+    capsys.readouterr()
+    assert main(["sr", "import", str(files[0]), "--user", "admin"]) == 2
+    assert "blinded read and names no reader" in capsys.readouterr().err
+    assert main(["sr", "import", str(files[0]), "--user", "admin", "--reader", "central1"]) == 0
+
+
+def test_a_changed_value_or_a_foreign_file_is_refused_and_nothing_is_stored(
+    demo: DemoStudy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    read_id = _signed(demo, blinded=False)
+    out = _export(tmp_path, monkeypatch, "--read", str(read_id), "--no-gsps")
+    path = out / f"read-{read_id:06d}.sr.dcm"
+    ds = dcmread(path)
+
+    def numbers(items: object) -> list[object]:
+        found = []
+        for item in items:  # type: ignore[attr-defined]
+            if item.ValueType == "NUM" and "MeasuredValueSequence" in item:
+                found.append(item)
+            found += numbers(item.get("ContentSequence", []))
+        return found
+
+    first = next(
+        n for n in numbers(ds.ContentSequence) if n.ConceptNameCodeSequence[0].CodeValue == "285285000"
+    )
+    first.MeasuredValueSequence[0].NumericValue = float(first.MeasuredValueSequence[0].NumericValue) + 3
+    changed = tmp_path / "changed.dcm"
+    ds.save_as(changed)
+    with demo.open().reading() as session:
+        before = session.query(Read).count()
+    capsys.readouterr()
+    assert main(["sr", "import", str(changed), "--user", "admin"]) == 2
+    err = capsys.readouterr().err
+    assert "in the report but" in err and "Traceback" not in err
+    film = next(demo.films.rglob("*.dcm"))
+    assert main(["sr", "import", str(film), "--user", "admin"]) == 2
+    assert "not a DICOM structured report" in capsys.readouterr().err
+    with demo.open().reading() as session:
+        assert session.query(Read).count() == before
+
+
+def test_drafts_are_not_exported(demo: DemoStudy, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                 capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    signed_id = _signed(demo, blinded=False)
+    with demo.open().transaction() as session:
+        signed = get_read(session, signed_id)
+        draft = create_read(session, image=signed.image, reader=signed.reader, content=read_content(signed))
+    monkeypatch.setenv("KYPHOANGLE_PASSWORD", ADMIN_PASSWORD)
+    assert main(["sr", "export", str(tmp_path / "x"), "--user", "admin", "--read", str(draft.id)]) == 2
+    assert "only signed reads" in capsys.readouterr().err
