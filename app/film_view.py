@@ -39,6 +39,7 @@ from app.geometry import ViewGeometry
 from app.placement import Action, PlacementTool, ToolState
 from app.snapping import PendingProposal
 from kyphoangle.anatomy import EndplateRef, LandmarkKey
+from kyphoangle.annotation import AngleGlyph
 from kyphoangle.vocabulary import Corner, EndplateSide
 
 ZOOM_LIMITS = (0.02, 40.0)
@@ -67,6 +68,8 @@ class ReferenceMarks:
     color: str
     """A colour name Qt understands, e.g. "#7cff4f"."""
     points: Mapping[str, tuple[float, float]]
+    dashes: tuple[float, ...] = (5.0, 3.0)
+    """The line pattern (Qt dash pattern; (1, 0) is solid), so reads differ by more than colour."""
 
 
 @dataclass(slots=True)
@@ -80,6 +83,12 @@ class Overlay:
     show_labels: bool = True
     references: tuple[ReferenceMarks, ...] = ()
     """Reads drawn under the editable landmarks, each in its colour, with a legend."""
+    glyphs: tuple[AngleGlyph, ...] = ()
+    """The read's computed angles, drawn as rays, an arc and the signed value with its name."""
+    show_measurements: bool = True
+    """Whether the angles are drawn (the endplate lines always are)."""
+    reference_opacity: float = 1.0
+    """Opacity of the reference reads (the adjudicator fades them to see the film)."""
 
 
 class FilmView(QWidget):
@@ -321,8 +330,14 @@ class FilmView(QWidget):
         image, region = rendered
         self._draw_film(painter, self.view_geometry, image, region)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setOpacity(self.overlay.reference_opacity)
         for reference in self.overlay.references:
             self._draw_reference(painter, self.view_geometry, reference)
+        painter.setOpacity(1.0)
+        self.label_avoid = []
+        if self.overlay.show_measurements:
+            for glyph in self.overlay.glyphs:
+                self.label_avoid.append(self._draw_glyph(painter, self.view_geometry, glyph))
         self._draw_landmarks(painter, self.view_geometry, labels=self.overlay.show_labels)
         if self.proposal is not None:
             self._draw_proposal(painter, self.view_geometry, self.proposal)
@@ -361,10 +376,9 @@ class FilmView(QWidget):
             if Corner.POSTERIOR in corners and Corner.ANTERIOR in corners:
                 p, a = corners[Corner.POSTERIOR], corners[Corner.ANTERIOR]
                 extension = (a - p) * 0.25
-                for pen in (
-                    QPen(style.HALO_COLOR, 3.5),
-                    QPen(color, 1.5, Qt.PenStyle.DashLine, Qt.PenCapStyle.FlatCap),
-                ):
+                dashed = QPen(color, 2.0, Qt.PenStyle.CustomDashLine, Qt.PenCapStyle.FlatCap)
+                dashed.setDashPattern(list(reference.dashes))
+                for pen in (QPen(style.HALO_COLOR, 4.0), dashed):
                     painter.setPen(pen)
                     painter.drawLine(p - extension, a + extension)
             for at in corners.values():
@@ -372,6 +386,54 @@ class FilmView(QWidget):
                     painter.setPen(pen)
                     painter.drawLine(at + QPointF(-size, -size), at + QPointF(size, size))
                     painter.drawLine(at + QPointF(-size, size), at + QPointF(size, -size))
+
+    def _draw_glyph(self, painter: QPainter, geometry: ViewGeometry, glyph: AngleGlyph) -> QRectF:
+        """One angle: two rays parallel to its endplates from a vertex in front of the spine, the arc
+        between them, and its name and signed value; returns where the text went."""
+        color = style.ANGLE_COLORS.get(glyph.name, QColor("#ffffff"))
+        vertex = QPointF(*geometry.to_widget(glyph.vertex))
+        a, b, c, d = geometry.matrix
+        rays = []
+        for dx, dy in (glyph.upper_ray, glyph.lower_ray):
+            sx, sy = a * dx + b * dy, c * dx + d * dy
+            length = math.hypot(sx, sy) or 1.0
+            rays.append(QPointF(sx / length, sy / length))
+        arc = QPainterPath()
+        start = math.degrees(math.atan2(-rays[0].y(), rays[0].x()))
+        sweep = (math.degrees(math.atan2(-rays[1].y(), rays[1].x())) - start + 180.0) % 360.0 - 180.0
+        radius = style.ANGLE_ARC_PX
+        arc.arcMoveTo(QRectF(vertex.x() - radius, vertex.y() - radius, 2 * radius, 2 * radius), start)
+        arc.arcTo(QRectF(vertex.x() - radius, vertex.y() - radius, 2 * radius, 2 * radius), start, sweep)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        for pen in (QPen(style.HALO_COLOR, 4.5), QPen(color, 2.0)):
+            painter.setPen(pen)
+            for ray in rays:
+                painter.drawLine(vertex, vertex + ray * style.ANGLE_RAY_PX)
+            painter.drawPath(arc)
+        font = QFont(painter.font())
+        font.setPointSize(style.LABEL_POINT_SIZE)
+        font.setBold(True)
+        metrics = QFontMetricsF(font)
+        text = glyph.text
+        width, height = metrics.horizontalAdvance(text) + 4, metrics.height()
+        away = -(rays[0] + rays[1])
+        norm = math.hypot(away.x(), away.y()) or 1.0
+        away /= norm
+        anchor = vertex + away * 8.0
+        left = anchor.x() if away.x() >= 0 else anchor.x() - width
+        rect = QRectF(left, anchor.y() - height / 2, width, height)
+        bounds = QRectF(self.rect()).adjusted(
+            4, self.banner_rect().height() + 2, -4, -self.footer_rect().height() - 2
+        )
+        rect.moveLeft(min(max(rect.left(), bounds.left()), bounds.right() - width))
+        rect.moveTop(min(max(rect.top(), bounds.top()), bounds.bottom() - height))
+        for shift in (0.0, height, -height, 2 * height, -2 * height, 3 * height, -3 * height):
+            moved = rect.translated(0.0, shift)
+            if not any(moved.intersects(other) for other in self.label_avoid):
+                rect = moved
+                break
+        _draw_label(painter, rect, text, color, font)
+        return rect
 
     def _draw_legend(self, painter: QPainter) -> None:
         """The reference reads' names in their colours, top right under the banner."""

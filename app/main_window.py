@@ -46,6 +46,7 @@ from app.read_model import Position, ReadLockedError, ReadModel, ReadSnapshot
 from app.shortcuts import SHORTCUTS
 from app.snapping import SETTING_PREFIX, PendingProposal, SnapAssistant
 from app.workers import FilmLoader, ImportRunner
+from kyphoangle.annotation import angle_glyphs
 from kyphoangle.errors import KyphoangleError, OutputFileError
 from kyphoangle.landmark_file import PointProvenance
 from kyphoangle.normal_table import NormalTable, load_normal_table
@@ -217,6 +218,7 @@ class ReadingWindow(QMainWindow):
             "redo": self.undo_stack.redo,
             "next_step": self.go_to_next_step,
             "labels": self.toggle_labels,
+            "measurements": self.toggle_measurements,
             "fit": self.view.fit,
             "actual": self.view.actual_pixels,
             "zoom_in": lambda: self.view.zoom_by(1.25),
@@ -737,6 +739,17 @@ class ReadingWindow(QMainWindow):
         self.view.overlay.show_labels = not self.view.overlay.show_labels
         self._refresh()
 
+    def toggle_measurements(self) -> None:
+        """Show or hide the angles drawn on the film (remembered)."""
+        shown = not self.view.overlay.show_measurements
+        self.settings.setValue("display/measurements", "true" if shown else "false")
+        self._refresh()
+
+    @property
+    def measurements_shown(self) -> bool:
+        """Whether the computed angles are drawn on the film."""
+        return str(self.settings.value("display/measurements", "true")).lower() in ("true", "1")
+
     def _model_changed(self) -> None:
         self._dirty = not self.model.signed
         if self._dirty:
@@ -772,6 +785,8 @@ class ReadingWindow(QMainWindow):
                 banner=banner,
                 footer=spacing_text(self.spacing) if self.film is not None else "",
                 show_labels=self.view.overlay.show_labels,
+                glyphs=self.view.overlay.glyphs,
+                show_measurements=self.measurements_shown,
             )
         )
         self.guidance_panel.show_state(
@@ -840,6 +855,7 @@ class ReadingWindow(QMainWindow):
         table = self.normal_table()
         if self.film is None or table is None:
             self.result = None
+            self.view.overlay.glyphs = ()
             self.measurement_panel.show_measurements(None, spacing=None, table=table)
             return
         try:
@@ -855,6 +871,10 @@ class ReadingWindow(QMainWindow):
         except KyphoangleError as exc:
             self.result = None
             self.statusBar().showMessage(str(exc), 8000)
+        self.view.overlay.glyphs = (
+            angle_glyphs(self.result, self.measurement_points()) if self.result is not None else ()
+        )
+        self.view.update()
         self.measurement_panel.show_measurements(
             self.result, spacing=self.spacing, table=table, levels=self.model.fractured_levels
         )

@@ -25,6 +25,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("redo", "Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "Read"),
     Shortcut("next_step", "Go to the next missing landmark", ("N",), "Landmarks"),
     Shortcut("labels", "Show or hide labels", ("L",), "Landmarks"),
+    Shortcut("measurements", "Show or hide the angles drawn on the film", ("M",), "Landmarks"),
     Shortcut("fit", "Fit film to window", ("F",), "View"),
     Shortcut("actual", "Actual pixels (1:1)", ("1",), "View"),
     Shortcut("zoom_in", "Zoom in", ("+", "="), "View"),
