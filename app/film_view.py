@@ -36,7 +36,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from app import style
 from app.film import FilmLike, Region, display_aspect, render_region, render_window, resample_region
 from app.geometry import ViewGeometry
-from app.placement import Action, PlacementTool, ToolState
+from app.placement import Action, PlacementTool, Selected, ToolState
 from app.snapping import PendingProposal
 from kyphoangle.anatomy import EndplateRef, LandmarkKey
 from kyphoangle.annotation import AngleGlyph
@@ -499,23 +499,29 @@ class FilmView(QWidget):
             self._draw_point(painter, QPointF(x, y), parsed, key)
 
     def _draw_point(self, painter: QPainter, at: QPointF, parsed: LandmarkKey, key: str) -> None:
+        """A cross-hair with an open centre (the corner itself stays visible), a short tick for a
+        middle point; the selected landmark gets a dashed ring."""
         color = style.side_color(parsed.endplate.side)
         active = self.tool.state is not ToolState.IDLE and key == self.tool.active
         if active:
             color = style.TARGET_COLOR
-        radius = style.POINT_RADIUS_PX * (0.8 if parsed.corner is Corner.MIDDLE else 1.0)
-        painter.setPen(QPen(style.HALO_COLOR, 3.0))
+        outer = style.POINT_RADIUS_PX * (0.8 if parsed.corner is Corner.MIDDLE else 1.0) + 3.0
+        inner = style.MARKER_GAP_PX
+        arms = [
+            (at + QPointF(dx * inner, dy * inner), at + QPointF(dx * outer, dy * outer))
+            for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1))
+        ]
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawEllipse(at, radius, radius)
-        painter.setPen(QPen(color, 2.0))
-        if parsed.corner is Corner.MIDDLE:
-            painter.drawRect(QRectF(at.x() - radius, at.y() - radius, 2 * radius, 2 * radius))
-        else:
-            painter.drawEllipse(at, radius, radius)
-        painter.drawPoint(at)
+        for pen in (
+            QPen(style.HALO_COLOR, 4.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.FlatCap),
+            QPen(color, 2.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.FlatCap),
+        ):
+            painter.setPen(pen)
+            for start, end in arms:
+                painter.drawLine(start, end)
         if key == self.tool.selected:
             painter.setPen(QPen(style.SELECTED_COLOR, 1.5, Qt.PenStyle.DashLine))
-            painter.drawEllipse(at, radius + 4, radius + 4)
+            painter.drawEllipse(at, outer + 3, outer + 3)
 
     @staticmethod
     def _draw_proposal(painter: QPainter, geometry: ViewGeometry, proposal: PendingProposal) -> None:
@@ -580,6 +586,14 @@ class FilmView(QWidget):
         painter.setClipping(False)
         painter.setPen(QPen(QColor("#ffffff"), 2.0))
         painter.drawEllipse(QRectF(0, 0, 2 * radius, 2 * radius))
+        if self.tool.active:
+            # Which corner this is, under the loupe: the reader need not look away to the panel.
+            font = self._text_font(style.LABEL_POINT_SIZE, bold=True)
+            text = loupe_caption(self.tool.active)
+            width = QFontMetricsF(font).horizontalAdvance(text) + 6
+            box = QRectF(radius - width / 2, 2 * radius + 4, width, QFontMetricsF(font).height())
+            painter.fillRect(box.adjusted(-3, -1, 3, 1), QColor(0, 0, 0, 190))
+            _draw_label(painter, box, text, style.TARGET_COLOR, font)
         painter.restore()
 
     def _draw_texts(self, painter: QPainter) -> None:
@@ -710,6 +724,16 @@ class FilmView(QWidget):
             if was_active:
                 self.preview_moved.emit(None)
             return
+        if key in (Qt.Key.Key_BracketRight, Qt.Key.Key_BracketLeft) and self.overlay.points:
+            # ] and [ select the next and previous landmark, cranial to caudal, for the arrows to nudge.
+            order = sorted(self.overlay.points, key=_reading_order)
+            step = 1 if key == Qt.Key.Key_BracketRight else -1
+            current = order.index(self.tool.selected) if self.tool.selected in order else -step
+            chosen = order[(current + step) % len(order)]
+            self.tool.select(chosen)
+            self.tool_acted.emit(Selected(chosen))
+            self.update()
+            return
         if key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
             self._emit(self.tool.delete())
             return
@@ -729,6 +753,19 @@ def _to_qimage(array: npt.NDArray[np.uint8]) -> QImage:
     data = np.ascontiguousarray(array)
     rows, columns = data.shape
     return QImage(data.data, columns, rows, data.strides[0], QImage.Format.Format_Grayscale8).copy()
+
+
+def _reading_order(key: str) -> tuple[int, int, int]:
+    parsed = LandmarkKey.parse(key)
+    order, side = parsed.endplate.sort_key
+    return order, side, (Corner.POSTERIOR, Corner.MIDDLE, Corner.ANTERIOR).index(parsed.corner)
+
+
+def loupe_caption(key: str) -> str:
+    """The loupe's caption: `L1 superior, posterior corner`."""
+    parsed = LandmarkKey.parse(key)
+    what = "middle point" if parsed.corner is Corner.MIDDLE else f"{parsed.corner} corner"
+    return f"{parsed.endplate.vertebra} {parsed.endplate.side}, {what}"
 
 
 def segment_meets_rect(start: QPointF, end: QPointF, rect: QRectF) -> bool:

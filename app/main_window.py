@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
@@ -42,6 +44,7 @@ from app.guidance import Step, describe_key, next_step, required_steps
 from app.guidance_panel import GuidancePanel
 from app.measurement_panel import MeasurementPanel
 from app.placement import Action, Canceled, Deleted, Moved, Placed, Refused, Selected
+from app.prediction import body_height, predict
 from app.read_model import Position, ReadLockedError, ReadModel, ReadSnapshot
 from app.shortcuts import SHORTCUTS
 from app.snapping import SETTING_PREFIX, PendingProposal, SnapAssistant
@@ -69,6 +72,9 @@ TOOLBAR_TEXT = {
     "help": "Help (F1)",
 }
 """Short toolbar captions (menus keep the full text)."""
+
+FOLLOW_BODIES = 5.0
+"""Following the next landmark zooms in until the view is about this many vertebral bodies tall."""
 
 AUTOSAVE_DELAY_MS = 300
 """Drafts are saved this long after the last edit (debounced)."""
@@ -285,6 +291,19 @@ class ReadingWindow(QMainWindow):
         menus["&Landmarks"].addSeparator()
         menus["&Landmarks"].addAction(snapping)
         self.actions_by_id["snapping"] = snapping
+        follow = QAction("Follow the next landmark", self)
+        follow.setObjectName("action_follow")
+        follow.setCheckable(True)
+        follow.setToolTip(
+            "After each click, centre and zoom the film where the next landmark should be "
+            "(predicted from the vertebrae placed)"
+        )
+        follow.setChecked(str(self.settings.value("guidance/follow", "true")).lower() in ("true", "1"))
+        follow.toggled.connect(
+            lambda on: self.settings.setValue("guidance/follow", "true" if on else "false")
+        )
+        menus["&Landmarks"].addAction(follow)
+        self.actions_by_id["follow"] = follow
         self.undo_stack.canUndoChanged.connect(self.actions_by_id["undo"].setEnabled)
         self.undo_stack.canRedoChanged.connect(self.actions_by_id["redo"].setEnabled)
         self.actions_by_id["undo"].setEnabled(False)
@@ -697,6 +716,48 @@ class ReadingWindow(QMainWindow):
                 f"That point is outside the film: {describe_key(action.key)} was not placed there.", 6000
             )
         self._refresh()
+        if isinstance(action, Placed) and self.view.proposal is None:
+            self.follow_next()
+
+    def follow_next(self) -> bool:
+        """Centre the view on where the next landmark should be, zooming in to about five vertebral
+        bodies when the view shows more; nothing moves while too little is placed to tell, or when the
+        reader turned it off. Returns whether the view moved."""
+        target = self.target_key
+        if target is None or self.film is None or not self.actions_by_id["follow"].isChecked():
+            return False
+        points = dict(self.model.points)
+        expected = predict(target, points)
+        if expected is None:
+            return False
+        view = self.view
+        geometry = view.view_geometry
+        body = body_height(points)
+        if body is None:
+            lengths = [
+                math.dist(points[k], points[k.replace(".posterior", ".anterior")])
+                for k in points
+                if k.endswith(".posterior") and k.replace(".posterior", ".anterior") in points
+            ]
+            body = 0.7 * sum(lengths) / len(lengths) if lengths else None
+        zoom = geometry.zoom
+        if body:
+            # A long jump (e.g. from L2 to S1 across the lordosis) is less sure: show more around it.
+            jump = min((math.dist(expected, p) for p in points.values()), default=0.0)
+            span = max(FOLLOW_BODIES * body, 2.4 * jump)
+            wanted = min(view.height() / (span * geometry.aspect), 8.0)
+            zoom = wanted if jump > 2 * FOLLOW_BODIES * body / 5.0 else max(zoom, wanted)
+        at = view.widget_point(expected)
+        inner = view.rect().adjusted(
+            int(view.width() * 0.2),
+            int(view.height() * 0.2),
+            -int(view.width() * 0.2),
+            -int(view.height() * 0.2),
+        )
+        if zoom == geometry.zoom and inner.contains(at.toPoint()):
+            return False
+        view.set_geometry(replace(geometry, zoom=zoom, center=expected))
+        return True
 
     def _preview_moved(self, preview: object) -> None:
         self.preview = preview if isinstance(preview, tuple) else None

@@ -46,6 +46,7 @@ VIEW_KEYS: tuple[tuple[str, str], ...] = (
     ("Left drag on a landmark", "Move it (one undo step per drag)"),
     ("Arrow keys", "Nudge the selected landmark by one screen pixel (sub-pixel when zoomed in)"),
     ("Shift+Arrow keys", "Nudge by ten screen pixels"),
+    ("] / [", "Select the next / previous landmark (cranial to caudal), to nudge it"),
     ("Delete / Backspace", "Delete the selected landmark"),
     ("Esc", "Cancel placing or dragging; clear the selection"),
     ("Right drag", "Window/level: left-right changes width, up-down changes level"),

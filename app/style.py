@@ -56,6 +56,8 @@ ANGLE_ARC_PX = 30.0
 """Radius on screen of an angle glyph's arc."""
 POINT_RADIUS_PX = 5.0
 """Drawn radius of a landmark on screen."""
+MARKER_GAP_PX = 3.0
+"""Open centre of a landmark's cross-hair: the clicked corner itself is never covered."""
 PICK_RADIUS_PX = 7.0
 """A press within this many screen pixels of a landmark grabs it instead of placing a new one."""
 LABEL_POINT_SIZE = 11
