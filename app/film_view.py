@@ -449,7 +449,9 @@ class FilmView(QWidget):
         painter.fillRect(box, QColor(0, 0, 0, 170))
         for index, reference in enumerate(self.overlay.references):
             y = box.top() + 4 + index * line
-            painter.setPen(QPen(QColor(reference.color), 2.0, Qt.PenStyle.DashLine))
+            legend_pen = QPen(QColor(reference.color), 2.0, Qt.PenStyle.CustomDashLine)
+            legend_pen.setDashPattern(list(reference.dashes))
+            painter.setPen(legend_pen)
             painter.drawLine(QPointF(box.left() + 8, y + line / 2), QPointF(box.left() + 30, y + line / 2))
             painter.setPen(QColor(reference.color))
             painter.drawText(
