@@ -27,7 +27,7 @@ from kyphoangle.workstation.records import Account
 PREFETCH_COUNT = 2
 """How many of the next cases' films are decoded ahead."""
 
-REMOVED_ACTIONS = ("open", "import", "import_dicomdir")
+REMOVED_ACTIONS = ("open", "import", "import_dicomdir", "sign_next")
 """Actions a blinded reader never has."""
 
 
@@ -35,6 +35,7 @@ class BlindedReadingWindow(ReadingWindow):
     """A central reader's worklist, case after case, with nothing that identifies the patient."""
 
     LAYOUT_NAME = "blinded"
+    OFFERS_SIGN_AND_NEXT = False
 
     def __init__(
         self,

@@ -48,7 +48,7 @@ from app.prediction import body_height, predict
 from app.read_model import Position, ReadLockedError, ReadModel, ReadSnapshot
 from app.shortcuts import SHORTCUTS
 from app.snapping import SETTING_PREFIX, PendingProposal, SnapAssistant
-from app.workers import FilmLoader, ImportRunner
+from app.workers import FilmLoader, FilmPrefetcher, ImportRunner
 from kyphoangle.annotation import angle_glyphs
 from kyphoangle.errors import KyphoangleError, OutputFileError
 from kyphoangle.landmark_file import PointProvenance
@@ -64,6 +64,7 @@ TOOLBAR_TEXT = {
     "import": "Import",
     "save": "Save",
     "sign": "Sign\u2026",
+    "sign_next": "Sign and next\u2026",
     "fit": "Fit",
     "actual": "1:1",
     "rotate_cw": "Rotate",
@@ -95,6 +96,10 @@ def _scrolling(panel: QWidget) -> QScrollArea:
 
 class ReadingWindow(QMainWindow):
     """The main window of the reading workstation."""
+
+    OFFERS_SIGN_AND_NEXT = True
+    """Whether "Sign and next" opens the next film of the reader's worklist (blinded windows move on
+    by themselves)."""
 
     LAYOUT_NAME = "reading"
     """Names this kind of window's layout in the settings: each kind of window, for each role, keeps
@@ -147,6 +152,8 @@ class ReadingWindow(QMainWindow):
         self.loader = FilmLoader(self)
         self.loader.film_loaded.connect(self._film_loaded)
         self.loader.load_failed.connect(self._film_failed)
+        self.next_prefetcher = FilmPrefetcher(capacity=1, parent=self)
+        """Decodes the next film of the worklist while the reader reads this one."""
         self.importer = ImportRunner(store, self)
         self.import_progress: QProgressDialog | None = None
         self.importer.progressed.connect(self._import_progressed)
@@ -220,6 +227,7 @@ class ReadingWindow(QMainWindow):
             "import_dicomdir": self.import_dicomdir,
             "save": self.save_draft,
             "sign": self.sign_dialog,
+            "sign_next": self.sign_and_next_dialog,
             "undo": self.undo_stack.undo,
             "redo": self.undo_stack.redo,
             "next_step": self.go_to_next_step,
@@ -262,6 +270,7 @@ class ReadingWindow(QMainWindow):
             "invert",
             "save",
             "sign",
+            "sign_next",
             "help",
         }
         for shortcut in SHORTCUTS:
@@ -490,6 +499,7 @@ class ReadingWindow(QMainWindow):
         )
         self.refresh_browser()
         self._refresh()
+        QTimer.singleShot(0, self._prefetch_next_film)
 
     def film_label(self, path: Path) -> str:
         """How a film is named in messages (its file name; the blinded window names the case)."""
@@ -862,6 +872,8 @@ class ReadingWindow(QMainWindow):
             neighbours=self.neighbour_points,
         )
         self.actions_by_id["sign"].setEnabled(self.film is not None and not self.model.signed)
+        if "sign_next" in self.actions_by_id:
+            self.actions_by_id["sign_next"].setEnabled(self.film is not None and not self.model.signed)
         self._update_status()
 
     def _anterior_on_left(self) -> bool | None:
@@ -1020,20 +1032,72 @@ class ReadingWindow(QMainWindow):
         """Ask for the password, then sign and lock the read."""
         if self.film is None or self.model.signed:
             return
-        missing = [s for s in self.steps if s.key not in self.model.points]
-        summary = f"{len(self.steps) - len(missing)} of {len(self.steps)} landmarks placed." + (
-            f" <b>{len(missing)} missing</b>: their values will be exported as not computed."
-            if missing
-            else ""
-        )
-        dialog = SignDialog(self.reader.login, summary, self)
+        dialog = SignDialog(self.reader.login, self._sign_summary(), self)
         if dialog.exec() != SignDialog.DialogCode.Accepted:
             return
         self.sign_confirmed(dialog.password)
 
+    def _sign_summary(self) -> str:
+        missing = [s for s in self.steps if s.key not in self.model.points]
+        return f"{len(self.steps) - len(missing)} of {len(self.steps)} landmarks placed." + (
+            f" <b>{len(missing)} missing</b>: their values will be exported as not computed."
+            if missing
+            else ""
+        )
+
     def sign_confirmed(self, password: str) -> None:
         """Sign once the reader confirmed with their password (the blinded window signs in the background)."""
         self.sign(password)
+
+    # ------------------------------------------------------------------------------ sign and next
+    def worklist(self) -> list[ImageEntry]:
+        """The films still waiting for this reader's signed read, by subject and visit."""
+        try:
+            images = self.store.images()
+        except KyphoangleError:
+            return []
+        waiting = [e for e in images if e.statuses.get(self.reader.login) != "signed"]
+        return sorted(waiting, key=lambda e: (e.subject, e.visit_code, e.path))
+
+    def next_in_worklist(self) -> ImageEntry | None:
+        """The film to read after the one on screen, or None when it was the last."""
+        current = self.model.sop_instance_uid
+        return next((e for e in self.worklist() if e.sop_instance_uid != current), None)
+
+    def _prefetch_next_film(self) -> None:
+        if not self.OFFERS_SIGN_AND_NEXT or self.film is None:
+            return
+        following = self.next_in_worklist()
+        self._next_entry = following
+        self.next_prefetcher.prefetch([following.path] if following is not None else [])
+
+    def sign_and_next_dialog(self) -> None:
+        """Ask for the password, sign, and open the next film of the worklist at once."""
+        if self.film is None or self.model.signed:
+            return
+        dialog = SignDialog(self.reader.login, self._sign_summary(), self)
+        if dialog.exec() != SignDialog.DialogCode.Accepted:
+            return
+        self.sign_and_next(dialog.password)
+
+    def sign_and_next(self, password: str) -> bool:
+        """Sign (the dialog's password, or a test's), then show the next film: decoded ahead when it
+        is ready, else decoded now. Returns whether the read was signed."""
+        following = getattr(self, "_next_entry", None)
+        if not self.sign(password):
+            return False
+        if following is None or following.sop_instance_uid == self.model.sop_instance_uid:
+            following = self.next_in_worklist()
+        if following is None:
+            self.statusBar().showMessage("Read signed. No film is left waiting for your read.", 10000)
+            return True
+        film = self.next_prefetcher.take(following.path)
+        if film is not None:
+            self._pending_levels = following.fractured_levels
+            self._film_loaded(Path(following.path), film)  # type: ignore[arg-type]
+        else:
+            self.open_film(following.path, following.fractured_levels)
+        return True
 
     def sign(self, password: str) -> bool:
         """Sign with a password (the dialog's, or a test's). Returns success."""

@@ -21,6 +21,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("import_dicomdir", "Import DICOMDIR\u2026", ("Ctrl+Shift+I",), "Files"),
     Shortcut("save", "Save draft now", ("Ctrl+S",), "Read"),
     Shortcut("sign", "Sign read\u2026", ("Ctrl+Shift+S",), "Read"),
+    Shortcut("sign_next", "Sign and open the next film of my worklist\u2026", ("Ctrl+Shift+N",), "Read"),
     Shortcut("undo", "Undo", ("Ctrl+Z",), "Read"),
     Shortcut("redo", "Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "Read"),
     Shortcut("next_step", "Go to the next missing landmark", ("N",), "Landmarks"),
