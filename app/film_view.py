@@ -8,13 +8,14 @@ only the picture: landmarks stay in image coordinates.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -45,6 +46,8 @@ from kyphoangle.vocabulary import Corner, EndplateSide
 ZOOM_LIMITS = (0.02, 40.0)
 """Smallest and largest zoom, screen pixels per image pixel."""
 _BLOCK = 64
+INTERACTIVE_S = 0.12
+"""After a wheel notch, for this long, the film is drawn from its last rendering, scaled."""
 BANNER_POINT_SIZE = 13
 """Point size of the banner (what to click next) across the top of the film."""
 FOOTER_POINT_SIZE = 10
@@ -139,6 +142,11 @@ class FilmView(QWidget):
         self._image_key: tuple[Any, ...] | None = None
         self._image: QImage | None = None
         self.render_count = 0
+        self._interactive_until = 0.0
+        self._refine_timer = QTimer(self)
+        self._refine_timer.setSingleShot(True)
+        self._refine_timer.setInterval(int(1000 * INTERACTIVE_S) + 20)
+        self._refine_timer.timeout.connect(self.update)
         self.label_rects: list[tuple[str, QRectF]] = []
         """Where the endplate labels were drawn at the last paint (endplate key, rectangle)."""
         self.label_avoid: list[QRectF] = []
@@ -234,8 +242,12 @@ class FilmView(QWidget):
         """One image pixel per screen pixel, about the view centre."""
         self.zoom_by(1.0 / self.view_geometry.zoom)
 
-    def zoom_by(self, factor: float, about: QPointF | None = None) -> None:
-        """Zoom keeping the image point under `about` (default: the centre) in place."""
+    def zoom_by(self, factor: float, about: QPointF | None = None, *, interactive: bool = False) -> None:
+        """Zoom keeping the image point under `about` (default: the centre) in place; `interactive`
+        (the wheel) shows the last rendering scaled until the wheel rests."""
+        if interactive:
+            self._interactive_until = time.perf_counter() + INTERACTIVE_S
+            self._refine_timer.start()
         point = about if about is not None else QPointF(self.width() / 2, self.height() / 2)
         self.set_geometry(self.view_geometry.zoomed_about((point.x(), point.y()), factor, ZOOM_LIMITS))
 
@@ -294,6 +306,17 @@ class FilmView(QWidget):
             return None
         scale = self.view_geometry.zoom * self.devicePixelRatioF()
         sample_key = (id(self.film), region, round(scale, 6))
+        if (
+            sample_key != self._sample_key
+            and time.perf_counter() < self._interactive_until
+            and self._image is not None
+            and self._image_key is not None
+            and self._image_key[1:] == (self.voi, self._display_invert())
+            and _covers(self._image_key[0][1], region)
+        ):
+            # While the wheel turns, the last rendering is scaled on screen; the film is rendered
+            # again at the new scale once the wheel rests (`_refine_timer`).
+            return self._image, self._image_key[0][1]
         if sample_key != self._sample_key or self._sample is None:
             self._sample = resample_region(self.film.pixels, region, scale)
             self._sample_key = sample_key
@@ -337,6 +360,8 @@ class FilmView(QWidget):
         self.label_avoid = []
         if self.overlay.show_measurements:
             for glyph in self.overlay.glyphs:
+                if not QRectF(self.rect()).contains(self.widget_point(glyph.vertex)):
+                    continue  # its endplates are off screen: the panel has the value
                 self.label_avoid.append(self._draw_glyph(painter, self.view_geometry, glyph))
         self._draw_landmarks(painter, self.view_geometry, labels=self.overlay.show_labels)
         if self.proposal is not None:
@@ -350,9 +375,18 @@ class FilmView(QWidget):
     def _draw_film(painter: QPainter, geometry: ViewGeometry, image: QImage, region: Region) -> None:
         a, b, c, d = geometry.matrix
         ox, oy = geometry.offset
+        r0, c0, r1, c1 = region
+        if b == 0 and c == 0 and a > 0 and d > 0:
+            # Upright and not mirrored: when the rendered image already has the size it takes on
+            # screen, copy it at whole pixels (a plain blit, several times faster than a transformed
+            # draw; the film moves by whole screen pixels, which a drag does anyway).
+            ratio = image.devicePixelRatio()
+            width, height = (c1 - c0) * a, (r1 - r0) * d
+            if abs(width - image.width() / ratio) < 1.0 and abs(height - image.height() / ratio) < 1.0:
+                painter.drawImage(QPointF(round(c0 * a + ox), round(r0 * d + oy)), image)
+                return
         painter.save()
         painter.setTransform(QTransform(a, c, b, d, ox, oy))
-        r0, c0, r1, c1 = region
         painter.drawImage(QRectF(c0, r0, c1 - c0, r1 - r0), image)
         painter.restore()
 
@@ -697,7 +731,7 @@ class FilmView(QWidget):
         """Zoom about the cursor, 15% per notch."""
         steps = event.angleDelta().y() / 120.0
         if steps and self.film is not None:
-            self.zoom_by(1.15**steps, event.position())
+            self.zoom_by(1.15**steps, event.position(), interactive=True)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt API)
         """Space (hold) pans; arrows nudge the selected landmark by one screen pixel; Esc cancels."""
@@ -748,6 +782,10 @@ class FilmView(QWidget):
             self.unsetCursor()
             return
         super().keyReleaseEvent(event)
+
+
+def _covers(outer: Region, inner: Region) -> bool:
+    return outer[0] <= inner[0] and outer[1] <= inner[1] and outer[2] >= inner[2] and outer[3] >= inner[3]
 
 
 def _to_qimage(array: npt.NDArray[np.uint8]) -> QImage:
@@ -846,15 +884,42 @@ def _endplate_label(
     return None
 
 
-def _draw_label(painter: QPainter, rect: QRectF, text: str, color: QColor, font: QFont) -> None:
-    """Bold text with a dark halo inside `rect`."""
+_LABEL_CACHE: dict[tuple[str, int, str, float], QImage] = {}
+"""Labels drawn once, then copied: stroking a text's halo costs about a millisecond each time."""
+_LABEL_CACHE_SIZE = 256
+
+
+def _label_image(text: str, color: QColor, font: QFont, ratio: float) -> QImage:
+    key = (text, color.rgba(), font.toString(), ratio)
+    cached = _LABEL_CACHE.get(key)
+    if cached is not None:
+        return cached
     metrics = QFontMetricsF(font)
-    origin = QPointF(rect.left() + 2, rect.top() + metrics.ascent())
+    width, height = metrics.horizontalAdvance(text) + 8, metrics.height() + 4
+    image = QImage(
+        math.ceil(width * ratio), math.ceil(height * ratio), QImage.Format.Format_ARGB32_Premultiplied
+    )
+    image.setDevicePixelRatio(ratio)
+    image.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     path = QPainterPath()
-    path.addText(origin, font, text)
+    path.addText(QPointF(4, 2 + metrics.ascent()), font, text)
     painter.setPen(
         QPen(style.HALO_COLOR, 3.5, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
     )
     painter.setBrush(Qt.BrushStyle.NoBrush)
     painter.drawPath(path)
     painter.fillPath(path, QBrush(color))
+    painter.end()
+    if len(_LABEL_CACHE) >= _LABEL_CACHE_SIZE:
+        _LABEL_CACHE.clear()
+    _LABEL_CACHE[key] = image
+    return image
+
+
+def _draw_label(painter: QPainter, rect: QRectF, text: str, color: QColor, font: QFont) -> None:
+    """Bold text with a dark halo inside `rect`."""
+    device = painter.device()
+    ratio = device.devicePixelRatioF() if device is not None else 1.0
+    painter.drawImage(QPointF(rect.left() - 2, rect.top() - 2), _label_image(text, color, font, ratio))
