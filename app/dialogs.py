@@ -152,9 +152,11 @@ class ShortcutsDialog(QDialog):
         rows = table.verticalHeader().length() + table.horizontalHeader().sizeHint().height()
         height = rows + 2 * table.frameWidth() + margins.top() + margins.bottom() + 60
         screen = (parent.screen() if parent is not None else None) or QGuiApplication.primaryScreen()
-        if screen is not None:
-            available = screen.availableGeometry()
-            width = min(width, int(available.width() * 0.95))
-            height = min(height, int(available.height() * 0.9))
+        limits = [screen.availableGeometry().size()] if screen is not None else []
+        if parent is not None:
+            limits.append(parent.window().size())  # within the workstation's window, on a small screen
+        for limit in limits:
+            width = min(width, int(limit.width() * 0.95))
+            height = min(height, int(limit.height() * 0.9))
         self.resize(width, height)
         table.setMinimumWidth(min(columns + scroll, width))

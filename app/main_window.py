@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -182,13 +182,8 @@ class ReadingWindow(QMainWindow):
         self.browser.import_requested.connect(self.import_files)
         self.undo_stack.cleanChanged.connect(lambda _clean: self._update_status())
         self._restore_settings()
-        if self.settings.value(self.layout_key("state")) is None:
-            # First use: side panels in proportion to the window, the film keeping about half of it.
-            wide = self.width() >= 1400
-            self.resizeDocks([guidance_dock, measurement_dock], [540, 420], Qt.Orientation.Vertical)
-            self.resizeDocks(
-                [guidance_dock, browser_dock], [470, 340] if wide else [380, 230], Qt.Orientation.Horizontal
-            )
+        self._first_layout = self.settings.value(self.layout_key("state")) is None
+        """No layout saved yet: the side panels are sized to the window when it is first shown."""
         self.refresh_browser()
         self._refresh()
 
@@ -424,6 +419,20 @@ class ReadingWindow(QMainWindow):
         if 0 <= index < len(presets):
             _name, center, width = presets[index]
             self.view.set_window(center, width)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt API)
+        """On first use, side panels in proportion to the window: the film keeps about half of it."""
+        super().showEvent(event)
+        if not self._first_layout:
+            return
+        self._first_layout = False
+        docks = {dock.objectName(): dock for dock in self.findChildren(QDockWidget)}
+        guidance, measurements = docks.get("guidanceDock"), docks.get("measurementDock")
+        if guidance is not None and measurements is not None:
+            self.resizeDocks([guidance, measurements], [540, 420], Qt.Orientation.Vertical)
+        wide = self.width() >= 1400
+        sides = [d for d in (guidance, docks.get("browserDock")) if d is not None]
+        self.resizeDocks(sides, ([470, 340] if wide else [380, 230])[: len(sides)], Qt.Orientation.Horizontal)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
         """Save the draft and the window layout before closing."""
