@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QSlider,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -47,6 +48,18 @@ GLOBAL_ROWS: tuple[MeasurementName, ...] = (
     MeasurementName.LUMBAR_LORDOSIS,
 )
 """The film-wide values compared."""
+
+
+def reader_pattern(index: int) -> str:
+    """How reader `index`'s lines are drawn, in words: their colour and pattern."""
+    colours = ("yellow", "vermillion", "green", "purple", "white", "blue")
+    patterns = ("solid", "dashed", "dotted", "dash-dot")
+    return f"{colours[index % len(colours)]}, {patterns[index % len(patterns)]}"
+
+
+def reader_dashes(index: int) -> tuple[float, ...]:
+    """Reader `index`'s line pattern."""
+    return style.READER_DASHES[index % len(style.READER_DASHES)]
 
 
 def reader_color(index: int) -> str:
@@ -109,6 +122,16 @@ class AdjudicationPanel(QWidget):
         layout.addWidget(self.table, 1)
         self.reader_grid = QGridLayout()
         layout.addLayout(self.reader_grid)
+        opacity_row = QHBoxLayout()
+        opacity_row.addWidget(QLabel("Readers' marks, opacity:"))
+        self.opacity_slider = QSlider(Qt.Orientation.Horizontal)
+        self.opacity_slider.setObjectName("readerOpacity")
+        self.opacity_slider.setRange(15, 100)
+        self.opacity_slider.setValue(100)
+        self.opacity_slider.setToolTip("Fade the readers' marks to see the film under them")
+        self.opacity_slider.valueChanged.connect(lambda _value: self.visibility_changed.emit())
+        opacity_row.addWidget(self.opacity_slider, 1)
+        layout.addLayout(opacity_row)
         self.show_boxes: dict[CampaignRole, QCheckBox] = {}
         self.choose_buttons: dict[CampaignRole, QPushButton] = {}
         third = QHBoxLayout()
@@ -125,6 +148,11 @@ class AdjudicationPanel(QWidget):
         self.case: AdjudicationCase | None = None
 
     # --------------------------------------------------------------------------------------- state
+    @property
+    def opacity(self) -> float:
+        """Opacity of the readers' marks on the film, 0.15 to 1."""
+        return self.opacity_slider.value() / 100.0
+
     def visible_roles(self) -> set[CampaignRole]:
         """The readers whose landmarks are drawn on the film."""
         return {role for role, box in self.show_boxes.items() if box.isChecked()}
@@ -164,7 +192,7 @@ class AdjudicationPanel(QWidget):
     def _add_reader_rows(self, case: AdjudicationCase) -> None:
         for index, read in enumerate(case.reads):
             color = reader_color(index)
-            box = QCheckBox(f"Show {read.label}")
+            box = QCheckBox(f"Show {read.label} ({reader_pattern(index)})")
             box.setObjectName(f"show_{read.role}")
             box.setStyleSheet(
                 f"QCheckBox {{ color: {QColor(color).darker(170).name()}; font-weight: bold; }}"

@@ -2,7 +2,8 @@
 
 A blinded window like the central reader's (case code only; no patient, date, visit, site, file name
 or reader login anywhere). Each reader's landmarks are drawn in the reader's fixed colour with a
-legend; the adjudication panel lists why the case was sent, the values side by side and the choices:
+legend (Okabe-Ito colours and a line pattern each, faded with the panel's opacity slider); the
+adjudication panel lists why the case was sent, the values side by side and the choices:
 choose one reader's read as final (reason and password), or make a third read (the placement tools
 switch on; the readers' marks stay visible and can be hidden) and sign it as final (reason and
 password). The next case awaiting adjudication opens afterwards.
@@ -24,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.adjudication_panel import AdjudicationPanel, read_measurements, reader_color
+from app.adjudication_panel import AdjudicationPanel, read_measurements, reader_color, reader_dashes
 from app.blinded_window import BlindedReadingWindow
 from app.film_view import ReferenceMarks
 from kyphoangle.errors import KyphoangleError
@@ -84,6 +85,8 @@ class DecisionDialog(QDialog):
 
 class AdjudicationWindow(BlindedReadingWindow):
     """The adjudicator's cases, one after the other, with every reader's read overlaid."""
+
+    LAYOUT_NAME = "adjudication"
 
     def __init__(
         self,
@@ -187,10 +190,13 @@ class AdjudicationWindow(BlindedReadingWindow):
             return
         visible = self.adjudication_panel.visible_roles()
         self.view.overlay.references = tuple(
-            ReferenceMarks(read.label, reader_color(index), dict(read.content.points))
+            ReferenceMarks(
+                read.label, reader_color(index), dict(read.content.points), dashes=reader_dashes(index)
+            )
             for index, read in enumerate(case.reads)
             if read.role in visible
         )
+        self.view.overlay.reference_opacity = self.adjudication_panel.opacity
         if not self.third_read_active:
             self.view.overlay.banner = "Compare the reads: choose one as final, or make a third read"
             self.view.overlay.target = None

@@ -28,12 +28,15 @@ from kyphoangle.workstation.records import Account
 PREFETCH_COUNT = 2
 """How many of the next cases' films are decoded ahead."""
 
-REMOVED_ACTIONS = ("open", "import", "import_dicomdir")
+REMOVED_ACTIONS = ("open", "import", "import_dicomdir", "sign_next")
 """Actions a blinded reader never has."""
 
 
 class BlindedReadingWindow(ReadingWindow):
     """A central reader's worklist, case after case, with nothing that identifies the patient."""
+
+    LAYOUT_NAME = "blinded"
+    OFFERS_SIGN_AND_NEXT = False
 
     def __init__(
         self,
@@ -139,9 +142,7 @@ class BlindedReadingWindow(ReadingWindow):
         self.autosave_timer.stop()
         self._dirty = False
         self.view.set_message("Your worklist is complete: every case is signed.\n\nThank you.")
-        for dock in self.findChildren(QDockWidget):
-            if dock.objectName() in ("guidanceDock", "measurementDock"):
-                dock.hide()  # nothing left to place or measure
+        self.hide_panels_for_now(("guidanceDock", "measurementDock"))  # nothing left to place or measure
         self.statusBar().showMessage("Worklist complete.", 10000)
         self._refresh()
 
@@ -180,8 +181,7 @@ class BlindedReadingWindow(ReadingWindow):
         self.load_progress.show()
         # Nothing acts on the previous case's film while this one decodes (it may be the same film,
         # read again in another campaign).
-        self.film, self.film_path = None, None
-        self.view.set_film(None)
+        self.clear_read()
         label = self.film_label(Path(path))
         self.view.set_message(f"Loading {label}\u2026")
         self.statusBar().showMessage(f"Loading {label}\u2026")
@@ -189,6 +189,7 @@ class BlindedReadingWindow(ReadingWindow):
 
     def _film_failed(self, path: Path, message: str) -> None:
         self.load_progress.hide()
+        self.clear_read()
         text = (
             f"The film of {self.film_label(path)} cannot be opened. "
             "Please tell the data manager, quoting the case code."

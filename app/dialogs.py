@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -104,6 +105,10 @@ class SignDialog(QDialog):
         return self.password_edit.text()
 
 
+ACTION_COLUMN_PX = 340
+"""Widest the shortcut table's Action column grows; longer texts wrap."""
+
+
 class ShortcutsDialog(QDialog):
     """Lists every keyboard shortcut and mouse gesture (F1)."""
 
@@ -125,8 +130,33 @@ class ShortcutsDialog(QDialog):
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
                 self.table.setItem(row, column, item)
         self.table.resizeColumnsToContents()
+        # Long actions wrap onto a second line rather than widen the dialog past a small screen.
+        self.table.setWordWrap(True)
+        self.table.setColumnWidth(1, min(self.table.columnWidth(1), ACTION_COLUMN_PX))
+        self.table.resizeRowsToContents()
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         layout.addWidget(self.table)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        self._fit_to_table(parent, layout)
+
+    def _fit_to_table(self, parent: QWidget | None, layout: QVBoxLayout) -> None:
+        """As wide as every column (nothing cut), as tall as the rows, both within the screen."""
+        table = self.table
+        scroll = table.verticalScrollBar().sizeHint().width()
+        columns = sum(table.columnWidth(c) for c in range(table.columnCount())) + 2 * table.frameWidth()
+        margins = layout.contentsMargins()
+        width = columns + scroll + margins.left() + margins.right() + 8
+        rows = table.verticalHeader().length() + table.horizontalHeader().sizeHint().height()
+        height = rows + 2 * table.frameWidth() + margins.top() + margins.bottom() + 60
+        screen = (parent.screen() if parent is not None else None) or QGuiApplication.primaryScreen()
+        limits = [screen.availableGeometry().size()] if screen is not None else []
+        if parent is not None:
+            limits.append(parent.window().size())  # within the workstation's window, on a small screen
+        for limit in limits:
+            width = min(width, int(limit.width() * 0.95))
+            height = min(height, int(limit.height() * 0.9))
+        self.resize(width, height)
+        table.setMinimumWidth(min(columns + scroll, width))

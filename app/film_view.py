@@ -8,13 +8,14 @@ only the picture: landmarks stay in image coordinates.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -36,15 +37,22 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from app import style
 from app.film import FilmLike, Region, display_aspect, render_region, render_window, resample_region
 from app.geometry import ViewGeometry
-from app.placement import Action, PlacementTool, ToolState
+from app.placement import Action, PlacementTool, Selected, ToolState
 from app.snapping import PendingProposal
 from kyphoangle.anatomy import EndplateRef, LandmarkKey
+from kyphoangle.annotation import AngleGlyph
 from kyphoangle.dicom.radiograph import VoiFunction, VoiLut, VoiPreset
 from kyphoangle.vocabulary import Corner, EndplateSide
 
 ZOOM_LIMITS = (0.02, 40.0)
 """Smallest and largest zoom, screen pixels per image pixel."""
 _BLOCK = 64
+INTERACTIVE_S = 0.12
+"""After a wheel notch, for this long, the film is drawn from its last rendering, scaled."""
+BANNER_POINT_SIZE = 13
+"""Point size of the banner (what to click next) across the top of the film."""
+FOOTER_POINT_SIZE = 10
+"""Point size of the footer (the spacing used) across the bottom."""
 """Visible regions are widened to multiples of this many image pixels so small pans reuse a render."""
 
 
@@ -67,6 +75,8 @@ class ReferenceMarks:
     color: str
     """A colour name Qt understands, e.g. "#7cff4f"."""
     points: Mapping[str, tuple[float, float]]
+    dashes: tuple[float, ...] = (5.0, 3.0)
+    """The line pattern (Qt dash pattern; (1, 0) is solid), so reads differ by more than colour."""
 
 
 @dataclass(slots=True)
@@ -80,6 +90,12 @@ class Overlay:
     show_labels: bool = True
     references: tuple[ReferenceMarks, ...] = ()
     """Reads drawn under the editable landmarks, each in its colour, with a legend."""
+    glyphs: tuple[AngleGlyph, ...] = ()
+    """The read's computed angles, drawn as rays, an arc and the signed value with its name."""
+    show_measurements: bool = True
+    """Whether the angles are drawn (the endplate lines always are)."""
+    reference_opacity: float = 1.0
+    """Opacity of the reference reads (the adjudicator fades them to see the film)."""
 
 
 class FilmView(QWidget):
@@ -114,7 +130,11 @@ class FilmView(QWidget):
         self.message = (
             "Open a film: File > Open film (Ctrl+O), or double-click an image in the study browser."
         )
-        self.tool = PlacementTool(lambda: self.overlay.points, lambda: self.overlay.target)
+        self.tool = PlacementTool(
+            lambda: self.overlay.points,
+            lambda: self.overlay.target,
+            lambda: (float(self.film.columns), float(self.film.rows)) if self.film is not None else None,
+        )
         self._drag_mode: str | None = None
         self._drag_start = QPointF()
         self._drag_geometry = self.view_geometry
@@ -126,6 +146,15 @@ class FilmView(QWidget):
         self._image_key: tuple[Any, ...] | None = None
         self._image: QImage | None = None
         self.render_count = 0
+        self._interactive_until = 0.0
+        self._refine_timer = QTimer(self)
+        self._refine_timer.setSingleShot(True)
+        self._refine_timer.setInterval(int(1000 * INTERACTIVE_S) + 20)
+        self._refine_timer.timeout.connect(self.update)
+        self.label_rects: list[tuple[str, QRectF]] = []
+        """Where the endplate labels were drawn at the last paint (endplate key, rectangle)."""
+        self.label_avoid: list[QRectF] = []
+        """Other places labels must leave free (e.g. the values drawn on the film)."""
         self.proposal: PendingProposal | None = None
         """A snapping proposal waiting for the reader's answer, drawn next to the click."""
 
@@ -144,7 +173,8 @@ class FilmView(QWidget):
             self.voi = VoiWindow(preset.center, preset.width, preset.function, preset.lut)
             self.view_geometry = replace(
                 self.view_geometry, aspect=display_aspect(film), rotation=0, flipped=False
-            ).fitted(film.rows, film.columns)
+            )
+            self.view_geometry = self._fitted(self.view_geometry)
             self.inverted = False
             self.keep_fitted = True
         self.update()
@@ -187,15 +217,42 @@ class FilmView(QWidget):
     def fit(self) -> None:
         """Show the whole film."""
         if self.film is not None:
-            self.set_geometry(self.view_geometry.fitted(self.film.rows, self.film.columns))
+            self.set_geometry(self._fitted(self.view_geometry))
             self.keep_fitted = True
+
+    def _fitted(self, geometry: ViewGeometry) -> ViewGeometry:
+        """`geometry` showing the whole film between the banner and the footer."""
+        assert self.film is not None
+        top, bottom = self.banner_rect().height(), self.footer_rect().height()
+        return geometry.fitted(self.film.rows, self.film.columns, insets=(top, bottom))
+
+    def _text_font(self, point_size: int, *, bold: bool) -> QFont:
+        font = QFont(self.font())
+        font.setPointSize(point_size)
+        font.setBold(bold)
+        return font
+
+    def banner_rect(self) -> QRectF:
+        """Where the banner (what to click next) is drawn: a strip across the top."""
+        metrics = QFontMetricsF(self._text_font(BANNER_POINT_SIZE, bold=True))
+        return QRectF(0, 0, self.width(), metrics.height() + 14)
+
+    def footer_rect(self) -> QRectF:
+        """Where the footer (the spacing used) is drawn: a strip across the bottom."""
+        metrics = QFontMetricsF(self._text_font(FOOTER_POINT_SIZE, bold=False))
+        height = metrics.height() + 10
+        return QRectF(0, self.height() - height, self.width(), height)
 
     def actual_pixels(self) -> None:
         """One image pixel per screen pixel, about the view centre."""
         self.zoom_by(1.0 / self.view_geometry.zoom)
 
-    def zoom_by(self, factor: float, about: QPointF | None = None) -> None:
-        """Zoom keeping the image point under `about` (default: the centre) in place."""
+    def zoom_by(self, factor: float, about: QPointF | None = None, *, interactive: bool = False) -> None:
+        """Zoom keeping the image point under `about` (default: the centre) in place; `interactive`
+        (the wheel) shows the last rendering scaled until the wheel rests."""
+        if interactive:
+            self._interactive_until = time.perf_counter() + INTERACTIVE_S
+            self._refine_timer.start()
         point = about if about is not None else QPointF(self.width() / 2, self.height() / 2)
         self.set_geometry(self.view_geometry.zoomed_about((point.x(), point.y()), factor, ZOOM_LIMITS))
 
@@ -230,7 +287,7 @@ class FilmView(QWidget):
         """Keep the whole film in view while it is fitted, else the same image point in the middle."""
         self.view_geometry = self.view_geometry.with_viewport(event.size().width(), event.size().height())
         if self.keep_fitted and self.film is not None:
-            self.view_geometry = self.view_geometry.fitted(self.film.rows, self.film.columns)
+            self.view_geometry = self._fitted(self.view_geometry)
         super().resizeEvent(event)
 
     # ----------------------------------------------------------------------------------------- render
@@ -254,6 +311,17 @@ class FilmView(QWidget):
             return None
         scale = self.view_geometry.zoom * self.devicePixelRatioF()
         sample_key = (id(self.film), region, round(scale, 6))
+        if (
+            sample_key != self._sample_key
+            and time.perf_counter() < self._interactive_until
+            and self._image is not None
+            and self._image_key is not None
+            and self._image_key[1:] == (self.voi, self._display_invert())
+            and _covers(self._image_key[0][1], region)
+        ):
+            # While the wheel turns, the last rendering is scaled on screen; the film is rendered
+            # again at the new scale once the wheel rests (`_refine_timer`).
+            return self._image, self._image_key[0][1]
         if sample_key != self._sample_key or self._sample is None:
             self._sample = resample_region(self.film.pixels, region, scale)
             self._sample_key = sample_key
@@ -292,8 +360,16 @@ class FilmView(QWidget):
         image, region = rendered
         self._draw_film(painter, self.view_geometry, image, region)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setOpacity(self.overlay.reference_opacity)
         for reference in self.overlay.references:
             self._draw_reference(painter, self.view_geometry, reference)
+        painter.setOpacity(1.0)
+        self.label_avoid = []
+        if self.overlay.show_measurements:
+            for glyph in self.overlay.glyphs:
+                if not QRectF(self.rect()).contains(self.widget_point(glyph.vertex)):
+                    continue  # its endplates are off screen: the panel has the value
+                self.label_avoid.append(self._draw_glyph(painter, self.view_geometry, glyph))
         self._draw_landmarks(painter, self.view_geometry, labels=self.overlay.show_labels)
         if self.proposal is not None:
             self._draw_proposal(painter, self.view_geometry, self.proposal)
@@ -306,9 +382,18 @@ class FilmView(QWidget):
     def _draw_film(painter: QPainter, geometry: ViewGeometry, image: QImage, region: Region) -> None:
         a, b, c, d = geometry.matrix
         ox, oy = geometry.offset
+        r0, c0, r1, c1 = region
+        if b == 0 and c == 0 and a > 0 and d > 0:
+            # Upright and not mirrored: when the rendered image already has the size it takes on
+            # screen, copy it at whole pixels (a plain blit, several times faster than a transformed
+            # draw; the film moves by whole screen pixels, which a drag does anyway).
+            ratio = image.devicePixelRatio()
+            width, height = (c1 - c0) * a, (r1 - r0) * d
+            if abs(width - image.width() / ratio) < 1.0 and abs(height - image.height() / ratio) < 1.0:
+                painter.drawImage(QPointF(round(c0 * a + ox), round(r0 * d + oy)), image)
+                return
         painter.save()
         painter.setTransform(QTransform(a, c, b, d, ox, oy))
-        r0, c0, r1, c1 = region
         painter.drawImage(QRectF(c0, r0, c1 - c0, r1 - r0), image)
         painter.restore()
 
@@ -332,10 +417,9 @@ class FilmView(QWidget):
             if Corner.POSTERIOR in corners and Corner.ANTERIOR in corners:
                 p, a = corners[Corner.POSTERIOR], corners[Corner.ANTERIOR]
                 extension = (a - p) * 0.25
-                for pen in (
-                    QPen(style.HALO_COLOR, 3.5),
-                    QPen(color, 1.5, Qt.PenStyle.DashLine, Qt.PenCapStyle.FlatCap),
-                ):
+                dashed = QPen(color, 2.0, Qt.PenStyle.CustomDashLine, Qt.PenCapStyle.FlatCap)
+                dashed.setDashPattern(list(reference.dashes))
+                for pen in (QPen(style.HALO_COLOR, 4.0), dashed):
                     painter.setPen(pen)
                     painter.drawLine(p - extension, a + extension)
             for at in corners.values():
@@ -343,6 +427,54 @@ class FilmView(QWidget):
                     painter.setPen(pen)
                     painter.drawLine(at + QPointF(-size, -size), at + QPointF(size, size))
                     painter.drawLine(at + QPointF(-size, size), at + QPointF(size, -size))
+
+    def _draw_glyph(self, painter: QPainter, geometry: ViewGeometry, glyph: AngleGlyph) -> QRectF:
+        """One angle: two rays parallel to its endplates from a vertex in front of the spine, the arc
+        between them, and its name and signed value; returns where the text went."""
+        color = style.ANGLE_COLORS.get(glyph.name, QColor("#ffffff"))
+        vertex = QPointF(*geometry.to_widget(glyph.vertex))
+        a, b, c, d = geometry.matrix
+        rays = []
+        for dx, dy in (glyph.upper_ray, glyph.lower_ray):
+            sx, sy = a * dx + b * dy, c * dx + d * dy
+            length = math.hypot(sx, sy) or 1.0
+            rays.append(QPointF(sx / length, sy / length))
+        arc = QPainterPath()
+        start = math.degrees(math.atan2(-rays[0].y(), rays[0].x()))
+        sweep = (math.degrees(math.atan2(-rays[1].y(), rays[1].x())) - start + 180.0) % 360.0 - 180.0
+        radius = style.ANGLE_ARC_PX
+        arc.arcMoveTo(QRectF(vertex.x() - radius, vertex.y() - radius, 2 * radius, 2 * radius), start)
+        arc.arcTo(QRectF(vertex.x() - radius, vertex.y() - radius, 2 * radius, 2 * radius), start, sweep)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        for pen in (QPen(style.HALO_COLOR, 4.5), QPen(color, 2.0)):
+            painter.setPen(pen)
+            for ray in rays:
+                painter.drawLine(vertex, vertex + ray * style.ANGLE_RAY_PX)
+            painter.drawPath(arc)
+        font = QFont(painter.font())
+        font.setPointSize(style.LABEL_POINT_SIZE)
+        font.setBold(True)
+        metrics = QFontMetricsF(font)
+        text = glyph.text
+        width, height = metrics.horizontalAdvance(text) + 4, metrics.height()
+        away = -(rays[0] + rays[1])
+        norm = math.hypot(away.x(), away.y()) or 1.0
+        away /= norm
+        anchor = vertex + away * 8.0
+        left = anchor.x() if away.x() >= 0 else anchor.x() - width
+        rect = QRectF(left, anchor.y() - height / 2, width, height)
+        bounds = QRectF(self.rect()).adjusted(
+            4, self.banner_rect().height() + 2, -4, -self.footer_rect().height() - 2
+        )
+        rect.moveLeft(min(max(rect.left(), bounds.left()), bounds.right() - width))
+        rect.moveTop(min(max(rect.top(), bounds.top()), bounds.bottom() - height))
+        for shift in (0.0, height, -height, 2 * height, -2 * height, 3 * height, -3 * height):
+            moved = rect.translated(0.0, shift)
+            if not any(moved.intersects(other) for other in self.label_avoid):
+                rect = moved
+                break
+        _draw_label(painter, rect, text, color, font)
+        return rect
 
     def _draw_legend(self, painter: QPainter) -> None:
         """The reference reads' names in their colours, top right under the banner."""
@@ -353,12 +485,14 @@ class FilmView(QWidget):
         metrics = painter.fontMetrics()
         line = metrics.height() + 6
         width = max(metrics.horizontalAdvance(r.label) for r in self.overlay.references) + 44
-        top = metrics.height() + 24 if self.overlay.banner else 10
+        top = self.banner_rect().bottom() + 10 if self.overlay.banner else 10
         box = QRectF(self.width() - width - 10, top, width, line * len(self.overlay.references) + 8)
         painter.fillRect(box, QColor(0, 0, 0, 170))
         for index, reference in enumerate(self.overlay.references):
             y = box.top() + 4 + index * line
-            painter.setPen(QPen(QColor(reference.color), 2.0, Qt.PenStyle.DashLine))
+            legend_pen = QPen(QColor(reference.color), 2.0, Qt.PenStyle.CustomDashLine)
+            legend_pen.setDashPattern(list(reference.dashes))
+            painter.setPen(legend_pen)
             painter.drawLine(QPointF(box.left() + 8, y + line / 2), QPointF(box.left() + 30, y + line / 2))
             painter.setPen(QColor(reference.color))
             painter.drawText(
@@ -372,45 +506,65 @@ class FilmView(QWidget):
             parsed = LandmarkKey.parse(key)
             x, y = geometry.to_widget(position)
             endplates.setdefault(parsed.endplate, {})[parsed.corner] = QPointF(x, y)
-        placed_labels: list[QRectF] = []
-        for ref, corners in sorted(endplates.items(), key=lambda item: item[0].sort_key):
-            color = style.side_color(ref.side)
+        lines: dict[EndplateRef, tuple[QPointF, QPointF]] = {}
+        for ref, corners in endplates.items():
             if Corner.POSTERIOR in corners and Corner.ANTERIOR in corners:
                 p, a = corners[Corner.POSTERIOR], corners[Corner.ANTERIOR]
                 extension = (a - p) * 0.25
-                for pen in (
-                    QPen(style.HALO_COLOR, 4.0),
-                    QPen(color, 2.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap),
-                ):
-                    painter.setPen(pen)
-                    painter.drawLine(p - extension, a + extension)
-            if labels:
-                placed_labels.extend(
-                    _endplate_label(painter, ref, corners, color, placed_labels, self.rect())
+                lines[ref] = (p - extension, a + extension)
+        for ref, (start, end) in sorted(lines.items(), key=lambda item: item[0].sort_key):
+            for pen in (
+                QPen(style.HALO_COLOR, 4.0),
+                QPen(style.side_color(ref.side), 2.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap),
+            ):
+                painter.setPen(pen)
+                painter.drawLine(start, end)
+        if labels:
+            radius = style.POINT_RADIUS_PX + 3
+            markers = [
+                QRectF(at.x() - radius, at.y() - radius, 2 * radius, 2 * radius)
+                for corners in endplates.values()
+                for at in corners.values()
+            ]
+            taken: list[QRectF] = [self.banner_rect(), self.footer_rect(), *self.label_avoid]
+            self.label_rects = []
+            for ref, corners in sorted(endplates.items(), key=lambda item: item[0].sort_key):
+                others = [segment for other, segment in lines.items() if other != ref]
+                rect = _endplate_label(
+                    painter, ref, corners, style.side_color(ref.side), taken + markers, others, self.rect()
                 )
+                if rect is not None:
+                    taken.append(rect)
+                    self.label_rects.append((ref.key(Corner.POSTERIOR).rsplit(".", 1)[0], rect))
         for key, position in points.items():
             parsed = LandmarkKey.parse(key)
             x, y = geometry.to_widget(position)
             self._draw_point(painter, QPointF(x, y), parsed, key)
 
     def _draw_point(self, painter: QPainter, at: QPointF, parsed: LandmarkKey, key: str) -> None:
+        """A cross-hair with an open centre (the corner itself stays visible), a short tick for a
+        middle point; the selected landmark gets a dashed ring."""
         color = style.side_color(parsed.endplate.side)
         active = self.tool.state is not ToolState.IDLE and key == self.tool.active
         if active:
             color = style.TARGET_COLOR
-        radius = style.POINT_RADIUS_PX * (0.8 if parsed.corner is Corner.MIDDLE else 1.0)
-        painter.setPen(QPen(style.HALO_COLOR, 3.0))
+        outer = style.POINT_RADIUS_PX * (0.8 if parsed.corner is Corner.MIDDLE else 1.0) + 3.0
+        inner = style.MARKER_GAP_PX
+        arms = [
+            (at + QPointF(dx * inner, dy * inner), at + QPointF(dx * outer, dy * outer))
+            for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1))
+        ]
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawEllipse(at, radius, radius)
-        painter.setPen(QPen(color, 2.0))
-        if parsed.corner is Corner.MIDDLE:
-            painter.drawRect(QRectF(at.x() - radius, at.y() - radius, 2 * radius, 2 * radius))
-        else:
-            painter.drawEllipse(at, radius, radius)
-        painter.drawPoint(at)
+        for pen in (
+            QPen(style.HALO_COLOR, 4.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.FlatCap),
+            QPen(color, 2.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.FlatCap),
+        ):
+            painter.setPen(pen)
+            for start, end in arms:
+                painter.drawLine(start, end)
         if key == self.tool.selected:
             painter.setPen(QPen(style.SELECTED_COLOR, 1.5, Qt.PenStyle.DashLine))
-            painter.drawEllipse(at, radius + 4, radius + 4)
+            painter.drawEllipse(at, outer + 3, outer + 3)
 
     @staticmethod
     def _draw_proposal(painter: QPainter, geometry: ViewGeometry, proposal: PendingProposal) -> None:
@@ -477,31 +631,41 @@ class FilmView(QWidget):
         painter.setClipping(False)
         painter.setPen(QPen(QColor("#ffffff"), 2.0))
         painter.drawEllipse(QRectF(0, 0, 2 * radius, 2 * radius))
+        if self.tool.active:
+            # Which corner this is, under the loupe: the reader need not look away to the panel.
+            font = self._text_font(style.LABEL_POINT_SIZE, bold=True)
+            text = loupe_caption(self.tool.active)
+            width = QFontMetricsF(font).horizontalAdvance(text) + 6
+            box = QRectF(radius - width / 2, 2 * radius + 4, width, QFontMetricsF(font).height())
+            painter.fillRect(box.adjusted(-3, -1, 3, 1), QColor(0, 0, 0, 190))
+            _draw_label(painter, box, text, style.TARGET_COLOR, font)
         painter.restore()
 
     def _draw_texts(self, painter: QPainter) -> None:
         if self.overlay.references:
             self._draw_legend(painter)
         if self.overlay.banner:
-            font = QFont(painter.font())
-            font.setPointSize(13)
-            font.setBold(True)
+            font = self._text_font(BANNER_POINT_SIZE, bold=True)
+            rect = self.banner_rect()
+            metrics = QFontMetricsF(font)
+            while font.pointSize() > 8 and metrics.horizontalAdvance(self.overlay.banner) > rect.width() - 16:
+                font.setPointSize(font.pointSize() - 1)  # a narrow view: smaller, never cut
+                metrics = QFontMetricsF(font)
             painter.setFont(font)
-            metrics = painter.fontMetrics()
-            rect = QRectF(0, 0, self.width(), metrics.height() + 14)
+            text = metrics.elidedText(self.overlay.banner, Qt.TextElideMode.ElideRight, rect.width() - 16)
             painter.fillRect(rect, QColor(0, 0, 0, 170))
             painter.setPen(style.TARGET_COLOR if self.overlay.target else QColor("#a5d6a7"))
-            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.overlay.banner)
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
         if self.overlay.footer:
-            font = QFont(painter.font())
-            font.setPointSize(10)
-            font.setBold(False)
+            font = self._text_font(FOOTER_POINT_SIZE, bold=False)
             painter.setFont(font)
-            metrics = painter.fontMetrics()
-            rect = QRectF(0, self.height() - metrics.height() - 10, self.width(), metrics.height() + 10)
+            rect = self.footer_rect()
+            text = QFontMetricsF(font).elidedText(
+                self.overlay.footer, Qt.TextElideMode.ElideRight, rect.width() - 16
+            )
             painter.fillRect(rect, QColor(0, 0, 0, 150))
             painter.setPen(QColor("#e0e0e0"))
-            painter.drawText(rect.adjusted(8, 0, -8, 0), Qt.AlignmentFlag.AlignVCenter, self.overlay.footer)
+            painter.drawText(rect.adjusted(8, 0, -8, 0), Qt.AlignmentFlag.AlignVCenter, text)
 
     # ------------------------------------------------------------------------------------------ input
     def _emit(self, actions: list[Action]) -> None:
@@ -576,7 +740,7 @@ class FilmView(QWidget):
         """Zoom about the cursor, 15% per notch."""
         steps = event.angleDelta().y() / 120.0
         if steps and self.film is not None:
-            self.zoom_by(1.15**steps, event.position())
+            self.zoom_by(1.15**steps, event.position(), interactive=True)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt API)
         """Space (hold) pans; arrows nudge the selected landmark by one screen pixel; Esc cancels."""
@@ -605,6 +769,16 @@ class FilmView(QWidget):
             if was_active:
                 self.preview_moved.emit(None)
             return
+        if key in (Qt.Key.Key_BracketRight, Qt.Key.Key_BracketLeft) and self.overlay.points:
+            # ] and [ select the next and previous landmark, cranial to caudal, for the arrows to nudge.
+            order = sorted(self.overlay.points, key=_reading_order)
+            step = 1 if key == Qt.Key.Key_BracketRight else -1
+            current = order.index(self.tool.selected) if self.tool.selected in order else -step
+            chosen = order[(current + step) % len(order)]
+            self.tool.select(chosen)
+            self.tool_acted.emit(Selected(chosen))
+            self.update()
+            return
         if key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
             self._emit(self.tool.delete())
             return
@@ -619,11 +793,53 @@ class FilmView(QWidget):
         super().keyReleaseEvent(event)
 
 
+def _covers(outer: Region, inner: Region) -> bool:
+    return outer[0] <= inner[0] and outer[1] <= inner[1] and outer[2] >= inner[2] and outer[3] >= inner[3]
+
+
 def _to_qimage(array: npt.NDArray[np.uint8]) -> QImage:
     """An 8-bit grey QImage owning a copy of the array."""
     data = np.ascontiguousarray(array)
     rows, columns = data.shape
     return QImage(data.data, columns, rows, data.strides[0], QImage.Format.Format_Grayscale8).copy()
+
+
+def _reading_order(key: str) -> tuple[int, int, int]:
+    parsed = LandmarkKey.parse(key)
+    order, side = parsed.endplate.sort_key
+    return order, side, (Corner.POSTERIOR, Corner.MIDDLE, Corner.ANTERIOR).index(parsed.corner)
+
+
+def loupe_caption(key: str) -> str:
+    """The loupe's caption: `L1 superior, posterior corner`."""
+    parsed = LandmarkKey.parse(key)
+    what = "middle point" if parsed.corner is Corner.MIDDLE else f"{parsed.corner} corner"
+    return f"{parsed.endplate.vertebra} {parsed.endplate.side}, {what}"
+
+
+def segment_meets_rect(start: QPointF, end: QPointF, rect: QRectF) -> bool:
+    """Whether a line segment crosses or touches a rectangle (Liang-Barsky clipping)."""
+    x0, y0 = start.x(), start.y()
+    dx, dy = end.x() - x0, end.y() - y0
+    low, high = 0.0, 1.0
+    for p, q in (
+        (-dx, x0 - rect.left()),
+        (dx, rect.right() - x0),
+        (-dy, y0 - rect.top()),
+        (dy, rect.bottom() - y0),
+    ):
+        if p == 0:
+            if q < 0:
+                return False
+            continue
+        t = q / p
+        if p < 0:
+            low = max(low, t)
+        else:
+            high = min(high, t)
+        if low > high:
+            return False
+    return True
 
 
 def _endplate_label(
@@ -632,12 +848,15 @@ def _endplate_label(
     corners: Mapping[Corner, QPointF],
     color: QColor,
     taken: list[QRectF],
+    lines: list[tuple[QPointF, QPointF]],
     bounds: QRect,
-) -> list[QRectF]:
-    """Label an endplate beyond one end of its line, where it hides no other label; skip if none fits.
+) -> QRectF | None:
+    """Label an endplate beyond one end of its line, where it covers no landmark, no other endplate's
+    line and no other label; None when nothing fits.
 
     Superior endplates are labelled past the anterior corner and inferior ones past the posterior
-    corner, so the two endplates of a disc (close together at low zoom) are labelled on opposite sides.
+    corner, so the two endplates of a disc (close together at low zoom) are labelled on opposite sides;
+    further out, then a line higher or lower, when that place is taken.
     """
     font = QFont(painter.font())
     font.setPointSize(style.LABEL_POINT_SIZE)
@@ -654,29 +873,62 @@ def _endplate_label(
     else:
         point = next(iter(corners.values()))
         ends = [(point, QPointF(1, 0)), (point, QPointF(-1, 0))]
-    for end, direction in ends:
-        length = math.hypot(direction.x(), direction.y()) or 1.0
-        unit = direction / length
-        reach = 0.25 * length + 10 if anterior is not None and posterior is not None else 12
-        tip = end + unit * reach
-        for shift in (0.0, -height, height):
-            left = tip.x() if unit.x() >= 0 else tip.x() - width
-            rect = QRectF(left, tip.y() - height / 2 + shift, width, height)
-            if bounds.contains(rect.toRect()) and not any(rect.intersects(other) for other in taken):
+    area = QRectF(bounds)
+    for extra in (0.0, 24.0, 56.0):
+        for end, direction in ends:
+            length = math.hypot(direction.x(), direction.y()) or 1.0
+            unit = direction / length
+            full = anterior is not None and posterior is not None
+            reach = (0.25 * length + 10 if full else 12) + extra
+            tip = end + unit * reach
+            for shift in (0.0, -height, height, -2 * height, 2 * height):
+                left = tip.x() if unit.x() >= 0 else tip.x() - width
+                rect = QRectF(left, tip.y() - height / 2 + shift, width, height)
+                if not area.contains(rect) or any(rect.intersects(other) for other in taken):
+                    continue
+                if any(segment_meets_rect(a, b, rect.adjusted(-2, -2, 2, 2)) for a, b in lines):
+                    continue
                 _draw_label(painter, rect, text, color, font)
-                return [rect]
-    return []
+                return rect
+    return None
 
 
-def _draw_label(painter: QPainter, rect: QRectF, text: str, color: QColor, font: QFont) -> None:
-    """Bold text with a dark halo inside `rect`."""
+_LABEL_CACHE: dict[tuple[str, int, str, float], QImage] = {}
+"""Labels drawn once, then copied: stroking a text's halo costs about a millisecond each time."""
+_LABEL_CACHE_SIZE = 256
+
+
+def _label_image(text: str, color: QColor, font: QFont, ratio: float) -> QImage:
+    key = (text, color.rgba(), font.toString(), ratio)
+    cached = _LABEL_CACHE.get(key)
+    if cached is not None:
+        return cached
     metrics = QFontMetricsF(font)
-    origin = QPointF(rect.left() + 2, rect.top() + metrics.ascent())
+    width, height = metrics.horizontalAdvance(text) + 8, metrics.height() + 4
+    image = QImage(
+        math.ceil(width * ratio), math.ceil(height * ratio), QImage.Format.Format_ARGB32_Premultiplied
+    )
+    image.setDevicePixelRatio(ratio)
+    image.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     path = QPainterPath()
-    path.addText(origin, font, text)
+    path.addText(QPointF(4, 2 + metrics.ascent()), font, text)
     painter.setPen(
         QPen(style.HALO_COLOR, 3.5, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
     )
     painter.setBrush(Qt.BrushStyle.NoBrush)
     painter.drawPath(path)
     painter.fillPath(path, QBrush(color))
+    painter.end()
+    if len(_LABEL_CACHE) >= _LABEL_CACHE_SIZE:
+        _LABEL_CACHE.clear()
+    _LABEL_CACHE[key] = image
+    return image
+
+
+def _draw_label(painter: QPainter, rect: QRectF, text: str, color: QColor, font: QFont) -> None:
+    """Bold text with a dark halo inside `rect`."""
+    device = painter.device()
+    ratio = device.devicePixelRatioF() if device is not None else 1.0
+    painter.drawImage(QPointF(rect.left() - 2, rect.top() - 2), _label_image(text, color, font, ratio))

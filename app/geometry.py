@@ -89,14 +89,20 @@ class ViewGeometry:
         r1 = min(rows, math.ceil(max(ys)) + margin)
         return r0, c0, max(r0, r1), max(c0, c1)
 
-    def fitted(self, rows: int, columns: int, border: float = 0.97) -> ViewGeometry:
-        """The whole image centred in the viewport."""
+    def fitted(
+        self, rows: int, columns: int, border: float = 0.97, *, insets: tuple[float, float] = (0.0, 0.0)
+    ) -> ViewGeometry:
+        """The whole image centred in the viewport, between `insets` (top, bottom) screen pixels kept
+        free for the texts drawn over the film."""
         w, h = self.viewport
+        top, bottom = insets
+        free = max(1.0, h - top - bottom)
         img_w, img_h = float(columns), float(rows) * self.aspect
         if self.rotation in (90, 270):
             img_w, img_h = img_h, img_w
-        zoom = border * min(w / max(img_w, 1e-9), h / max(img_h, 1e-9))
-        return replace(self, zoom=max(zoom, 1e-4), center=(columns / 2, rows / 2))
+        zoom = border * min(w / max(img_w, 1e-9), free / max(img_h, 1e-9))
+        fitted = replace(self, zoom=max(zoom, 1e-4), center=(columns / 2, rows / 2))
+        return fitted.panned(0.0, (top - bottom) / 2.0) if top != bottom and free > 1.0 else fitted
 
     def zoomed_about(self, widget_point: Vec, factor: float, limits: tuple[float, float]) -> ViewGeometry:
         """Zoom by `factor` keeping the image point under `widget_point` where it is."""

@@ -5,7 +5,8 @@ measurement declares its landmarks there (the global curves their endpoint endpl
 level its regional, segmental and vertebral angles, its six points for the heights, and its neighbours'
 endplates for the height loss and the Genant grade). A level marked not evaluable needs nothing of its
 own. Steps run cranial to caudal; within an endplate posterior, middle, anterior, the way the eye
-follows the endplate.
+follows the endplate. `neighbours=False` leaves out what only the height losses and the Genant grade
+need (the vertebrae above and below), for a reader who is not asked to grade.
 """
 
 from __future__ import annotations
@@ -14,8 +15,24 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from kyphoangle.anatomy import EndplateRef, LandmarkKey
-from kyphoangle.protocol import GlobalEndpoints, NotEvaluable, required_landmarks
+from kyphoangle.protocol import (
+    MEASUREMENT_DEFINITIONS,
+    GlobalEndpoints,
+    MeasurementName,
+    NotEvaluable,
+    required_landmarks,
+)
 from kyphoangle.vocabulary import Corner, EndplateSide
+
+NEIGHBOUR_MEASUREMENTS = frozenset(
+    {
+        MeasurementName.ANTERIOR_HEIGHT_LOSS,
+        MeasurementName.MIDDLE_HEIGHT_LOSS,
+        MeasurementName.POSTERIOR_HEIGHT_LOSS,
+        MeasurementName.GENANT_GRADE,
+    }
+)
+"""Measurements that need the neighbouring vertebrae's points (optional in the guidance)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +68,18 @@ def required_steps(
     fractured_levels: Iterable[str],
     endpoints: GlobalEndpoints | None = None,
     not_evaluable: Mapping[str, NotEvaluable] | None = None,
+    *,
+    neighbours: bool = True,
 ) -> tuple[Step, ...]:
-    """Every landmark the protocol needs, cranial to caudal, each once with all its purposes."""
+    """Every landmark the protocol needs, cranial to caudal, each once with all its purposes;
+    `neighbours=False` leaves out what only the height losses and the Genant grade need."""
+    definitions = (
+        MEASUREMENT_DEFINITIONS
+        if neighbours
+        else {n: d for n, d in MEASUREMENT_DEFINITIONS.items() if n not in NEIGHBOUR_MEASUREMENTS}
+    )
     steps: list[Step] = []
-    for needed in required_landmarks(fractured_levels, endpoints, not_evaluable):
+    for needed in required_landmarks(fractured_levels, endpoints, not_evaluable, definitions=definitions):
         parsed = LandmarkKey.parse(needed.key)
         steps.append(Step(needed.key, parsed.endplate, parsed.corner, needed.purposes))
     return tuple(steps)

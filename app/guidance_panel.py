@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -39,6 +40,8 @@ class GuidancePanel(QWidget):
     not_evaluable_edited = Signal(str, object)
     """The reader changed a level's evaluability: (level, NotEvaluable or None)."""
     step_chosen = Signal(str)
+    neighbours_edited = Signal(bool)
+    """The reader asked for (True) or left out the neighbours' points of the height loss and Genant grade."""
     """The reader picked a landmark in the list (to place or re-place it next)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -59,6 +62,14 @@ class GuidancePanel(QWidget):
             box.toggled.connect(self._levels_toggled)
             grid.addWidget(box, index // 4, index % 4)
             self.level_boxes[level] = box
+        self.neighbours_box = QCheckBox("Height loss and Genant grade (neighbours' points)")
+        self.neighbours_box.setObjectName("neighboursBox")
+        self.neighbours_box.setToolTip(
+            "Ask for every point of the vertebrae above and below each fractured level, which the "
+            "anterior height loss and the Genant grade need"
+        )
+        self.neighbours_box.toggled.connect(self._neighbours_toggled)
+        grid.addWidget(self.neighbours_box, 2, 0, 1, 4)
         layout.addWidget(levels_box)
 
         self.evaluable_box = QGroupBox("Evaluability of the fractured levels")
@@ -81,7 +92,12 @@ class GuidancePanel(QWidget):
         self.next_label.setFont(font)
         text_column.addWidget(self.next_label, 1)
         self.progress_label = QLabel()
+        self.progress_label.setWordWrap(True)
         text_column.addWidget(self.progress_label)
+        for label in (self.next_label, self.progress_label):
+            # Texts that change with every click must not widen the panel: a wider panel would move
+            # the film under the reader's cursor.
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         next_layout.addLayout(text_column, 1)
         layout.addWidget(next_box)
 
@@ -98,6 +114,10 @@ class GuidancePanel(QWidget):
             return
         levels = tuple(level for level, box in self.level_boxes.items() if box.isChecked())
         self.levels_edited.emit(levels)
+
+    def _neighbours_toggled(self, checked: bool) -> None:
+        if not self._updating:
+            self.neighbours_edited.emit(checked)
 
     def _item_clicked(self, item: QListWidgetItem) -> None:
         self.step_chosen.emit(str(item.data(KEY_ROLE)))
@@ -120,6 +140,7 @@ class GuidancePanel(QWidget):
         anterior_left: bool | None,
         locked: bool,
         film_open: bool = True,
+        neighbours: bool = True,
     ) -> None:
         """Show the model's state (signals blocked so nothing loops back); without a film, say so."""
         self._updating = True
@@ -127,6 +148,7 @@ class GuidancePanel(QWidget):
             for level, box in self.level_boxes.items():
                 box.setChecked(level in levels)
                 box.setEnabled(not locked)
+            self.neighbours_box.setChecked(neighbours)
             self._show_evaluability(levels, not_evaluable, locked)
             self._show_steps(steps, placed, target)
         finally:

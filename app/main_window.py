@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QFileDialog,
+    QFrame,
     QInputDialog,
     QLabel,
     QMainWindow,
@@ -20,6 +23,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QProgressDialog,
+    QScrollArea,
     QSizePolicy,
     QWidget,
 )
@@ -42,17 +46,20 @@ from app.guidance import Step, describe_key, next_step, required_steps
 from app.guidance_panel import GuidancePanel
 from app.measurement_panel import MeasurementPanel
 from app.observation_panel import ObservationPanel
-from app.placement import Action, Canceled, Deleted, Moved, Placed, Selected
+from app.placement import Action, Canceled, Deleted, Moved, Placed, Refused, Selected
+from app.prediction import body_height, predict
 from app.read_model import Position, ReadLockedError, ReadModel, ReadSnapshot
 from app.shortcuts import SHORTCUTS
 from app.snapping import SETTING_PREFIX, PendingProposal, SnapAssistant
-from app.workers import FilmLoader, ImportRunner
+from app.workers import FilmLoader, FilmPrefetcher, ImportRunner
+from kyphoangle.annotation import angle_glyphs
 from kyphoangle.errors import KyphoangleError, OutputFileError
 from kyphoangle.landmark_file import PointProvenance
 from kyphoangle.normal_table import NormalTable, load_normal_table
 from kyphoangle.observations import LevelObservation
 from kyphoangle.output_file import private_folder, write_text
 from kyphoangle.protocol import MeasurementSet, NotEvaluable, compute_measurements
+from kyphoangle.spacing import PixelSpacing
 from kyphoangle.workstation import access
 from kyphoangle.workstation.records import Account, ImageEntry, ImportReport, ReadService
 
@@ -61,6 +68,7 @@ TOOLBAR_TEXT = {
     "import": "Import",
     "save": "Save",
     "sign": "Sign\u2026",
+    "sign_next": "Sign and next\u2026",
     "fit": "Fit",
     "actual": "1:1",
     "rotate_cw": "Rotate",
@@ -70,12 +78,36 @@ TOOLBAR_TEXT = {
 }
 """Short toolbar captions (menus keep the full text)."""
 
+FOLLOW_BODIES = 5.0
+"""Following the next landmark zooms in until the view is about this many vertebral bodies tall."""
+
 AUTOSAVE_DELAY_MS = 300
 """Drafts are saved this long after the last edit (debounced)."""
 
 
+def _scrolling(panel: QWidget) -> QScrollArea:
+    """A panel in a frameless scroll area: a small screen scrolls the panel instead of squeezing the film."""
+    area = QScrollArea()
+    area.setObjectName(f"{panel.objectName()}Scroll")
+    area.setWidget(panel)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setMinimumHeight(160)
+    area.setMinimumWidth(panel.minimumSizeHint().width())
+    return area
+
+
 class ReadingWindow(QMainWindow):
     """The main window of the reading workstation."""
+
+    OFFERS_SIGN_AND_NEXT = True
+    """Whether "Sign and next" opens the next film of the reader's worklist (blinded windows move on
+    by themselves)."""
+
+    LAYOUT_NAME = "reading"
+    """Names this kind of window's layout in the settings: each kind of window, for each role, keeps
+    its own geometry and panels (an adjudicator's hidden panels must not hide a reader's)."""
 
     def __init__(
         self,
@@ -104,12 +136,14 @@ class ReadingWindow(QMainWindow):
         self.last_error = ""
         self._table_cache: dict[str, NormalTable] = {}
         self.campaign_manager: QMainWindow | None = None
+        self._layout_to_keep: QByteArray | None = None
+        """The panels as the reader arranged them, when the program hid some (e.g. a finished worklist)."""
 
         self.view = FilmView()
         self.setCentralWidget(self.view)
         guidance_dock = self._dock("Guidance", "guidanceDock", Qt.DockWidgetArea.RightDockWidgetArea)
         self.guidance_panel = GuidancePanel()
-        guidance_dock.setWidget(self.guidance_panel)
+        guidance_dock.setWidget(_scrolling(self.guidance_panel))
         measurement_dock = self._dock(
             "Measurements", "measurementDock", Qt.DockWidgetArea.RightDockWidgetArea
         )
@@ -129,6 +163,8 @@ class ReadingWindow(QMainWindow):
         self.loader = FilmLoader(self)
         self.loader.film_loaded.connect(self._film_loaded)
         self.loader.load_failed.connect(self._film_failed)
+        self.next_prefetcher = FilmPrefetcher(capacity=1, parent=self)
+        """Decodes the next film of the worklist while the reader reads this one."""
         self.importer = ImportRunner(store, self)
         self.import_progress: QProgressDialog | None = None
         self.importer.progressed.connect(self._import_progressed)
@@ -153,12 +189,13 @@ class ReadingWindow(QMainWindow):
         self.guidance_panel.not_evaluable_edited.connect(self._not_evaluable_edited)
         self.guidance_panel.step_chosen.connect(self._step_chosen)
         self.observation_panel.observation_edited.connect(self._observation_edited)
+        self.guidance_panel.neighbours_edited.connect(self._neighbours_edited)
         self.browser.image_activated.connect(self._image_activated)
         self.browser.import_requested.connect(self.import_files)
         self.undo_stack.cleanChanged.connect(lambda _clean: self._update_status())
-        self.resizeDocks([guidance_dock, measurement_dock], [540, 420], Qt.Orientation.Vertical)
-        self.resizeDocks([guidance_dock, browser_dock], [470, 340], Qt.Orientation.Horizontal)
         self._restore_settings()
+        self._first_layout = self.settings.value(self.layout_key("state")) is None
+        """No layout saved yet: the side panels are sized to the window when it is first shown."""
         self.refresh_browser()
         self._refresh()
 
@@ -197,10 +234,12 @@ class ReadingWindow(QMainWindow):
             "import_dicomdir": self.import_dicomdir,
             "save": self.save_draft,
             "sign": self.sign_dialog,
+            "sign_next": self.sign_and_next_dialog,
             "undo": self.undo_stack.undo,
             "redo": self.undo_stack.redo,
             "next_step": self.go_to_next_step,
             "labels": self.toggle_labels,
+            "measurements": self.toggle_measurements,
             "fit": self.view.fit,
             "actual": self.view.actual_pixels,
             "zoom_in": lambda: self.view.zoom_by(1.25),
@@ -238,6 +277,7 @@ class ReadingWindow(QMainWindow):
             "invert",
             "save",
             "sign",
+            "sign_next",
             "help",
         }
         for shortcut in SHORTCUTS:
@@ -267,6 +307,19 @@ class ReadingWindow(QMainWindow):
         menus["&Landmarks"].addSeparator()
         menus["&Landmarks"].addAction(snapping)
         self.actions_by_id["snapping"] = snapping
+        follow = QAction("Follow the next landmark", self)
+        follow.setObjectName("action_follow")
+        follow.setCheckable(True)
+        follow.setToolTip(
+            "After each click, centre and zoom the film where the next landmark should be "
+            "(predicted from the vertebrae placed)"
+        )
+        follow.setChecked(str(self.settings.value("guidance/follow", "true")).lower() in ("true", "1"))
+        follow.toggled.connect(
+            lambda on: self.settings.setValue("guidance/follow", "true" if on else "false")
+        )
+        menus["&Landmarks"].addAction(follow)
+        self.actions_by_id["follow"] = follow
         self.undo_stack.canUndoChanged.connect(self.actions_by_id["undo"].setEnabled)
         self.undo_stack.canRedoChanged.connect(self.actions_by_id["redo"].setEnabled)
         self.actions_by_id["undo"].setEnabled(False)
@@ -308,15 +361,36 @@ class ReadingWindow(QMainWindow):
         self.campaign_manager.activateWindow()
 
     # -------------------------------------------------------------------------------------- settings
+    def layout_key(self, what: str) -> str:
+        """The settings key of this window's `geometry` or `state`, per kind of window and per role."""
+        return f"window/{self.LAYOUT_NAME}/{self.reader.role}/{what}"
+
     def _restore_settings(self) -> None:
-        geometry = self.settings.value("window/geometry")
+        geometry = self.settings.value(self.layout_key("geometry"))
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
         else:
-            self.resize(1500, 950)
-        state = self.settings.value("window/state")
+            self._default_size()
+        state = self.settings.value(self.layout_key("state"))
         if isinstance(state, QByteArray):
             self.restoreState(state)
+
+    def _default_size(self) -> None:
+        """1500 x 950, or most of a smaller screen."""
+        screen = QApplication.primaryScreen()
+        available = screen.availableGeometry() if screen is not None else None
+        if available is None or available.width() <= 0:
+            self.resize(1500, 950)
+            return
+        self.resize(min(1500, int(available.width() * 0.95)), min(950, int(available.height() * 0.92)))
+
+    def hide_panels_for_now(self, names: tuple[str, ...]) -> None:
+        """Hide panels the program has no use for now, keeping the reader's layout for the next session."""
+        if self._layout_to_keep is None:
+            self._layout_to_keep = self.saveState()
+        for dock in self.findChildren(QDockWidget):
+            if dock.objectName() in names:
+                dock.hide()
 
     def user_presets(self) -> list[tuple[str, float, float]]:
         """Window presets the reader saved: (name, center, width)."""
@@ -361,12 +435,27 @@ class ReadingWindow(QMainWindow):
             _name, center, width = presets[index]
             self.view.set_window(center, width)
 
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt API)
+        """On first use, side panels in proportion to the window: the film keeps about half of it."""
+        super().showEvent(event)
+        if not self._first_layout:
+            return
+        self._first_layout = False
+        docks = {dock.objectName(): dock for dock in self.findChildren(QDockWidget)}
+        guidance, measurements = docks.get("guidanceDock"), docks.get("measurementDock")
+        if guidance is not None and measurements is not None:
+            self.resizeDocks([guidance, measurements], [540, 420], Qt.Orientation.Vertical)
+        wide = self.width() >= 1400
+        sides = [d for d in (guidance, docks.get("browserDock")) if d is not None]
+        self.resizeDocks(sides, ([470, 340] if wide else [380, 230])[: len(sides)], Qt.Orientation.Horizontal)
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
         """Save the draft and the window layout before closing."""
         if self.autosave_timer.isActive() or self._dirty:
             self.save_draft()
-        self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue(self.layout_key("geometry"), self.saveGeometry())
+        state = self._layout_to_keep if self._layout_to_keep is not None else self.saveState()
+        self.settings.setValue(self.layout_key("state"), state)
         self.settings.sync()
         super().closeEvent(event)
 
@@ -387,7 +476,7 @@ class ReadingWindow(QMainWindow):
         self.settings.setValue("files/last_folder", str(Path(path).parent))
         self._pending_levels = fractured_levels
         self.load_progress.show()
-        self.view.set_film(None)
+        self.clear_read()
         self.view.set_message(f"Decoding {Path(path).name}\u2026")
         self.statusBar().showMessage(f"Opening {Path(path).name}\u2026")
         self.loader.load(path)
@@ -434,13 +523,29 @@ class ReadingWindow(QMainWindow):
         )
         self.refresh_browser()
         self._refresh()
+        QTimer.singleShot(0, self._prefetch_next_film)
 
     def film_label(self, path: Path) -> str:
         """How a film is named in messages (its file name; the blinded window names the case)."""
         return path.name
 
+    def clear_read(self) -> None:
+        """No film and no read on screen (while a film decodes, or when it cannot be opened): nothing
+        can be placed, saved or signed. The read shown before was saved as a draft by the caller."""
+        self.autosave_timer.stop()
+        self.film, self.film_path = None, None
+        self.view.set_film(None)
+        self.view.set_proposal(None)
+        self.undo_stack.clear()
+        self.armed_key = None
+        self.preview = None
+        self.model.replace(ReadSnapshot(sop_instance_uid="", reader=self.reader.login))
+        self._dirty = False
+        self.last_saved = None
+
     def _film_failed(self, path: Path, message: str) -> None:
         self.load_progress.hide()
+        self.clear_read()
         self.view.set_message(f"This film could not be opened.\n\n{message}")
         self._error("The film cannot be opened", message)
 
@@ -640,7 +745,53 @@ class ReadingWindow(QMainWindow):
                 )
         elif isinstance(action, Canceled):
             self.statusBar().showMessage("Canceled", 2000)
+        elif isinstance(action, Refused):
+            self.statusBar().showMessage(
+                f"That point is outside the film: {describe_key(action.key)} was not placed there.", 6000
+            )
         self._refresh()
+        if isinstance(action, Placed) and self.view.proposal is None:
+            self.follow_next()
+
+    def follow_next(self) -> bool:
+        """Centre the view on where the next landmark should be, zooming in to about five vertebral
+        bodies when the view shows more; nothing moves while too little is placed to tell, or when the
+        reader turned it off. Returns whether the view moved."""
+        target = self.target_key
+        if target is None or self.film is None or not self.actions_by_id["follow"].isChecked():
+            return False
+        points = dict(self.model.points)
+        expected = predict(target, points)
+        if expected is None:
+            return False
+        view = self.view
+        geometry = view.view_geometry
+        body = body_height(points)
+        if body is None:
+            lengths = [
+                math.dist(points[k], points[k.replace(".posterior", ".anterior")])
+                for k in points
+                if k.endswith(".posterior") and k.replace(".posterior", ".anterior") in points
+            ]
+            body = 0.7 * sum(lengths) / len(lengths) if lengths else None
+        zoom = geometry.zoom
+        if body:
+            # A long jump (e.g. from L2 to S1 across the lordosis) is less sure: show more around it.
+            jump = min((math.dist(expected, p) for p in points.values()), default=0.0)
+            span = max(FOLLOW_BODIES * body, 2.4 * jump)
+            wanted = min(view.height() / (span * geometry.aspect), 8.0)
+            zoom = wanted if jump > 2 * FOLLOW_BODIES * body / 5.0 else max(zoom, wanted)
+        at = view.widget_point(expected)
+        inner = view.rect().adjusted(
+            int(view.width() * 0.2),
+            int(view.height() * 0.2),
+            -int(view.width() * 0.2),
+            -int(view.height() * 0.2),
+        )
+        if zoom == geometry.zoom and inner.contains(at.toPoint()):
+            return False
+        view.set_geometry(replace(geometry, zoom=zoom, center=expected))
+        return True
 
     def _preview_moved(self, preview: object) -> None:
         self.preview = preview if isinstance(preview, tuple) else None
@@ -667,6 +818,15 @@ class ReadingWindow(QMainWindow):
         self._refresh()
         self.view.setFocus()
 
+    @property
+    def neighbour_points(self) -> bool:
+        """Whether the guidance asks for the neighbours' points of the height loss and Genant grade."""
+        return str(self.settings.value("guidance/neighbours", "true")).lower() in ("true", "1")
+
+    def _neighbours_edited(self, checked: bool) -> None:
+        self.settings.setValue("guidance/neighbours", "true" if checked else "false")
+        self._refresh()
+
     def go_to_next_step(self) -> None:
         """Forget a chosen landmark and go back to the next missing one."""
         self.armed_key = None
@@ -677,6 +837,17 @@ class ReadingWindow(QMainWindow):
         self.view.overlay.show_labels = not self.view.overlay.show_labels
         self._refresh()
 
+    def toggle_measurements(self) -> None:
+        """Show or hide the angles drawn on the film (remembered)."""
+        shown = not self.view.overlay.show_measurements
+        self.settings.setValue("display/measurements", "true" if shown else "false")
+        self._refresh()
+
+    @property
+    def measurements_shown(self) -> bool:
+        """Whether the computed angles are drawn on the film."""
+        return str(self.settings.value("display/measurements", "true")).lower() in ("true", "1")
+
     def _model_changed(self) -> None:
         self._dirty = not self.model.signed
         if self._dirty:
@@ -686,7 +857,10 @@ class ReadingWindow(QMainWindow):
     # ------------------------------------------------------------------------------------- display
     def _refresh(self) -> None:
         self.steps = required_steps(
-            self.model.fractured_levels, self.model.endpoints, self.model.not_evaluable
+            self.model.fractured_levels,
+            self.model.endpoints,
+            self.model.not_evaluable,
+            neighbours=self.neighbour_points,
         )
         if self.armed_key is not None and self.armed_key not in {s.key for s in self.steps}:
             self.armed_key = None
@@ -707,8 +881,10 @@ class ReadingWindow(QMainWindow):
                 points=dict(self.model.points),
                 target=target,
                 banner=banner,
-                footer=spacing_text(self.film.spacing) if self.film is not None else "",
+                footer=spacing_text(self.spacing) if self.film is not None else "",
                 show_labels=self.view.overlay.show_labels,
+                glyphs=self.view.overlay.glyphs,
+                show_measurements=self.measurements_shown,
             )
         )
         self.guidance_panel.show_state(
@@ -720,6 +896,7 @@ class ReadingWindow(QMainWindow):
             anterior_left=self._anterior_on_left(),
             locked=self.model.signed,
             film_open=self.film is not None,
+            neighbours=self.neighbour_points,
         )
         self.observation_panel.show_state(
             observations=self.model.observations,
@@ -727,6 +904,8 @@ class ReadingWindow(QMainWindow):
             locked=self.model.signed or self.film is None,
         )
         self.actions_by_id["sign"].setEnabled(self.film is not None and not self.model.signed)
+        if "sign_next" in self.actions_by_id:
+            self.actions_by_id["sign_next"].setEnabled(self.film is not None and not self.model.signed)
         self._update_status()
 
     def _anterior_on_left(self) -> bool | None:
@@ -762,6 +941,14 @@ class ReadingWindow(QMainWindow):
                 return None
         return self._table_cache[name]
 
+    @property
+    def spacing(self) -> PixelSpacing:
+        """The spacing the read's values use: its manual calibration, else the film's."""
+        if self.model.calibration is not None:
+            return self.model.calibration
+        assert self.film is not None
+        return self.film.spacing
+
     def measurement_points(self) -> dict[str, tuple[float, float]]:
         """The model's landmarks, with the point being dragged at its live position."""
         points = dict(self.model.points)
@@ -773,12 +960,13 @@ class ReadingWindow(QMainWindow):
         table = self.normal_table()
         if self.film is None or table is None:
             self.result = None
+            self.view.overlay.glyphs = ()
             self.measurement_panel.show_measurements(None, spacing=None, table=table)
             return
         try:
             self.result = compute_measurements(
                 self.measurement_points(),
-                spacing=self.film.spacing,
+                spacing=self.spacing,
                 fractured_levels=self.model.fractured_levels,
                 normal_table=table,
                 endpoints=self.model.endpoints,
@@ -788,8 +976,12 @@ class ReadingWindow(QMainWindow):
         except KyphoangleError as exc:
             self.result = None
             self.statusBar().showMessage(str(exc), 8000)
+        self.view.overlay.glyphs = (
+            angle_glyphs(self.result, self.measurement_points()) if self.result is not None else ()
+        )
+        self.view.update()
         self.measurement_panel.show_measurements(
-            self.result, spacing=self.film.spacing, table=table, levels=self.model.fractured_levels
+            self.result, spacing=self.spacing, table=table, levels=self.model.fractured_levels
         )
 
     @staticmethod
@@ -804,7 +996,7 @@ class ReadingWindow(QMainWindow):
             self._set_label(self.spacing_label, "")
             self._set_label(self.view_label, "")
         else:
-            spacing = self.film.spacing
+            spacing = self.spacing
             self._set_label(
                 self.spacing_label,
                 f"{spacing.row_mm:.3f} x {spacing.col_mm:.3f} mm/px ({spacing.source})"
@@ -876,23 +1068,77 @@ class ReadingWindow(QMainWindow):
         """Ask for the password, then sign and lock the read."""
         if self.film is None or self.model.signed:
             return
+        dialog = SignDialog(self.reader.login, self._sign_summary(), self)
+        if dialog.exec() != SignDialog.DialogCode.Accepted:
+            return
+        self.sign_confirmed(dialog.password)
+
+    def _sign_summary(self) -> str:
         missing = [s for s in self.steps if s.key not in self.model.points]
-        summary = f"{len(self.steps) - len(missing)} of {len(self.steps)} landmarks placed." + (
+        return f"{len(self.steps) - len(missing)} of {len(self.steps)} landmarks placed." + (
             f" <b>{len(missing)} missing</b>: their values will be exported as not computed."
             if missing
             else ""
         )
-        dialog = SignDialog(self.reader.login, summary, self)
-        if dialog.exec() != SignDialog.DialogCode.Accepted:
-            return
-        self.sign_confirmed(dialog.password)
 
     def sign_confirmed(self, password: str) -> None:
         """Sign once the reader confirmed with their password (the blinded window signs in the background)."""
         self.sign(password)
 
+    # ------------------------------------------------------------------------------ sign and next
+    def worklist(self) -> list[ImageEntry]:
+        """The films still waiting for this reader's signed read, by subject and visit."""
+        try:
+            images = self.store.images()
+        except KyphoangleError:
+            return []
+        waiting = [e for e in images if e.statuses.get(self.reader.login) != "signed"]
+        return sorted(waiting, key=lambda e: (e.subject, e.visit_code, e.path))
+
+    def next_in_worklist(self) -> ImageEntry | None:
+        """The film to read after the one on screen, or None when it was the last."""
+        current = self.model.sop_instance_uid
+        return next((e for e in self.worklist() if e.sop_instance_uid != current), None)
+
+    def _prefetch_next_film(self) -> None:
+        if not self.OFFERS_SIGN_AND_NEXT or self.film is None:
+            return
+        following = self.next_in_worklist()
+        self._next_entry = following
+        self.next_prefetcher.prefetch([following.path] if following is not None else [])
+
+    def sign_and_next_dialog(self) -> None:
+        """Ask for the password, sign, and open the next film of the worklist at once."""
+        if self.film is None or self.model.signed:
+            return
+        dialog = SignDialog(self.reader.login, self._sign_summary(), self)
+        if dialog.exec() != SignDialog.DialogCode.Accepted:
+            return
+        self.sign_and_next(dialog.password)
+
+    def sign_and_next(self, password: str) -> bool:
+        """Sign (the dialog's password, or a test's), then show the next film: decoded ahead when it
+        is ready, else decoded now. Returns whether the read was signed."""
+        following = getattr(self, "_next_entry", None)
+        if not self.sign(password):
+            return False
+        if following is None or following.sop_instance_uid == self.model.sop_instance_uid:
+            following = self.next_in_worklist()
+        if following is None:
+            self.statusBar().showMessage("Read signed. No film is left waiting for your read.", 10000)
+            return True
+        film = self.next_prefetcher.take(following.path)
+        if film is not None:
+            self._pending_levels = following.fractured_levels
+            self._film_loaded(Path(following.path), film)  # type: ignore[arg-type]
+        else:
+            self.open_film(following.path, following.fractured_levels)
+        return True
+
     def sign(self, password: str) -> bool:
         """Sign with a password (the dialog's, or a test's). Returns success."""
+        if self.film is None or not self.model.sop_instance_uid or self.model.signed:
+            return False
         try:
             self.store.sign(self.model.snapshot().to_landmark_file(), password)
         except KyphoangleError as exc:

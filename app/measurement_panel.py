@@ -71,7 +71,8 @@ class MeasurementPanel(QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         self.spacing_label = QLabel()
         self.spacing_label.setObjectName("measurementSpacing")
-        self.spacing_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        self.spacing_label.setWordWrap(True)
+        self.spacing_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
         self.tree = QTreeWidget()
         self.tree.setObjectName("measurementTree")
         self.tree.setColumnCount(3)
@@ -79,7 +80,7 @@ class MeasurementPanel(QWidget):
         self.tree.setRootIsDecorated(False)
         self.tree.setIndentation(10)
         self.tree.setAlternatingRowColors(True)
-        self.tree.setMinimumHeight(200)
+        self.tree.setMinimumHeight(110)
         layout.addWidget(self.tree, 1)
         layout.addWidget(self.spacing_label)
         self.rows: dict[tuple[str, str | None], QTreeWidgetItem] = {}

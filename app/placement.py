@@ -3,6 +3,7 @@
 Press on empty film with a target landmark starts PLACING (the loupe shows, the point follows the
 pointer); release places it. Press on an existing landmark selects it and starts DRAGGING; release
 moves it (one undoable edit per drag). Esc cancels either. Positions are image `(column, row)`.
+A press or a release outside the film is refused (`Refused`): no landmark lies off the film.
 The tool never changes the model: it returns actions for the window to turn into undo commands.
 """
 
@@ -73,7 +74,15 @@ class Canceled:
     key: str
 
 
-Action = Previewed | Placed | Moved | Deleted | Selected | Canceled
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """A point outside the film was refused; the landmark stays where it was (or absent)."""
+
+    key: str
+    position: Position
+
+
+Action = Previewed | Placed | Moved | Deleted | Selected | Canceled | Refused
 
 
 class PlacementTool:
@@ -83,15 +92,25 @@ class PlacementTool:
         self,
         points: Callable[[], Mapping[str, Position]],
         target: Callable[[], str | None],
+        bounds: Callable[[], tuple[float, float] | None] = lambda: None,
     ) -> None:
         self._points = points
         self._target = target
+        self._bounds = bounds
+        """The film's (columns, rows), or None when any position is accepted."""
         self.state = ToolState.IDLE
         self.selected: str | None = None
         self.active: str | None = None
         self.position: Position | None = None
         self._origin: Position | None = None
         self.enabled = True
+
+    def on_film(self, position: Position) -> bool:
+        """Whether a position lies on the film (its edges included)."""
+        bounds = self._bounds()
+        if bounds is None:
+            return True
+        return 0.0 <= position[0] <= bounds[0] and 0.0 <= position[1] <= bounds[1]
 
     def hit(self, position: Position, radius: float) -> str | None:
         """The landmark nearest `position` within `radius` image pixels, if any."""
@@ -122,6 +141,8 @@ class PlacementTool:
                 self.selected = None
                 actions.append(Selected(None))
             return actions
+        if not self.on_film(position):
+            return [Refused(target, position)]
         self.state, self.active, self.position = ToolState.PLACING, target, position
         self._origin = self._points().get(target)
         actions.append(Previewed(target, position))
@@ -140,6 +161,8 @@ class PlacementTool:
             return []
         key, state, origin = self.active, self.state, self._origin
         self._reset()
+        if not self.on_film(position):
+            return [Refused(key, position)]
         if state is ToolState.PLACING:
             self.selected = key
             return [Placed(key, position, origin), Selected(key)]
@@ -167,7 +190,10 @@ class PlacementTool:
         old = self._points().get(key)
         if old is None:
             return []
-        return [Moved(key, old, (old[0] + step[0], old[1] + step[1]), nudge=True)]
+        new = (old[0] + step[0], old[1] + step[1])
+        if not self.on_film(new):
+            return [Refused(key, new)]
+        return [Moved(key, old, new, nudge=True)]
 
     def delete(self) -> list[Action]:
         """Delete the selected landmark."""

@@ -4,12 +4,25 @@ from __future__ import annotations
 
 from PySide6.QtGui import QColor
 
+from kyphoangle.protocol import MeasurementName
 from kyphoangle.vocabulary import EndplateSide
 
-SUPERIOR_COLOR = QColor("#00e5ff")
-"""Superior endplates: cyan."""
-INFERIOR_COLOR = QColor("#ffb300")
-"""Inferior endplates: amber."""
+OKABE_ITO: dict[str, str] = {
+    "orange": "#e69f00",
+    "sky blue": "#56b4e9",
+    "bluish green": "#009e73",
+    "yellow": "#f0e442",
+    "blue": "#0072b2",
+    "vermillion": "#d55e00",
+    "reddish purple": "#cc79a7",
+}
+"""The Okabe-Ito palette (Okabe and Ito, "Color Universal Design", 2008): told apart with every
+common colour-vision deficiency. Every colour drawn on the film except the transient pink target is
+one of these, over a dark halo."""
+SUPERIOR_COLOR = QColor(OKABE_ITO["sky blue"])
+"""Superior endplates: sky blue."""
+INFERIOR_COLOR = QColor(OKABE_ITO["orange"])
+"""Inferior endplates: orange."""
 TARGET_COLOR = QColor("#ff4081")
 """The landmark to place next, and the point being placed: pink."""
 PROPOSAL_COLOR = QColor("#69f0ae")
@@ -18,11 +31,33 @@ SELECTED_COLOR = QColor("#ffffff")
 """Ring around the selected landmark."""
 HALO_COLOR = QColor(0, 0, 0, 200)
 """Dark outline behind every mark and label, so they read on white bone and black air alike."""
-READER_COLORS: tuple[str, ...] = ("#76ff03", "#e040fb", "#ff6e40", "#82b1ff", "#ffff00", "#ffffff")
-"""Fixed colours of reader 1, 2, 3, ... when reads are compared (green, violet, orange, blue, yellow,
-white): none is the cyan, amber or pink of the reader's own landmarks."""
+READER_COLORS: tuple[str, ...] = (
+    OKABE_ITO["yellow"],
+    OKABE_ITO["vermillion"],
+    OKABE_ITO["bluish green"],
+    OKABE_ITO["reddish purple"],
+    "#ffffff",
+    OKABE_ITO["blue"],
+)
+"""Fixed colours of reader 1, 2, 3, ... when reads are compared (Okabe-Ito yellow, vermillion, bluish
+green, reddish purple, then white and blue): none is the sky blue or orange of one's own endplates."""
+READER_DASHES: tuple[tuple[float, ...], ...] = ((1.0, 0.0), (5.0, 3.0), (2.0, 2.0), (8.0, 3.0, 2.0, 3.0))
+"""Each reader's line pattern too, so the reads differ by more than colour (solid, dashed, dotted...)."""
+ANGLE_COLORS: dict[MeasurementName, QColor] = {
+    MeasurementName.THORACIC_KYPHOSIS: QColor(OKABE_ITO["yellow"]),
+    MeasurementName.LUMBAR_LORDOSIS: QColor(OKABE_ITO["bluish green"]),
+    MeasurementName.REGIONAL_ANGLE: QColor(OKABE_ITO["vermillion"]),
+    MeasurementName.VERTEBRAL_KYPHOSIS: QColor(OKABE_ITO["reddish purple"]),
+}
+"""The colour of each angle drawn on the film (its rays, arc and value)."""
+ANGLE_RAY_PX = 46.0
+"""Length on screen of an angle glyph's rays."""
+ANGLE_ARC_PX = 30.0
+"""Radius on screen of an angle glyph's arc."""
 POINT_RADIUS_PX = 5.0
 """Drawn radius of a landmark on screen."""
+MARKER_GAP_PX = 3.0
+"""Open centre of a landmark's cross-hair: the clicked corner itself is never covered."""
 PICK_RADIUS_PX = 7.0
 """A press within this many screen pixels of a landmark grabs it instead of placing a new one."""
 LABEL_POINT_SIZE = 11

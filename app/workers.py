@@ -171,6 +171,10 @@ class FilmPrefetcher(QObject):
         """The decoded film of `path` (removed from the cache), or None when it is not ready."""
         return self._ready.pop(Path(path), None)
 
+    def is_ready(self, path: str | Path) -> bool:
+        """Whether the film of `path` is decoded and waiting."""
+        return Path(path) in self._ready
+
     @property
     def busy(self) -> bool:
         """Whether a film is still decoding."""

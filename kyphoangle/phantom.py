@@ -467,6 +467,8 @@ def _smooth(points: FloatArray, count: int = 48, passes: int = 2) -> FloatArray:
             [np.convolve(np.pad(curve[:, i], 2, mode="edge"), kernel, mode="valid") for i in range(2)],
             axis=1,
         )
+        # Averaging pulls the ends inward (the top of the sacrum sank ~2 mm below the S1 landmarks).
+        curve[0], curve[-1] = knots[0], knots[-1]
     return curve
 
 

@@ -362,3 +362,36 @@ def test_extreme_spines_still_render() -> None:
         )
         assert draw(model, SMALL_FILM).shape == (500, 250)
         assert draw(model, Film(40, 20, (0.1, 3.0))).shape == (40, 20)
+
+
+def _edge_offset_mm(
+    image: np.ndarray, truth: dict[str, tuple[float, float]], ref: str, spacing_mm: tuple[float, float]
+) -> float:
+    """Where the drawn endplate's edge lies, in mm toward caudal from its true line (mean of 3 places)."""
+    row_mm, col_mm = spacing_mm
+    p = np.array(truth[f"{ref}.posterior"]) * (col_mm, row_mm)
+    a = np.array(truth[f"{ref}.anterior"]) * (col_mm, row_mm)
+    along = (a - p) / np.linalg.norm(a - p)
+    normal = np.array([-along[1], along[0]])
+    if normal[1] < 0:
+        normal = -normal  # toward caudal (rows grow downward)
+    steps = np.arange(-6.0, 6.0, 0.05)
+    offsets = []
+    for fraction in (0.25, 0.5, 0.75):
+        points = (p + fraction * (a - p))[None, :] + steps[:, None] * normal[None, :]
+        columns = (points[:, 0] / col_mm - 0.5).astype(np.float32)  # OpenCV samples pixel centres
+        rows = (points[:, 1] / row_mm - 0.5).astype(np.float32)
+        profile = cv2.remap(image.astype(np.float32), columns[None, :], rows[None, :], cv2.INTER_LINEAR)[0]
+        offsets.append(float(steps[int(np.argmax(np.gradient(profile)))]))
+    return float(np.mean(offsets))
+
+
+def test_the_sacral_endplate_is_drawn_where_its_truth_lies() -> None:
+    """The S1 superior points are the top of the drawn sacrum, as the bodies' endplates are theirs."""
+    model = SpineModel()
+    image = render(model, rows=FILM.rows, columns=FILM.columns, spacing_mm=FILM.spacing_mm)
+    truth = landmarks(model, rows=FILM.rows, columns=FILM.columns, spacing_mm=FILM.spacing_mm)
+    control = _edge_offset_mm(image, truth, "L3.superior", FILM.spacing_mm)
+    sacrum = _edge_offset_mm(image, truth, "S1.superior", FILM.spacing_mm)
+    assert abs(control) < 0.6, control
+    assert abs(sacrum) < 0.6, sacrum

@@ -8,12 +8,15 @@ from app.film_view import FilmView
 
 
 def drawn_colors(view: FilmView, position: tuple[float, float]) -> list[QColor]:
-    """The colours drawn on the screen at an image position and its 8 neighbours (the view as it is now)."""
+    """The colours drawn on the screen at an image position and its 8 neighbours, and on the four arms
+    of a landmark's cross-hair there (its centre is open), with the view as it is now."""
     image = view.grab().toImage()
     at = view.widget_point(position)
     ratio = image.devicePixelRatio()
     x, y = int(at.x() * ratio), int(at.y() * ratio)
-    return [image.pixelColor(x + dx, y + dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
+    around = [(dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
+    arms = [(dx * r, dy * r) for r in (5, 6) for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1))]
+    return [image.pixelColor(x + int(dx * ratio), y + int(dy * ratio)) for dx, dy in around + arms]
 
 
 def near(colors: list[QColor], wanted: QColor, tolerance: int = 40) -> bool:

@@ -62,6 +62,16 @@ def test_adjudication_screenshots(qtbot: QtBot, tmp_path: Path) -> None:
         for key, position in reference.points.items():
             drawn = drawn_colors(window.view, position)
             assert any(near(drawn, color) for color in colors), (reference.label, key)
+    # two colour-blind-safe colours and two line patterns; the marks fade with the opacity slider
+    assert {reference.color for reference in references} <= set(style.OKABE_ITO.values())
+    assert len({reference.dashes for reference in references}) == 2
+    panel = window.adjudication_panel
+    assert panel is not None
+    panel.opacity_slider.setValue(30)
+    assert window.view.overlay.reference_opacity == 0.3
+    faded = window.view.grab().toImage()
+    assert faded.save(str(target / "adjudication-faded.png"))
+    panel.opacity_slider.setValue(100)
     window.start_third_read()
     place_all_landmarks(qtbot, window, study)  # type: ignore[arg-type]
     qtbot.wait(60)

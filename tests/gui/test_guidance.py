@@ -78,3 +78,19 @@ def test_the_measurement_panel_warns_when_the_table_is_unverified(qtbot: object)
     assert "Values at T12, L1, L2, L3 were not checked" in panel.spacing_label.toolTip()
     panel.show_measurements(None, spacing=None, table=load_normal_table("kwon-2019"))
     assert "unverified" not in panel.spacing_label.text()
+
+
+def test_the_guidance_asks_for_what_the_height_loss_and_genant_grade_need() -> None:
+    """Every landmark of every measurement of the level, the neighbours' six points included."""
+    from kyphoangle.protocol import MEASUREMENT_DEFINITIONS, landmarks_needed
+
+    keys = {s.key for s in required_steps(("L1",))}
+    for name, definition in MEASUREMENT_DEFINITIONS.items():
+        assert set(landmarks_needed(name, "L1" if definition.per_level else None, None)) <= keys, name
+    for vertebra in ("T12", "L2"):
+        for side in ("superior", "inferior"):
+            for corner in ("posterior", "middle", "anterior"):
+                assert f"{vertebra}.{side}.{corner}" in keys
+    without = {s.key for s in required_steps(("L1",), neighbours=False)}
+    assert len(without) == 16 and without < keys
+    assert "L4.superior.middle" not in {s.key for s in required_steps(("L5",))}  # S1 below: no grade

@@ -51,12 +51,18 @@ def open_film(qtbot: QtBot, window: ReadingWindow, path: Path) -> None:
 
 
 def click_image(qtbot: QtBot, view: FilmView, point: tuple[float, float]) -> tuple[float, float]:
-    """Click where an image point is on screen; returns the image position actually clicked."""
+    """Click where an image point is on screen (first panning to it, as a reader does, when the view
+    that follows the next landmark left it off screen); returns the image position actually clicked."""
     at = view.widget_point(point)
     pixel = QPoint(round(at.x()), round(at.y()))
+    if not view.rect().adjusted(20, 40, -20, -40).contains(pixel):
+        view.set_geometry(replace(view.view_geometry, center=point))
+        at = view.widget_point(point)
+        pixel = QPoint(round(at.x()), round(at.y()))
     assert view.rect().contains(pixel), f"{point} is off screen at {pixel}"
+    clicked = view.image_point(QPointF(pixel))  # before the click: the view may follow the next landmark
     qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=pixel)
-    return view.image_point(QPointF(pixel))
+    return clicked
 
 
 def tick(qtbot: QtBot, window: ReadingWindow, level: str) -> None:
@@ -92,6 +98,7 @@ def test_place_every_landmark_drag_undo_sign_reopen(
     flipped: bool,
 ) -> None:
     window = make_window(qtbot, store, settings, demo_reader, tmp_path)
+    window.actions_by_id["follow"].setChecked(False)  # this test chooses the view of every click
     open_film(qtbot, window, sample_film.path)
     view = window.view
     tick(qtbot, window, "L1")
@@ -324,10 +331,11 @@ def test_settings_persist_geometry_and_presets(
     assert (window.view.voi.center, window.view.voi.width) == (2600.0, 1800.0)
     window.close()
     assert settings.value("files/last_folder") == str(sample_film.path.parent)
-    saved = settings.value("window/geometry")
+    saved = settings.value(window.layout_key("geometry"))
+    assert window.layout_key("geometry") == "window/reading/site_reader/geometry"
     assert isinstance(saved, QByteArray) and not saved.isEmpty()
     again = make_window(qtbot, store, settings, demo_reader, tmp_path, resize=False)
-    assert again.restoreGeometry(saved) and again.restoreState(settings.value("window/state"))  # type: ignore[arg-type]
+    assert again.restoreGeometry(saved) and again.restoreState(settings.value(window.layout_key("state")))  # type: ignore[arg-type]
 
 
 def test_help_lists_every_shortcut(qtbot: QtBot) -> None:
