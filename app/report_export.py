@@ -11,7 +11,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from app.error_report import unexpected_error_text
 from kyphoangle.errors import KyphoangleError
+from kyphoangle.log import get_logger
 
 
 class ReportExporter(QObject):
@@ -64,5 +66,11 @@ class _ExportTask(QRunnable):
             return
         except OSError as exc:
             self.signals.refused.emit(f"{self.folder}: {exc.strerror or exc}")
+            return
+        except Exception as exc:
+            # An unexpected failure must reach the user (and the log), not end the thread silently and
+            # leave the action busy for good.
+            get_logger("app").error("DICOM report export failed", exc_info=exc)
+            self.signals.refused.emit(unexpected_error_text(exc))
             return
         self.signals.done.emit(count, str(self.folder))

@@ -129,6 +129,21 @@ MEASUREMENT_CONCEPTS: Mapping[MeasurementName, MeasurementConcept] = {
             SiteKind.VERTEBRA,
         ),
         MeasurementConcept(
+            MeasurementName.MIDDLE_HEIGHT_LOSS,
+            _private("MHL", "Middle height loss"),
+            SiteKind.VERTEBRA,
+        ),
+        MeasurementConcept(
+            MeasurementName.POSTERIOR_HEIGHT_LOSS,
+            _private("PHL", "Posterior height loss"),
+            SiteKind.VERTEBRA,
+        ),
+        MeasurementConcept(
+            MeasurementName.SEGMENTAL_KYPHOSIS,
+            _private("SK", "Segmental kyphosis"),
+            SiteKind.VERTEBRA,
+        ),
+        MeasurementConcept(
             MeasurementName.GENANT_GRADE, _private("GENANT", "Genant grade"), SiteKind.VERTEBRA
         ),
     )

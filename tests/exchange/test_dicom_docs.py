@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kyphoangle.anatomy import Vertebra
+from kyphoangle.protocol import MeasurementName
 from kyphoangle.sr import coding
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "dicom.md"
@@ -26,5 +27,6 @@ def test_every_private_code_and_measurement_concept_is_documented() -> None:
     assert private
     for code in private:
         assert f"| `{code.value}` | {code.meaning} |" in text, code
+    assert set(coding.MEASUREMENT_CONCEPTS) == set(MeasurementName), "every measurement has a concept"
     for name, concept in coding.MEASUREMENT_CONCEPTS.items():
         assert f"| `{name}` | {concept.concept.scheme_designator} {concept.concept.value} " in text, name

@@ -10,6 +10,7 @@ from pydicom import dcmread
 from pytestqt.qtbot import QtBot
 
 from app.campaign_manager import CampaignManagerWindow
+from app.report_export import ReportExporter
 from kyphoangle.cli import main
 from kyphoangle.storage import open_database
 from kyphoangle.storage.models import Read, ReadStatus
@@ -51,3 +52,22 @@ def test_export_dicom_reports_writes_every_signed_read_without_blocking(
         assert str(signed) in window.statusBar().currentMessage()
     finally:
         database.dispose()
+
+
+def test_an_unexpected_failure_is_reported_and_the_action_can_run_again(qtbot: QtBot, tmp_path: Path) -> None:
+    calls: list[Path] = []
+
+    def broken_export(folder: Path) -> int:
+        calls.append(folder)
+        raise KeyError("segmental_kyphosis")
+
+    exporter = ReportExporter(broken_export)
+    with qtbot.waitSignal(exporter.failed, timeout=10_000) as blocker:
+        exporter.start(tmp_path)
+    title, message = blocker.args
+    assert title == "The DICOM reports were not exported"
+    assert "KeyError" in message and "support-bundle" in message
+    assert not exporter.busy
+    with qtbot.waitSignal(exporter.failed, timeout=10_000):
+        exporter.start(tmp_path)
+    assert calls == [tmp_path, tmp_path]
