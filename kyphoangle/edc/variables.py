@@ -29,11 +29,14 @@ SHORT_NAMES: Mapping[MeasurementName, str] = {
     MeasurementName.REGIONAL_ANGLE: "ra",
     MeasurementName.TRAUMATIC_REGIONAL_ANGLE: "art",
     MeasurementName.VERTEBRAL_KYPHOSIS: "vk",
+    MeasurementName.SEGMENTAL_KYPHOSIS: "sk",
     MeasurementName.ANTERIOR_HEIGHT: "ha",
     MeasurementName.MIDDLE_HEIGHT: "hm",
     MeasurementName.POSTERIOR_HEIGHT: "hp",
     MeasurementName.BECK_INDEX: "beck",
     MeasurementName.ANTERIOR_HEIGHT_LOSS: "ahl",
+    MeasurementName.MIDDLE_HEIGHT_LOSS: "mhl",
+    MeasurementName.POSTERIOR_HEIGHT_LOSS: "phl",
     MeasurementName.GENANT_GRADE: "genant",
 }
 """The EDC's short name of each measurement."""

@@ -237,7 +237,12 @@ def _parts(window: QMainWindow) -> list[tuple[str, QRect]]:
     """The window's visible parts: menu bar, tool bars, docks, the film, the status bar."""
     parts = [("menu", window.menuBar().geometry()), ("status", window.statusBar().geometry())]
     parts += [(bar.objectName(), bar.geometry()) for bar in window.findChildren(QToolBar) if bar.isVisible()]
-    docks = [dock for dock in window.findChildren(QDockWidget) if dock.isVisible()]
+    # a dock behind another's tab is kept "visible" by Qt but moved off the window: not a part on show
+    docks = [
+        dock
+        for dock in window.findChildren(QDockWidget)
+        if dock.isVisible() and not dock.visibleRegion().isEmpty()
+    ]
     parts += [(dock.objectName(), dock.geometry()) for dock in docks]
     central = window.centralWidget()
     assert central is not None
