@@ -40,7 +40,7 @@ from app.geometry import ViewGeometry
 from app.placement import Action, PlacementTool, Selected, ToolState
 from app.snapping import PendingProposal
 from kyphoangle.anatomy import EndplateRef, LandmarkKey
-from kyphoangle.annotation import AngleGlyph
+from kyphoangle.annotation import ENDPLATE_EXTENSION, AngleGlyph
 from kyphoangle.dicom.radiograph import VoiFunction, VoiLut, VoiPreset
 from kyphoangle.vocabulary import Corner, EndplateSide
 
@@ -416,7 +416,7 @@ class FilmView(QWidget):
         for corners in endplates.values():
             if Corner.POSTERIOR in corners and Corner.ANTERIOR in corners:
                 p, a = corners[Corner.POSTERIOR], corners[Corner.ANTERIOR]
-                extension = (a - p) * 0.25
+                extension = (a - p) * ENDPLATE_EXTENSION
                 dashed = QPen(color, 2.0, Qt.PenStyle.CustomDashLine, Qt.PenCapStyle.FlatCap)
                 dashed.setDashPattern(list(reference.dashes))
                 for pen in (QPen(style.HALO_COLOR, 4.0), dashed):
@@ -510,7 +510,7 @@ class FilmView(QWidget):
         for ref, corners in endplates.items():
             if Corner.POSTERIOR in corners and Corner.ANTERIOR in corners:
                 p, a = corners[Corner.POSTERIOR], corners[Corner.ANTERIOR]
-                extension = (a - p) * 0.25
+                extension = (a - p) * ENDPLATE_EXTENSION
                 lines[ref] = (p - extension, a + extension)
         for ref, (start, end) in sorted(lines.items(), key=lambda item: item[0].sort_key):
             for pen in (
