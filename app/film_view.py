@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QLineF, QPointF, QRect, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -37,6 +37,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from app import style
 from app.film import FilmLike, Region, display_aspect, render_region, render_window, resample_region
 from app.geometry import ViewGeometry
+from app.level_count import LevelCount, count_levels
 from app.placement import Action, PlacementTool, Selected, ToolState
 from app.snapping import PendingProposal
 from kyphoangle.anatomy import EndplateRef, LandmarkKey
@@ -157,6 +158,12 @@ class FilmView(QWidget):
         """Other places labels must leave free (e.g. the values drawn on the film)."""
         self.proposal: PendingProposal | None = None
         """A snapping proposal waiting for the reader's answer, drawn next to the click."""
+        self.show_level_count = False
+        """Whether the level count (`app.level_count`) is drawn: C shows or hides it."""
+        self.level_marks: list[tuple[str, QLineF, QRectF]] = []
+        """The counted levels drawn at the last paint: (text, tick, text rectangle), on screen."""
+        self.level_caption: QRectF | None = None
+        """Where the level count's caption (counted, to confirm) was drawn at the last paint."""
 
     # ----------------------------------------------------------------------------------- film and view
     def set_film(self, film: FilmLike | None) -> None:
@@ -371,6 +378,11 @@ class FilmView(QWidget):
                     continue  # its endplates are off screen: the panel has the value
                 self.label_avoid.append(self._draw_glyph(painter, self.view_geometry, glyph))
         self._draw_landmarks(painter, self.view_geometry, labels=self.overlay.show_labels)
+        self.level_marks, self.level_caption = [], None
+        if self.show_level_count:
+            count = count_levels(self.overlay.points)
+            if count is not None:
+                self._draw_level_count(painter, self.view_geometry, count)
         if self.proposal is not None:
             self._draw_proposal(painter, self.view_geometry, self.proposal)
         if self.tool.state is not ToolState.IDLE and self.tool.position is not None:
@@ -475,6 +487,48 @@ class FilmView(QWidget):
                 break
         _draw_label(painter, rect, text, color, font)
         return rect
+
+    def toggle_level_count(self) -> None:
+        """Show or hide the level count (C)."""
+        self.show_level_count = not self.show_level_count
+        self.update()
+
+    def _draw_level_count(self, painter: QPainter, geometry: ViewGeometry, count: LevelCount) -> None:
+        """The levels counted from S1: a dashed tick across each predicted centre and its name with a
+        question mark, and a caption saying they are counted and must be confirmed on the film."""
+        font = QFont(painter.font())
+        font.setPointSize(style.LABEL_POINT_SIZE)
+        font.setBold(True)
+        font.setItalic(True)
+        metrics = QFontMetricsF(font)
+        for level in count.levels:
+            color = style.COUNT_DISAGREE_COLOR if level.disagrees else style.COUNT_COLOR
+            start, end = (QPointF(*geometry.to_widget(point)) for point in level.tick)
+            dashed = QPen(color, 2.5, Qt.PenStyle.CustomDashLine, Qt.PenCapStyle.FlatCap)
+            dashed.setDashPattern([3.0, 1.5])
+            for pen in (
+                QPen(style.HALO_COLOR, 4.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.FlatCap),
+                dashed,
+            ):
+                painter.setPen(pen)
+                painter.drawLine(start, end)
+            # The name goes past the tick's end nearer the screen's right, so it reads the same way
+            # whichever way the film faces.
+            tip = end if end.x() >= start.x() else start
+            width, height = metrics.horizontalAdvance(level.text) + 4, metrics.height()
+            rect = QRectF(tip.x() + 4, tip.y() - height / 2, width, height)
+            _draw_label(painter, rect, level.text, color, font)
+            self.level_marks.append((level.text, QLineF(start, end), rect))
+        caption = f"{count.caption} (C hides)"
+        plain = self._text_font(FOOTER_POINT_SIZE, bold=True)
+        width = QFontMetricsF(plain).horizontalAdvance(caption) + 16
+        box = QRectF(8, self.footer_rect().top() - QFontMetricsF(plain).height() - 14, width, 0)
+        box.setHeight(QFontMetricsF(plain).height() + 8)
+        painter.fillRect(box, QColor(0, 0, 0, 170))
+        painter.setFont(plain)
+        painter.setPen(style.COUNT_COLOR)
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, caption)
+        self.level_caption = box
 
     def _draw_legend(self, painter: QPainter) -> None:
         """The reference reads' names in their colours, top right under the banner."""
@@ -743,7 +797,8 @@ class FilmView(QWidget):
             self.zoom_by(1.15**steps, event.position(), interactive=True)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt API)
-        """Space (hold) pans; arrows nudge the selected landmark by one screen pixel; Esc cancels."""
+        """Space (hold) pans; arrows nudge the selected landmark by one screen pixel; Esc cancels;
+        C shows or hides the level count."""
         key = event.key()
         if key == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space_held = True
@@ -781,6 +836,9 @@ class FilmView(QWidget):
             return
         if key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
             self._emit(self.tool.delete())
+            return
+        if key == Qt.Key.Key_C and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            self.toggle_level_count()
             return
         super().keyPressEvent(event)
 

@@ -25,7 +25,7 @@ from kyphoangle.vocabulary import Corner, EndplateSide, Vertebra
 
 Position = tuple[float, float]
 
-TICK_HALF_WIDTH = 0.2
+TICK_HALF_WIDTH = 0.3
 """Half the length of a tick across a counted centre, in endplate lengths."""
 LEVELS_BEYOND = 1
 """How many levels the count goes past the highest endplate placed."""

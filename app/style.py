@@ -58,3 +58,9 @@ LABEL_POINT_SIZE = 11
 def side_color(side: EndplateSide) -> QColor:
     """The colour of an endplate side."""
     return SUPERIOR_COLOR if side is EndplateSide.SUPERIOR else INFERIOR_COLOR
+
+
+COUNT_COLOR = QColor("#ffffff")
+"""The level count (ticks and names counted from S1, to confirm): white, dashed."""
+COUNT_DISAGREE_COLOR = QColor(OKABE_ITO["yellow"])
+"""A counted level where the reader placed a body of another name: yellow."""
