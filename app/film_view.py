@@ -38,6 +38,7 @@ from app import style
 from app.film import FilmLike, Region, display_aspect, render_region, render_window, resample_region
 from app.geometry import ViewGeometry
 from app.level_count import LevelCount, count_levels
+from app.loupe_schematic import SCHEMATIC_SIZE, draw_loupe_schematic
 from app.placement import Action, PlacementTool, Selected, ToolState
 from app.snapping import PendingProposal
 from kyphoangle.anatomy import EndplateRef, LandmarkKey
@@ -158,6 +159,9 @@ class FilmView(QWidget):
         """Other places labels must leave free (e.g. the values drawn on the film)."""
         self.proposal: PendingProposal | None = None
         """A snapping proposal waiting for the reader's answer, drawn next to the click."""
+        self.loupe_schematic: tuple[str, QRectF, QPointF] | None = None
+        """The loupe's vertebra at the last paint: (landmark being placed, where the vertebra was drawn,
+        where its highlighted point was drawn), on screen; None without a loupe."""
         self.show_level_count = False
         """Whether the level count (`app.level_count`) is drawn: C shows or hides it."""
         self.level_marks: list[tuple[str, QLineF, QRectF]] = []
@@ -385,6 +389,7 @@ class FilmView(QWidget):
                 self._draw_level_count(painter, self.view_geometry, count)
         if self.proposal is not None:
             self._draw_proposal(painter, self.view_geometry, self.proposal)
+        self.loupe_schematic = None
         if self.tool.state is not ToolState.IDLE and self.tool.position is not None:
             self._draw_loupe(painter, self.tool.position)
         self._draw_texts(painter)
@@ -647,8 +652,23 @@ class FilmView(QWidget):
         geometry = replace(self.view_geometry, zoom=zoom, center=position, viewport=(2 * radius, 2 * radius))
         return geometry, QPointF(cx, cy), radius
 
+    def _anterior_left(self) -> bool:
+        """Whether the film's anterior side is on the left of the screen (from the endplates placed;
+        left when none is)."""
+        total = 0.0
+        points = self.overlay.points
+        for key in points:
+            parsed = LandmarkKey.parse(key)
+            if parsed.corner is not Corner.POSTERIOR:
+                continue
+            anterior = points.get(parsed.endplate.key(Corner.ANTERIOR))
+            if anterior is not None:
+                total += self.widget_point(anterior).x() - self.widget_point(points[key]).x()
+        return total <= 0.0
+
     def _draw_loupe(self, painter: QPainter, position: tuple[float, float]) -> None:
-        """A magnified disc beside the pointer while a landmark is placed or dragged."""
+        """A magnified disc beside the pointer while a landmark is placed or dragged, with the name of
+        the point and a small vertebra showing which of its six points it is."""
         assert self.film is not None
         geometry, center, radius = self._loupe_geometry(position)
         region = geometry.visible_region(self.film.rows, self.film.columns, margin=1)
@@ -693,6 +713,18 @@ class FilmView(QWidget):
             box = QRectF(radius - width / 2, 2 * radius + 4, width, QFontMetricsF(font).height())
             painter.fillRect(box.adjusted(-3, -1, 3, 1), QColor(0, 0, 0, 190))
             _draw_label(painter, box, text, style.TARGET_COLOR, font)
+            # And which of the six points it is, on a small vertebra beside the disc.
+            width, height = SCHEMATIC_SIZE
+            left = 2 * radius + 6 if center.x() + radius + 6 + width <= self.width() else -width - 6
+            schematic = QRectF(left, radius - height / 2, width, height)
+            pending = draw_loupe_schematic(
+                painter, schematic, self.tool.active, anterior_left=self._anterior_left()
+            )
+            self.loupe_schematic = (
+                self.tool.active,
+                painter.transform().mapRect(schematic),
+                painter.transform().map(pending),
+            )
         painter.restore()
 
     def _draw_texts(self, painter: QPainter) -> None:
