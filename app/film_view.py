@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QLineF, QPointF, QRect, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -37,10 +37,12 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from app import style
 from app.film import FilmLike, Region, display_aspect, render_region, render_window, resample_region
 from app.geometry import ViewGeometry
+from app.level_count import LevelCount, count_levels
+from app.loupe_schematic import SCHEMATIC_SIZE, draw_loupe_schematic
 from app.placement import Action, PlacementTool, Selected, ToolState
 from app.snapping import PendingProposal
 from kyphoangle.anatomy import EndplateRef, LandmarkKey
-from kyphoangle.annotation import AngleGlyph
+from kyphoangle.annotation import ENDPLATE_EXTENSION, AngleGlyph
 from kyphoangle.dicom.radiograph import VoiFunction, VoiLut, VoiPreset
 from kyphoangle.vocabulary import Corner, EndplateSide
 
@@ -157,6 +159,15 @@ class FilmView(QWidget):
         """Other places labels must leave free (e.g. the values drawn on the film)."""
         self.proposal: PendingProposal | None = None
         """A snapping proposal waiting for the reader's answer, drawn next to the click."""
+        self.loupe_schematic: tuple[str, QRectF, QPointF] | None = None
+        """The loupe's vertebra at the last paint: (landmark being placed, where the vertebra was drawn,
+        where its highlighted point was drawn), on screen; None without a loupe."""
+        self.show_level_count = False
+        """Whether the level count (`app.level_count`) is drawn: C shows or hides it."""
+        self.level_marks: list[tuple[str, QLineF, QRectF]] = []
+        """The counted levels drawn at the last paint: (text, tick, text rectangle), on screen."""
+        self.level_caption: QRectF | None = None
+        """Where the level count's caption (counted, to confirm) was drawn at the last paint."""
 
     # ----------------------------------------------------------------------------------- film and view
     def set_film(self, film: FilmLike | None) -> None:
@@ -371,8 +382,14 @@ class FilmView(QWidget):
                     continue  # its endplates are off screen: the panel has the value
                 self.label_avoid.append(self._draw_glyph(painter, self.view_geometry, glyph))
         self._draw_landmarks(painter, self.view_geometry, labels=self.overlay.show_labels)
+        self.level_marks, self.level_caption = [], None
+        if self.show_level_count:
+            count = count_levels(self.overlay.points)
+            if count is not None:
+                self._draw_level_count(painter, self.view_geometry, count)
         if self.proposal is not None:
             self._draw_proposal(painter, self.view_geometry, self.proposal)
+        self.loupe_schematic = None
         if self.tool.state is not ToolState.IDLE and self.tool.position is not None:
             self._draw_loupe(painter, self.tool.position)
         self._draw_texts(painter)
@@ -416,7 +433,7 @@ class FilmView(QWidget):
         for corners in endplates.values():
             if Corner.POSTERIOR in corners and Corner.ANTERIOR in corners:
                 p, a = corners[Corner.POSTERIOR], corners[Corner.ANTERIOR]
-                extension = (a - p) * 0.25
+                extension = (a - p) * ENDPLATE_EXTENSION
                 dashed = QPen(color, 2.0, Qt.PenStyle.CustomDashLine, Qt.PenCapStyle.FlatCap)
                 dashed.setDashPattern(list(reference.dashes))
                 for pen in (QPen(style.HALO_COLOR, 4.0), dashed):
@@ -476,6 +493,48 @@ class FilmView(QWidget):
         _draw_label(painter, rect, text, color, font)
         return rect
 
+    def toggle_level_count(self) -> None:
+        """Show or hide the level count (C)."""
+        self.show_level_count = not self.show_level_count
+        self.update()
+
+    def _draw_level_count(self, painter: QPainter, geometry: ViewGeometry, count: LevelCount) -> None:
+        """The levels counted from S1: a dashed tick across each predicted centre and its name with a
+        question mark, and a caption saying they are counted and must be confirmed on the film."""
+        font = QFont(painter.font())
+        font.setPointSize(style.LABEL_POINT_SIZE)
+        font.setBold(True)
+        font.setItalic(True)
+        metrics = QFontMetricsF(font)
+        for level in count.levels:
+            color = style.COUNT_DISAGREE_COLOR if level.disagrees else style.COUNT_COLOR
+            start, end = (QPointF(*geometry.to_widget(point)) for point in level.tick)
+            dashed = QPen(color, 2.5, Qt.PenStyle.CustomDashLine, Qt.PenCapStyle.FlatCap)
+            dashed.setDashPattern([3.0, 1.5])
+            for pen in (
+                QPen(style.HALO_COLOR, 4.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.FlatCap),
+                dashed,
+            ):
+                painter.setPen(pen)
+                painter.drawLine(start, end)
+            # The name goes past the tick's end nearer the screen's right, so it reads the same way
+            # whichever way the film faces.
+            tip = end if end.x() >= start.x() else start
+            width, height = metrics.horizontalAdvance(level.text) + 4, metrics.height()
+            rect = QRectF(tip.x() + 4, tip.y() - height / 2, width, height)
+            _draw_label(painter, rect, level.text, color, font)
+            self.level_marks.append((level.text, QLineF(start, end), rect))
+        caption = f"{count.caption} (C hides)"
+        plain = self._text_font(FOOTER_POINT_SIZE, bold=True)
+        width = QFontMetricsF(plain).horizontalAdvance(caption) + 16
+        box = QRectF(8, self.footer_rect().top() - QFontMetricsF(plain).height() - 14, width, 0)
+        box.setHeight(QFontMetricsF(plain).height() + 8)
+        painter.fillRect(box, QColor(0, 0, 0, 170))
+        painter.setFont(plain)
+        painter.setPen(style.COUNT_COLOR)
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, caption)
+        self.level_caption = box
+
     def _draw_legend(self, painter: QPainter) -> None:
         """The reference reads' names in their colours, top right under the banner."""
         font = QFont(painter.font())
@@ -510,7 +569,7 @@ class FilmView(QWidget):
         for ref, corners in endplates.items():
             if Corner.POSTERIOR in corners and Corner.ANTERIOR in corners:
                 p, a = corners[Corner.POSTERIOR], corners[Corner.ANTERIOR]
-                extension = (a - p) * 0.25
+                extension = (a - p) * ENDPLATE_EXTENSION
                 lines[ref] = (p - extension, a + extension)
         for ref, (start, end) in sorted(lines.items(), key=lambda item: item[0].sort_key):
             for pen in (
@@ -593,8 +652,23 @@ class FilmView(QWidget):
         geometry = replace(self.view_geometry, zoom=zoom, center=position, viewport=(2 * radius, 2 * radius))
         return geometry, QPointF(cx, cy), radius
 
+    def _anterior_left(self) -> bool:
+        """Whether the film's anterior side is on the left of the screen (from the endplates placed;
+        left when none is)."""
+        total = 0.0
+        points = self.overlay.points
+        for key in points:
+            parsed = LandmarkKey.parse(key)
+            if parsed.corner is not Corner.POSTERIOR:
+                continue
+            anterior = points.get(parsed.endplate.key(Corner.ANTERIOR))
+            if anterior is not None:
+                total += self.widget_point(anterior).x() - self.widget_point(points[key]).x()
+        return total <= 0.0
+
     def _draw_loupe(self, painter: QPainter, position: tuple[float, float]) -> None:
-        """A magnified disc beside the pointer while a landmark is placed or dragged."""
+        """A magnified disc beside the pointer while a landmark is placed or dragged, with the name of
+        the point and a small vertebra showing which of its six points it is."""
         assert self.film is not None
         geometry, center, radius = self._loupe_geometry(position)
         region = geometry.visible_region(self.film.rows, self.film.columns, margin=1)
@@ -639,6 +713,18 @@ class FilmView(QWidget):
             box = QRectF(radius - width / 2, 2 * radius + 4, width, QFontMetricsF(font).height())
             painter.fillRect(box.adjusted(-3, -1, 3, 1), QColor(0, 0, 0, 190))
             _draw_label(painter, box, text, style.TARGET_COLOR, font)
+            # And which of the six points it is, on a small vertebra beside the disc.
+            width, height = SCHEMATIC_SIZE
+            left = 2 * radius + 6 if center.x() + radius + 6 + width <= self.width() else -width - 6
+            schematic = QRectF(left, radius - height / 2, width, height)
+            pending = draw_loupe_schematic(
+                painter, schematic, self.tool.active, anterior_left=self._anterior_left()
+            )
+            self.loupe_schematic = (
+                self.tool.active,
+                painter.transform().mapRect(schematic),
+                painter.transform().map(pending),
+            )
         painter.restore()
 
     def _draw_texts(self, painter: QPainter) -> None:
@@ -743,7 +829,8 @@ class FilmView(QWidget):
             self.zoom_by(1.15**steps, event.position(), interactive=True)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt API)
-        """Space (hold) pans; arrows nudge the selected landmark by one screen pixel; Esc cancels."""
+        """Space (hold) pans; arrows nudge the selected landmark by one screen pixel; Esc cancels;
+        C shows or hides the level count."""
         key = event.key()
         if key == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space_held = True
@@ -781,6 +868,9 @@ class FilmView(QWidget):
             return
         if key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
             self._emit(self.tool.delete())
+            return
+        if key == Qt.Key.Key_C and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            self.toggle_level_count()
             return
         super().keyPressEvent(event)
 

@@ -49,6 +49,11 @@ VIEW_KEYS: tuple[tuple[str, str], ...] = (
     ("Shift+Arrow keys", "Nudge by ten screen pixels"),
     ("] / [", "Select the next / previous landmark (cranial to caudal), to nudge it"),
     ("Delete / Backspace", "Delete the selected landmark"),
+    (
+        "C",
+        "Show or hide the level count: the levels counted up from S1 over the bodies placed, "
+        "to confirm on the film",
+    ),
     ("Esc", "Cancel placing or dragging; clear the selection"),
     ("Right drag", "Window/level: left-right changes width, up-down changes level"),
     ("Middle drag, or Space + left drag", "Pan"),

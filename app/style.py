@@ -4,24 +4,18 @@ from __future__ import annotations
 
 from PySide6.QtGui import QColor
 
+from kyphoangle import annotation
 from kyphoangle.protocol import MeasurementName
 from kyphoangle.vocabulary import EndplateSide
 
-OKABE_ITO: dict[str, str] = {
-    "orange": "#e69f00",
-    "sky blue": "#56b4e9",
-    "bluish green": "#009e73",
-    "yellow": "#f0e442",
-    "blue": "#0072b2",
-    "vermillion": "#d55e00",
-    "reddish purple": "#cc79a7",
-}
-"""The Okabe-Ito palette (Okabe and Ito, "Color Universal Design", 2008): told apart with every
-common colour-vision deficiency. Every colour drawn on the film except the transient pink target is
-one of these, over a dark halo."""
-SUPERIOR_COLOR = QColor(OKABE_ITO["sky blue"])
+OKABE_ITO = annotation.OKABE_ITO
+"""The Okabe-Ito palette (Okabe and Ito, "Color Universal Design", 2008; `kyphoangle.annotation`, so the
+film view and the presentation states draw in the same colours): told apart with every common
+colour-vision deficiency. Every colour drawn on the film except the transient pink target is one of
+these, over a dark halo."""
+SUPERIOR_COLOR = QColor(annotation.SIDE_COLORS[EndplateSide.SUPERIOR])
 """Superior endplates: sky blue."""
-INFERIOR_COLOR = QColor(OKABE_ITO["orange"])
+INFERIOR_COLOR = QColor(annotation.SIDE_COLORS[EndplateSide.INFERIOR])
 """Inferior endplates: orange."""
 TARGET_COLOR = QColor("#ff4081")
 """The landmark to place next, and the point being placed: pink."""
@@ -44,10 +38,7 @@ green, reddish purple, then white and blue): none is the sky blue or orange of o
 READER_DASHES: tuple[tuple[float, ...], ...] = ((1.0, 0.0), (5.0, 3.0), (2.0, 2.0), (8.0, 3.0, 2.0, 3.0))
 """Each reader's line pattern too, so the reads differ by more than colour (solid, dashed, dotted...)."""
 ANGLE_COLORS: dict[MeasurementName, QColor] = {
-    MeasurementName.THORACIC_KYPHOSIS: QColor(OKABE_ITO["yellow"]),
-    MeasurementName.LUMBAR_LORDOSIS: QColor(OKABE_ITO["bluish green"]),
-    MeasurementName.REGIONAL_ANGLE: QColor(OKABE_ITO["vermillion"]),
-    MeasurementName.VERTEBRAL_KYPHOSIS: QColor(OKABE_ITO["reddish purple"]),
+    name: QColor(color) for name, color in annotation.ANGLE_COLORS.items()
 }
 """The colour of each angle drawn on the film (its rays, arc and value)."""
 ANGLE_RAY_PX = 46.0
@@ -67,3 +58,9 @@ LABEL_POINT_SIZE = 11
 def side_color(side: EndplateSide) -> QColor:
     """The colour of an endplate side."""
     return SUPERIOR_COLOR if side is EndplateSide.SUPERIOR else INFERIOR_COLOR
+
+
+COUNT_COLOR = QColor("#ffffff")
+"""The level count (ticks and names counted from S1, to confirm): white, dashed."""
+COUNT_DISAGREE_COLOR = QColor(OKABE_ITO["yellow"])
+"""A counted level where the reader placed a body of another name: yellow."""

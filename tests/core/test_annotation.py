@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
-from kyphoangle.annotation import angle_glyphs
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kyphoangle.annotation import ARC_STEP_DEG, AngleGlyph, angle_glyphs, endplate_line, reported_glyph
 from kyphoangle.normal_table import load_normal_table
 from kyphoangle.protocol import MeasurementName, compute_measurements
 from kyphoangle.spacing import PixelSpacing
@@ -42,3 +47,62 @@ def test_each_angle_has_a_glyph_whose_rays_follow_its_endplates() -> None:
     assert regional.text == f"Regional angle L1 {value.value:+.1f}\u00b0"
     vertebral = glyphs[(MeasurementName.VERTEBRAL_KYPHOSIS, "L1")]
     assert vertebral.vertex[0] < 100.0  # behind the posterior corners, clear of the regional glyph
+
+
+finite = st.floats(min_value=-2000.0, max_value=2000.0, allow_nan=False)
+
+
+@given(
+    vertex=st.tuples(finite, finite),
+    upper=st.floats(min_value=-math.pi, max_value=math.pi),
+    turn=st.floats(min_value=-179.0, max_value=179.0),
+    radius=st.floats(min_value=1.0, max_value=500.0),
+)
+def test_an_arc_drawn_as_a_polyline_runs_from_ray_to_ray_on_its_circle(
+    vertex: tuple[float, float], upper: float, turn: float, radius: float
+) -> None:
+    lower = upper + math.radians(turn)
+    glyph = AngleGlyph(
+        name=MeasurementName.REGIONAL_ANGLE,
+        level="L1",
+        value_deg=turn,
+        upper=((0.0, 0.0), (40.0, 0.0)),
+        lower=((0.0, 30.0), (40.0, 30.0)),
+        vertex=vertex,
+        upper_ray=(math.cos(upper), math.sin(upper)),
+        lower_ray=(math.cos(lower), math.sin(lower)),
+    )
+    assert glyph.sweep_deg == pytest.approx(turn, abs=1e-6)
+    arc = glyph.arc_points(radius)
+    assert len(arc) >= 2
+    for point in arc:
+        assert math.dist(point, vertex) == pytest.approx(radius, abs=1e-6)
+    first, last = glyph.ray_ends(radius)
+    assert math.dist(arc[0], first) < 1e-6 and math.dist(arc[-1], last) < 1e-6
+    for a, b in itertools.pairwise(arc):  # no step longer than ARC_STEP_DEG of the circle
+        assert math.dist(a, b) <= 2 * radius * math.sin(math.radians(ARC_STEP_DEG) / 2) + 1e-6
+    # the text goes away from both rays
+    away = glyph.away
+    assert (
+        away[0] * (glyph.upper_ray[0] + glyph.lower_ray[0])
+        + away[1] * (glyph.upper_ray[1] + glyph.lower_ray[1])
+        <= 1e-9
+    )
+
+
+def test_an_endplate_line_is_extended_by_a_quarter_past_each_corner() -> None:
+    start, end = endplate_line((100.0, 100.0), (140.0, 104.0))
+    assert start == pytest.approx((90.0, 99.0)) and end == pytest.approx((150.0, 105.0))
+
+
+def test_a_reported_angle_finds_its_endplates_from_the_protocol() -> None:
+    result = compute_measurements(
+        POINTS,
+        spacing=PixelSpacing.manual(1.0, 1.0),
+        fractured_levels=("L1",),
+        normal_table=load_normal_table(),
+    )
+    for glyph in angle_glyphs(result, POINTS):
+        assert reported_glyph(glyph.name, glyph.level, glyph.value_deg, POINTS) == glyph
+    assert reported_glyph(MeasurementName.ANTERIOR_HEIGHT, "L1", 20.0, POINTS) is None
+    assert reported_glyph(MeasurementName.REGIONAL_ANGLE, "T4", 3.0, POINTS) is None  # not placed

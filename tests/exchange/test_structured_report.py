@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from conftest import ADMIN_PASSWORD, DemoStudy
-from pydicom import dcmread
+from pydicom import Dataset, dcmread
 
+from kyphoangle.annotation import ANGLE_NAMES, ARC_RADIUS, ARC_STEP_DEG, endplate_line
 from kyphoangle.cli import main
+from kyphoangle.sr.presentation import (
+    ANGLE_LAYERS,
+    LAYERS,
+    glyph_tracking_id,
+    presentation_state,
+    read_glyphs,
+)
 from kyphoangle.sr.reading import read_measurement_report
+from kyphoangle.sr.report import film_header
+from kyphoangle.sr.signed_read import signed_read
 from kyphoangle.storage.models import Read, ReadStatus
 from kyphoangle.storage.reads import create_read, get_read, measurements_of, read_content
 from kyphoangle.storage.users import list_users
@@ -56,13 +69,78 @@ def test_sr_and_gsps_of_every_signed_read_pass_dciodvfy(
     state = dcmread(states[0])
     assert state.SOPClassUID == "1.2.840.10008.5.1.4.1.1.11.1"
     layers = {a.GraphicLayer for a in state.GraphicAnnotationSequence}
-    assert layers == {"ENDPLATES", "LABELS"}
+    assert {"ENDPLATES_SUP", "ENDPLATES_INF", "ANGLE_RA", "ANGLE_VK", "LABELS"} <= layers
+    assert layers <= {layer.name for layer in LAYERS}
+    for layer in state.GraphicLayerSequence:  # each layer with its colour and grey level
+        assert len(layer.GraphicLayerRecommendedDisplayCIELabValue) == 3
+        assert 0 <= layer.GraphicLayerRecommendedDisplayGrayscaleValue <= 0xFFFF
     texts = [
         t.UnformattedTextValue
         for a in state.GraphicAnnotationSequence
         for t in a.get("TextObjectSequence", [])
     ]
     assert any(t.startswith("L1") for t in texts) and any("ART" in t for t in texts)
+
+
+def _graphics(state: Dataset) -> dict[str, tuple[str, list[tuple[float, float]]]]:
+    """Every graphic object of a presentation state: tracking id -> (layer, points)."""
+    found = {}
+    for annotation in state.GraphicAnnotationSequence:
+        for graphic in annotation.get("GraphicObjectSequence", []):
+            data = [float(v) for v in graphic.GraphicData]
+            assert graphic.GraphicType == "POLYLINE" and graphic.NumberOfGraphicPoints == len(data) // 2
+            found[graphic.TrackingID] = (
+                annotation.GraphicLayer,
+                list(zip(data[::2], data[1::2], strict=True)),
+            )
+    return found
+
+
+def test_the_presentation_state_draws_every_angle_as_on_screen(
+    demo: DemoStudy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    read_id = _signed(demo, blinded=False)
+    out = _export(tmp_path, monkeypatch, "--read", str(read_id))
+    state = dcmread(out / f"read-{read_id:06d}.gsps.dcm")
+    with demo.open().reading() as session:
+        read = signed_read(session, get_read(session, read_id))
+    angles = [v for v in read.values if v.name in ANGLE_NAMES]
+    glyphs = read_glyphs(read)
+    assert len(glyphs) == len(angles) >= 3  # every computed angle of the read is drawn
+    graphics = _graphics(state)
+    texts = {
+        t.UnformattedTextValue: (a.GraphicLayer, tuple(float(v) for v in t.AnchorPoint))
+        for a in state.GraphicAnnotationSequence
+        for t in a.get("TextObjectSequence", [])
+    }
+    for glyph in glyphs:
+        layer = ANGLE_LAYERS[glyph.name].name
+        radius = ARC_RADIUS * glyph.size
+        arc_layer, arc = graphics[glyph_tracking_id(glyph, "arc")]
+        assert arc_layer == layer and len(arc) >= 2
+        for column, row in arc:  # on the circle about the vertex, between the two rays
+            assert math.dist((column, row), glyph.vertex) == pytest.approx(radius, abs=0.5)
+        for end, ray in ((arc[0], glyph.upper_ray), (arc[-1], glyph.lower_ray)):
+            on_ray = (glyph.vertex[0] + ray[0] * radius, glyph.vertex[1] + ray[1] * radius)
+            assert math.dist(end, on_ray) <= 0.5
+        steps = [math.dist(a, b) for a, b in itertools.pairwise(arc)]
+        assert max(steps, default=0.0) <= radius * math.radians(ARC_STEP_DEG) + 0.5
+        rays_layer, rays = graphics[glyph_tracking_id(glyph, "rays")]
+        assert rays_layer == layer and math.dist(rays[1], glyph.vertex) <= 0.5
+        # the value, signed, with the angle's name, beside the vertex
+        text = glyph.label(" deg")
+        assert text.split()[-2][0] in "+-"
+        assert texts[text][0] == layer
+        assert math.dist(texts[text][1], glyph.vertex) <= glyph.size
+    # each endplate line is the segment through its corners, extended by a quarter each side
+    for key, (layer, line) in graphics.items():
+        if layer.startswith("ENDPLATES"):
+            posterior, anterior = (
+                read.content.points[f"{key}.posterior"],
+                read.content.points[f"{key}.anterior"],
+            )
+            assert line[0] == pytest.approx(endplate_line(posterior, anterior)[0], abs=1e-3)
+            assert line[1] == pytest.approx(endplate_line(posterior, anterior)[1], abs=1e-3)
 
 
 def test_a_report_carries_the_read_and_comes_back_equal(
@@ -165,3 +243,24 @@ def test_drafts_are_not_exported(demo: DemoStudy, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("KYPHOANGLE_PASSWORD", ADMIN_PASSWORD)
     assert main(["sr", "export", str(tmp_path / "x"), "--user", "admin", "--read", str(draft.id)]) == 2
     assert "only signed reads" in capsys.readouterr().err
+
+
+def test_a_read_at_the_film_edge_draws_within_the_film_and_stays_valid(
+    demo: DemoStudy, tmp_path: Path
+) -> None:
+    # The vertebral kyphosis glyph sits behind the posterior corners: with the spine against the
+    # film's left edge, its rays and text would fall off the film; they are kept on it.
+    read_id = _signed(demo, blinded=False)
+    with demo.open().reading() as session:
+        read = signed_read(session, get_read(session, read_id))
+    left = min(column for column, _ in read.content.points.values())
+    moved = {key: (column - left + 2.0, row) for key, (column, row) in read.content.points.items()}
+    read = replace(read, content=replace(read.content, points=moved))
+    state = presentation_state(read, film_header(read))
+    path = tmp_path / "edge.gsps.dcm"
+    state.save_as(path, enforce_file_format=True)
+    assert _errors(path) == []
+    columns, rows = film_header(read).Columns, film_header(read).Rows
+    for _, line in _graphics(dcmread(path)).values():
+        assert all(0.0 <= column <= columns and 0.0 <= row <= rows for column, row in line)
+    assert {"ANGLE_VK", "ENDPLATES_SUP"} <= {a.GraphicLayer for a in state.GraphicAnnotationSequence}
