@@ -5,6 +5,7 @@ again hides it. The F1 table lists the key."""
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 from drawn import near
@@ -62,6 +63,8 @@ def test_the_level_count_is_drawn_at_the_counted_centres_and_toggled_with_c(
     qtbot.keyClick(view, Qt.Key.Key_C)
     assert view.show_level_count
     image = view.grab().toImage()
+    if os.environ.get("KYPHOANGLE_SCREENSHOTS"):
+        image.save(str(Path(os.environ["KYPHOANGLE_SCREENSHOTS"]) / "level-count.png"))
     texts = [text for text, _, _ in view.level_marks]
     assert texts[0] == "count from S1"
     assert texts[1:5] == ["L5?", "L4?", "L3?", "L2?"]  # L2: one level past the bodies placed
