@@ -29,8 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.adjudication_panel import AdjudicationPanel, read_measurements, reader_color, reader_dashes
-from app.blinded_window import HIDDEN_ACTIONS, case_label
-from app.case_flow import CaseFlow
+from app.case_flow import HIDDEN_ACTIONS, CaseFlow, case_label
 from app.dialogs import ShortcutsDialog
 from app.film_view import ReferenceMarks
 from app.reading_view import ReadingView, fit_label

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QCloseEvent, QShowEvent
-from PySide6.QtWidgets import QLabel, QMainWindow, QWidget
+from PySide6.QtWidgets import QMainWindow, QWidget
 
-from app.case_flow import PREFETCH_COUNT, CaseFlow
+from app.case_flow import HIDDEN_ACTIONS, PREFETCH_COUNT, CaseFlow, case_label
 from app.dialogs import ShortcutsDialog, SignDialog
 from app.film import FilmLike
 from app.read_model import ReadSnapshot
@@ -26,20 +26,6 @@ from app.window_frame import WindowLayout, build_menus, place_reading_view, show
 from app.workers import BackgroundCall
 from kyphoangle.workstation.campaign_reads import BlindedCase, CampaignReadService
 from kyphoangle.workstation.records import Account
-
-HIDDEN_ACTIONS = ("open", "import", "import_dicomdir", "sign_next")
-"""Actions a blinded reader never has (left out of the help too)."""
-
-
-def case_label(window: QMainWindow) -> QLabel:
-    """The bold case label at the left of a blinded window's status bar."""
-    label = QLabel()
-    label.setObjectName("caseLabel")
-    bold = label.font()
-    bold.setBold(True)
-    label.setFont(bold)  # a font, not a style sheet, so the label's width fits the text
-    window.statusBar().insertPermanentWidget(0, label)
-    return label
 
 
 class BlindedReadingWindow(QMainWindow):

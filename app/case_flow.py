@@ -1,8 +1,9 @@
 """The case flow of a blinded worklist: the current case on the reading view, the next films ahead.
 
-Used by the central reader's and the adjudicator's windows. The current case comes from the campaign
-service (moving on to another open campaign of the same user when this worklist is done); its film is
-taken from those decoded ahead (`FilmPrefetcher`) when ready, else decoded now in the background.
+Used by the central reader's and the adjudicator's windows, with the case label of their status bar.
+The current case comes from the campaign service (moving on to another open campaign of the same user
+when this worklist is done); its film is taken from those decoded ahead (`FilmPrefetcher`) when ready,
+else decoded now in the background.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QLabel, QMainWindow
 
 from app.film import FilmLike
 from app.reading_view import ReadingView
@@ -19,6 +21,20 @@ from kyphoangle.workstation.campaign_reads import BlindedCase, CampaignReadServi
 
 PREFETCH_COUNT = 2
 """How many of the next cases' films are decoded ahead."""
+
+HIDDEN_ACTIONS = ("open", "import", "import_dicomdir", "sign_next")
+"""Actions a blinded worklist's window never has (left out of the help too)."""
+
+
+def case_label(window: QMainWindow) -> QLabel:
+    """The bold case label at the left of a blinded window's status bar."""
+    label = QLabel()
+    label.setObjectName("caseLabel")
+    bold = label.font()
+    bold.setBold(True)
+    label.setFont(bold)  # a font, not a style sheet, so the label's width fits the text
+    window.statusBar().insertPermanentWidget(0, label)
+    return label
 
 
 class CaseFlow(QObject):

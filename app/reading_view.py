@@ -320,9 +320,9 @@ class ReadingView(QWidget):
         # Nothing acts on the previous film while this one decodes (it may be the same film, read
         # again in another campaign).
         self.clear_read()
-        text = f"Loading {self.film_label(Path(path))}" if self.blinded else f"Decoding {Path(path).name}"
-        self.view.set_message(f"{text}\u2026")
-        self.say(f"{text.replace('Decoding', 'Opening')}\u2026")
+        label = self.film_label(Path(path))
+        self.view.set_message(f"{'Loading' if self.blinded else 'Decoding'} {label}\u2026")
+        self.say(f"{'Loading' if self.blinded else 'Opening'} {label}\u2026")
         self.loader.load(path)
 
     def show_film(self, path: Path, film: FilmLike, fractured_levels: tuple[str, ...] | None = None) -> None:
