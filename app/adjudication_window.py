@@ -15,7 +15,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -153,8 +152,7 @@ class AdjudicationWindow(QMainWindow):
         panel.choose_requested.connect(self.choose_dialog)
         panel.third_read_requested.connect(self.start_third_read)
         panel.sign_third_requested.connect(self.sign_dialog)
-        self.window_layout = WindowLayout(self, settings, "adjudication", str(reader.role))
-        self.window_layout.restore()
+        self.window_layout = WindowLayout(self, self.reading, "adjudication", str(reader.role))
         self.resizeDocks([dock], [560], Qt.Orientation.Horizontal)
         self.flow.advance()
 
@@ -171,17 +169,6 @@ class AdjudicationWindow(QMainWindow):
 
     def _error(self, title: str, message: str) -> None:
         self.last_error = show_error(self, title, message)
-
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt API)
-        """On first use, side panels in proportion to the window."""
-        super().showEvent(event)
-        self.window_layout.shown()
-
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
-        """Save the draft and the window layout before closing."""
-        self.reading.save_before_closing()
-        self.window_layout.save()
-        super().closeEvent(event)
 
     # -------------------------------------------------------------------------------------- cases
     def _case_opening(self, case: BlindedCase | None) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
-from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import QMainWindow, QWidget
 
 from app.case_flow import HIDDEN_ACTIONS, PREFETCH_COUNT, CaseFlow, case_label
@@ -69,8 +68,7 @@ class BlindedReadingWindow(QMainWindow):
         self.reading.draft_failed.connect(self.flow.case_closed_meanwhile)
         self.flow.case_opening.connect(self._update_title)
         self.flow.worklist_done.connect(self._show_done)
-        self.window_layout = WindowLayout(self, settings, "blinded", str(reader.role))
-        self.window_layout.restore()
+        self.window_layout = WindowLayout(self, self.reading, "blinded", str(reader.role))
         self.flow.advance()
 
     @property
@@ -110,17 +108,6 @@ class BlindedReadingWindow(QMainWindow):
         )
         if pending:
             reading.view.overlay.banner = "Storing the signature\u2026"
-
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt API)
-        """On first use, side panels in proportion to the window."""
-        super().showEvent(event)
-        self.window_layout.shown()
-
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
-        """Save the draft and the window layout before closing."""
-        self.reading.save_before_closing()
-        self.window_layout.save()
-        super().closeEvent(event)
 
     # --------------------------------------------------------------------------------------- signing
     def sign_dialog(self) -> None:

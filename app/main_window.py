@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QShowEvent
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -90,8 +90,7 @@ class ReadingWindow(QMainWindow):
             lambda entry: self.reading.open_film(entry.path, entry.fractured_levels)
         )
         self.browser.import_requested.connect(self.import_files)
-        self.window_layout = WindowLayout(self, settings, "reading", str(reader.role))
-        self.window_layout.restore()
+        self.window_layout = WindowLayout(self, self.reading, "reading", str(reader.role))
         self.refresh_browser()
         self.reading.refresh()
 
@@ -137,17 +136,6 @@ class ReadingWindow(QMainWindow):
     def _film_opened(self) -> None:
         self.refresh_browser()
         QTimer.singleShot(0, self._prefetch_next_film)
-
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt API)
-        """On first use, side panels in proportion to the window."""
-        super().showEvent(event)
-        self.window_layout.shown()
-
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
-        """Save the draft and the window layout before closing."""
-        self.reading.save_before_closing()
-        self.window_layout.save()
-        super().closeEvent(event)
 
     # ------------------------------------------------------------------------------------- opening
     def open_dialog(self) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QEvent, QObject, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QApplication,
@@ -149,16 +149,30 @@ def default_size(window: QMainWindow) -> None:
     window.resize(min(1500, int(available.width() * 0.95)), min(950, int(available.height() * 0.92)))
 
 
-class WindowLayout:
+class WindowLayout(QObject):
     """A window's geometry and panels, kept in the settings per kind of window and per role (an
-    adjudicator's hidden panels must not hide a reader's)."""
+    adjudicator's hidden panels must not hide a reader's); restored now, sized when the window is first
+    shown, saved with the read's last edits when it closes."""
 
-    def __init__(self, window: QMainWindow, settings: QSettings, name: str, role: str) -> None:
-        self.window, self.settings, self.name, self.role = window, settings, name, role
+    def __init__(self, window: QMainWindow, reading: ReadingView, name: str, role: str) -> None:
+        super().__init__(window)
+        self.window, self.reading, self.settings = window, reading, reading.settings
+        self.name, self.role = name, role
         self.kept: QByteArray | None = None
         """The panels as the reader arranged them, when the program hid some (e.g. a finished worklist)."""
-        self.first_use = settings.value(self.key("state")) is None
+        self.first_use = self.settings.value(self.key("state")) is None
         """No layout saved yet: the side panels are sized to the window when it is first shown."""
+        self.restore()
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+        """Shown: size the panels on first use; closing: save the draft and the layout."""
+        if watched is self.window and event.type() == QEvent.Type.Show:
+            self.shown()
+        elif watched is self.window and event.type() == QEvent.Type.Close:
+            self.reading.save_before_closing()
+            self.save()
+        return False
 
     def key(self, what: str) -> str:
         """The settings key of the window's `geometry` or `state`."""

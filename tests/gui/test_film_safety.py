@@ -84,7 +84,7 @@ def test_a_recovery_file_of_the_blinded_window_names_only_the_blinded_copy(
     def broken(snapshot: object) -> None:
         raise StoreUnavailableError("The database connection was lost.")
 
-    monkeypatch.setattr(window.store, "save_draft", broken)
+    monkeypatch.setattr(window.campaign_store, "save_draft", broken)
     assert window.reading.save_draft() is False
     recovered = list((tmp_path / "recovery").glob("*.json"))
     assert len(recovered) == 1
