@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from kyphoangle.annotation import angle_glyphs
+from kyphoangle.annotation import AngleGlyph, angle_glyphs, disagreeing_angles
 from kyphoangle.normal_table import load_normal_table
 from kyphoangle.protocol import MeasurementName, compute_measurements
 from kyphoangle.spacing import PixelSpacing
@@ -42,3 +42,24 @@ def test_each_angle_has_a_glyph_whose_rays_follow_its_endplates() -> None:
     assert regional.text == f"Regional angle L1 {value.value:+.1f}\u00b0"
     vertebral = glyphs[(MeasurementName.VERTEBRAL_KYPHOSIS, "L1")]
     assert vertebral.vertex[0] < 100.0  # behind the posterior corners, clear of the regional glyph
+
+
+def test_the_angles_two_reads_disagree_on_are_those_beyond_the_threshold_or_missing_in_one() -> None:
+    def glyphs(points: dict[str, tuple[float, float]]) -> tuple[AngleGlyph, ...]:
+        result = compute_measurements(
+            points,
+            spacing=PixelSpacing.manual(1.0, 1.0),
+            fractured_levels=("L1",),
+            normal_table=load_normal_table(),
+        )
+        return angle_glyphs(result, points)
+
+    same = glyphs(POINTS)
+    tilted = glyphs({**POINTS, "L2.inferior.anterior": (140.0, 215.0)})  # the regional angle only
+    shortened = tuple(g for g in same if g.name is not MeasurementName.VERTEBRAL_KYPHOSIS)
+    regional = (MeasurementName.REGIONAL_ANGLE, "L1")
+    vertebral = (MeasurementName.VERTEBRAL_KYPHOSIS, "L1")
+    assert disagreeing_angles([same, same], 5.0) == frozenset()
+    assert disagreeing_angles([same, tilted], 5.0) == {regional}
+    assert disagreeing_angles([same, tilted], 90.0) == frozenset()
+    assert disagreeing_angles([same, shortened], 5.0) == {vertebral}
