@@ -2,8 +2,9 @@
 
 The shell around a blinded `app.reading_view.ReadingView`, with the case flow of the central reader's
 window (`app.case_flow.CaseFlow`; case code only; no patient, date, visit, site, file name or reader
-login anywhere). Each reader's landmarks are drawn in the reader's fixed colour with a
-legend (Okabe-Ito colours and a line pattern each, faded with the panel's opacity slider); the
+login anywhere). Each reader's landmarks and angles are drawn in the reader's fixed colour with a
+legend (Okabe-Ito colours and a line pattern each, faded with the panel's opacity slider, or narrowed to
+the angles on which the reads differ by more than the campaign's threshold); the
 adjudication panel lists why the case was sent, the values side by side and the choices:
 choose one reader's read as final (reason and password), or make a third read (the placement tools
 switch on; the readers' marks stay visible and can be hidden) and sign it as final (reason and
