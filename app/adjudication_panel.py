@@ -90,7 +90,7 @@ class AdjudicationPanel(QWidget):
     """Triggers, a side-by-side table of values and the adjudicator's buttons."""
 
     visibility_changed = Signal()
-    """A reader's overlay was shown or hidden."""
+    """A reader's overlay was shown or hidden, faded, or narrowed to the disagreeing measurements."""
     choose_requested = Signal(object)
     """The adjudicator asked to choose a reader's read: the `CampaignRole`."""
     third_read_requested = Signal()
@@ -132,6 +132,14 @@ class AdjudicationPanel(QWidget):
         self.opacity_slider.valueChanged.connect(lambda _value: self.visibility_changed.emit())
         opacity_row.addWidget(self.opacity_slider, 1)
         layout.addLayout(opacity_row)
+        self.only_disagreeing_box = QCheckBox("Show only the disagreeing measurements")
+        self.only_disagreeing_box.setObjectName("onlyDisagreeing")
+        self.only_disagreeing_box.setToolTip(
+            "Hide the readers' angles (and their endplate lines) where the reads agree within the "
+            "campaign's adjudication threshold"
+        )
+        self.only_disagreeing_box.toggled.connect(lambda _on: self.visibility_changed.emit())
+        layout.addWidget(self.only_disagreeing_box)
         self.show_boxes: dict[CampaignRole, QCheckBox] = {}
         self.choose_buttons: dict[CampaignRole, QPushButton] = {}
         third = QHBoxLayout()
@@ -152,6 +160,11 @@ class AdjudicationPanel(QWidget):
     def opacity(self) -> float:
         """Opacity of the readers' marks on the film, 0.15 to 1."""
         return self.opacity_slider.value() / 100.0
+
+    @property
+    def only_disagreeing(self) -> bool:
+        """Whether the readers' angles are drawn only where the reads disagree."""
+        return self.only_disagreeing_box.isChecked()
 
     def visible_roles(self) -> set[CampaignRole]:
         """The readers whose landmarks are drawn on the film."""

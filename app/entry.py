@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QMainWindow
 
-    from app.main_window import ReadingWindow
     from kyphoangle.workstation.records import Account
     from kyphoangle.workstation.study_reads import StudyReadService
 
@@ -199,7 +198,7 @@ def add_sign_out(window: QMainWindow) -> None:
 
 def window_for(
     store: StudyReadService, account: Account, settings: QSettings, recovery_dir: Path
-) -> tuple[ReadingWindow | None, str]:
+) -> tuple[QMainWindow | None, str]:
     """The window of the signed-in role: blinded reading (central readers), adjudication (adjudicators),
     else the reading workstation; None with the reason when the role has nothing to do."""
     from app.main_window import ReadingWindow
@@ -227,7 +226,7 @@ def window_for(
 
 def blinded_window_for(
     store: StudyReadService, account: Account, settings: QSettings, recovery_dir: Path
-) -> ReadingWindow | None:
+) -> QMainWindow | None:
     """The blinded window of a central reader's open campaign, else None."""
     from app.blinded_window import BlindedReadingWindow
     from kyphoangle.workstation.campaign_reads import CampaignReadService, open_campaign_for
@@ -241,7 +240,7 @@ def blinded_window_for(
 
 def adjudication_window_for(
     store: StudyReadService, account: Account, settings: QSettings, recovery_dir: Path
-) -> ReadingWindow | None:
+) -> QMainWindow | None:
     """The adjudicator's window of their open campaign, else None."""
     from app.adjudication_window import AdjudicationWindow
     from kyphoangle.workstation.adjudication import AdjudicationService, open_adjudication_for
@@ -274,29 +273,30 @@ def self_check() -> int:
         settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
         window = ReadingWindow(store, store.account, settings)
         window.setProperty("suppress_dialogs", True)
+        reading = window.reading
         loop = QEventLoop()
-        window.loader.film_loaded.connect(lambda *_: loop.quit())
-        window.loader.load_failed.connect(lambda *_: loop.quit())
+        reading.loader.film_loaded.connect(lambda *_: loop.quit())
+        reading.loader.load_failed.connect(lambda *_: loop.quit())
         QTimer.singleShot(20000, loop.quit)
-        window.open_film(film.path)
+        reading.open_film(film.path)
         loop.exec()
-        if window.film is None:
+        if reading.film is None:
             print("self-check: FAILED: the demo film did not open", file=sys.stderr)
             return 1
-        window.undo_stack.push(SetFracturedLevelsCommand(window.model, ("L1",)))
-        for step in window.steps:
-            window.undo_stack.push(PlaceLandmarkCommand(window.model, step.key, film.truth[step.key]))
+        reading.undo_stack.push(SetFracturedLevelsCommand(reading.model, ("L1",)))
+        for step in reading.steps:
+            reading.undo_stack.push(PlaceLandmarkCommand(reading.model, step.key, film.truth[step.key]))
         window.grab()
-        result = window.result
+        result = reading.result
         expected = compute_measurements(
             film.truth,
-            spacing=window.film.spacing,
+            spacing=reading.film.spacing,
             fractured_levels=("L1",),
             normal_table=load_normal_table(),
         )
         shown = result.get("thoracic_kyphosis") if result else None
         truth = expected.get("thoracic_kyphosis")
-        window.save_draft()
+        reading.save_draft()
         window.close()
         app.processEvents()
         if shown is None or truth is None or abs(shown.value - truth.value) > 1e-9:

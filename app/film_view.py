@@ -79,6 +79,8 @@ class ReferenceMarks:
     points: Mapping[str, tuple[float, float]]
     dashes: tuple[float, ...] = (5.0, 3.0)
     """The line pattern (Qt dash pattern; (1, 0) is solid), so reads differ by more than colour."""
+    glyphs: tuple[AngleGlyph, ...] = ()
+    """The read's angles, drawn in its colour and pattern (with the film's angles shown)."""
 
 
 @dataclass(slots=True)
@@ -168,6 +170,8 @@ class FilmView(QWidget):
         """The counted levels drawn at the last paint: (text, tick, text rectangle), on screen."""
         self.level_caption: QRectF | None = None
         """Where the level count's caption (counted, to confirm) was drawn at the last paint."""
+        self.drawn_reference_glyphs: list[tuple[str, AngleGlyph]] = []
+        """The reference reads' angles drawn at the last paint (the read's label, the glyph)."""
 
     # ----------------------------------------------------------------------------------- film and view
     def set_film(self, film: FilmLike | None) -> None:
@@ -371,11 +375,21 @@ class FilmView(QWidget):
         image, region = rendered
         self._draw_film(painter, self.view_geometry, image, region)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.label_avoid = []
+        self.drawn_reference_glyphs = []
         painter.setOpacity(self.overlay.reference_opacity)
         for reference in self.overlay.references:
             self._draw_reference(painter, self.view_geometry, reference)
+            if not self.overlay.show_measurements:
+                continue
+            color = QColor(reference.color)
+            for glyph in reference.glyphs:
+                if QRectF(self.rect()).contains(self.widget_point(glyph.vertex)):
+                    self.label_avoid.append(
+                        self._draw_glyph(painter, self.view_geometry, glyph, color, reference.dashes)
+                    )
+                    self.drawn_reference_glyphs.append((reference.label, glyph))
         painter.setOpacity(1.0)
-        self.label_avoid = []
         if self.overlay.show_measurements:
             for glyph in self.overlay.glyphs:
                 if not QRectF(self.rect()).contains(self.widget_point(glyph.vertex)):
@@ -445,10 +459,18 @@ class FilmView(QWidget):
                     painter.drawLine(at + QPointF(-size, -size), at + QPointF(size, size))
                     painter.drawLine(at + QPointF(-size, size), at + QPointF(size, -size))
 
-    def _draw_glyph(self, painter: QPainter, geometry: ViewGeometry, glyph: AngleGlyph) -> QRectF:
+    def _draw_glyph(
+        self,
+        painter: QPainter,
+        geometry: ViewGeometry,
+        glyph: AngleGlyph,
+        reader_color: QColor | None = None,
+        dashes: tuple[float, ...] | None = None,
+    ) -> QRectF:
         """One angle: two rays parallel to its endplates from a vertex in front of the spine, the arc
-        between them, and its name and signed value; returns where the text went."""
-        color = style.ANGLE_COLORS.get(glyph.name, QColor("#ffffff"))
+        between them, and its name and signed value; returns where the text went. Another read's angle
+        is drawn in that read's colour and line pattern."""
+        color = reader_color or style.ANGLE_COLORS.get(glyph.name, QColor("#ffffff"))
         vertex = QPointF(*geometry.to_widget(glyph.vertex))
         a, b, c, d = geometry.matrix
         rays = []
@@ -463,7 +485,11 @@ class FilmView(QWidget):
         arc.arcMoveTo(QRectF(vertex.x() - radius, vertex.y() - radius, 2 * radius, 2 * radius), start)
         arc.arcTo(QRectF(vertex.x() - radius, vertex.y() - radius, 2 * radius, 2 * radius), start, sweep)
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        for pen in (QPen(style.HALO_COLOR, 4.5), QPen(color, 2.0)):
+        line = QPen(color, 2.0)
+        if dashes is not None:
+            line = QPen(color, 2.0, Qt.PenStyle.CustomDashLine, Qt.PenCapStyle.FlatCap)
+            line.setDashPattern(list(dashes))
+        for pen in (QPen(style.HALO_COLOR, 4.5), line):
             painter.setPen(pen)
             for ray in rays:
                 painter.drawLine(vertex, vertex + ray * style.ANGLE_RAY_PX)

@@ -63,39 +63,43 @@ def main(cases: int = 10) -> int:
         background = True
         while window.case is not None:
             deadline = time.perf_counter() + 30
-            while (window.film is None or window.prefetcher.busy) and time.perf_counter() < deadline:
+            while (
+                window.reading.film is None or window.flow.prefetcher.busy
+            ) and time.perf_counter() < deadline:
                 app.processEvents()
                 time.sleep(0.005)
-            assert window.film is not None
-            truth = study.films[window.film.sop_instance_uid].truth
-            for step in window.steps:
-                window.undo_stack.push(PlaceLandmarkCommand(window.model, step.key, truth[step.key]))
-            window.save_draft()
+            assert window.reading.film is not None
+            truth = study.films[window.reading.film.sop_instance_uid].truth
+            for step in window.reading.steps:
+                window.reading.undo_stack.push(
+                    PlaceLandmarkCommand(window.reading.model, step.key, truth[step.key])
+                )
+            window.reading.save_draft()
             app.processEvents()
             had_next = window.case.position < window.case.total
             start = time.perf_counter()
             if background and had_next:
                 signed = window.case.sop_instance_uid
                 window.sign_in_background(PASSWORDS["central1"])
-                window.view.repaint()  # the next film painted
+                window.reading.view.repaint()  # the next film painted
                 shown = time.perf_counter()
-                assert window.film is not None and window.film.sop_instance_uid != signed
+                assert window.reading.film is not None and window.reading.film.sop_instance_uid != signed
                 while window.pending_sign is not None and time.perf_counter() < deadline:
                     app.processEvents()
                     time.sleep(0.0005)
-                window.view.repaint()
+                window.reading.view.repaint()
                 editable = time.perf_counter()
-                assert window.view.tool.enabled and window.case is not None
+                assert window.reading.view.tool.enabled and window.case is not None
                 shown_ms.append((shown - start) * 1000)
                 editable_ms.append((editable - start) * 1000)
                 background = False
                 continue
             background = True
             assert window.sign(PASSWORDS["central1"])
-            window.view.repaint()  # the next case painted
+            window.reading.view.repaint()  # the next case painted
             end = time.perf_counter()
             if had_next:
-                assert window.film is not None, "the next case was not on screen"
+                assert window.reading.film is not None, "the next case was not on screen"
                 sign_ms.append((stored_at[0] - start) * 1000)
                 switch_ms.append((end - stored_at[0]) * 1000)
                 total_ms.append((end - start) * 1000)

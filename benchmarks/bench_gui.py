@@ -97,18 +97,18 @@ def main() -> int:
     first_paint = []
     for _ in range(3):
         loop = QEventLoop()
-        window.loader.film_loaded.connect(loop.quit)
+        window.reading.loader.film_loaded.connect(loop.quit)
         QTimer.singleShot(30000, loop.quit)
         start = time.perf_counter()
-        window.open_film(film.path)
+        window.reading.open_film(film.path)
         loop.exec()
-        window.loader.film_loaded.disconnect(loop.quit)
-        window.view.repaint()
+        window.reading.loader.film_loaded.disconnect(loop.quit)
+        window.reading.view.repaint()
         first_paint.append(time.perf_counter() - start)
     results["open_to_first_paint_s"] = round(min(first_paint), 3)
     results["first_paint_over_floor_ms"] = round(1000 * (min(first_paint) - min(decode)), 1)
 
-    view = window.view
+    view = window.reading.view
     view.fit()
     steps: dict[str, float] = {}
     for name, zoom in (("fit", view.view_geometry.zoom), ("1:1", 1.0), ("8x", 8.0)):

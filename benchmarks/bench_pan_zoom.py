@@ -50,11 +50,13 @@ def main() -> int:
     window.resize(1600, 1000)
     window.show()
     app.processEvents()
-    window._film_loaded(film.path, load_film(film.path))
-    window.undo_stack.push(SetFracturedLevelsCommand(window.model, ("L1",)))
-    for step in window.steps:
-        window.undo_stack.push(PlaceLandmarkCommand(window.model, step.key, film.truth[step.key]))
-    view = window.view
+    window.reading.show_film(film.path, load_film(film.path))
+    window.reading.undo_stack.push(SetFracturedLevelsCommand(window.reading.model, ("L1",)))
+    for step in window.reading.steps:
+        window.reading.undo_stack.push(
+            PlaceLandmarkCommand(window.reading.model, step.key, film.truth[step.key])
+        )
+    view = window.reading.view
     assert view.overlay.glyphs and view.overlay.show_measurements
     results: dict[str, object] = {"film": "4000 x 2000", "view_px": [view.width(), view.height()]}
     centre = film.truth["L1.superior.anterior"]

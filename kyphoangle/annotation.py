@@ -245,3 +245,19 @@ def angle_glyphs(result: MeasurementSet, points: Mapping[str, Point]) -> tuple[A
     """A glyph for every computed angle of a read (global curves first, then by level)."""
     glyphs = (angle_glyph(m, points) for m in result.measurements)
     return tuple(g for g in glyphs if g is not None)
+
+
+def disagreeing_angles(
+    reads: Sequence[Sequence[AngleGlyph]], threshold_deg: float
+) -> frozenset[tuple[MeasurementName, str | None]]:
+    """The angles (name and level) on which the reads disagree: values more than `threshold_deg` apart,
+    or drawn for one read and not for another. The adjudicator can show these alone."""
+    values: dict[tuple[MeasurementName, str | None], list[float]] = {}
+    for glyphs in reads:
+        for glyph in glyphs:
+            values.setdefault((glyph.name, glyph.level), []).append(glyph.value_deg)
+    return frozenset(
+        key
+        for key, found in values.items()
+        if len(found) < len(reads) or max(found) - min(found) > threshold_deg
+    )

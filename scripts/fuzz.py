@@ -264,16 +264,16 @@ def _runner_main(target: str, database: str) -> None:
                     )
                 else:
                     loop = QEventLoop()
-                    window.loader.film_loaded.connect(loop.quit)
-                    window.loader.load_failed.connect(loop.quit)
+                    window.reading.loader.film_loaded.connect(loop.quit)
+                    window.reading.loader.load_failed.connect(loop.quit)
                     QTimer.singleShot(int(TIME_LIMIT_S * 1000), loop.quit)
-                    window.open_film(case["film"])
+                    window.reading.open_film(case["film"])
                     loop.exec()
-                    window.loader.film_loaded.disconnect(loop.quit)
-                    window.loader.load_failed.disconnect(loop.quit)
-                    if window.film is not None:
-                        window.view.repaint()
-                    code = 0 if not window.loader.busy else 124
+                    window.reading.loader.film_loaded.disconnect(loop.quit)
+                    window.reading.loader.load_failed.disconnect(loop.quit)
+                    if window.reading.film is not None:
+                        window.reading.view.repaint()
+                    code = 0 if not window.reading.loader.busy else 124
         except SystemExit as exc:
             code = int(exc.code or 0) if isinstance(exc.code, int) else 2
         except BaseException:

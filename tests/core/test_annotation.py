@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kyphoangle.annotation import ARC_STEP_DEG, AngleGlyph, angle_glyphs, endplate_line, reported_glyph
+from kyphoangle.annotation import (
+    ARC_STEP_DEG,
+    AngleGlyph,
+    angle_glyphs,
+    disagreeing_angles,
+    endplate_line,
+    reported_glyph,
+)
 from kyphoangle.normal_table import load_normal_table
 from kyphoangle.protocol import MeasurementName, compute_measurements
 from kyphoangle.spacing import PixelSpacing
@@ -106,3 +113,24 @@ def test_a_reported_angle_finds_its_endplates_from_the_protocol() -> None:
         assert reported_glyph(glyph.name, glyph.level, glyph.value_deg, POINTS) == glyph
     assert reported_glyph(MeasurementName.ANTERIOR_HEIGHT, "L1", 20.0, POINTS) is None
     assert reported_glyph(MeasurementName.REGIONAL_ANGLE, "T4", 3.0, POINTS) is None  # not placed
+
+
+def test_the_angles_two_reads_disagree_on_are_those_beyond_the_threshold_or_missing_in_one() -> None:
+    def glyphs(points: dict[str, tuple[float, float]]) -> tuple[AngleGlyph, ...]:
+        result = compute_measurements(
+            points,
+            spacing=PixelSpacing.manual(1.0, 1.0),
+            fractured_levels=("L1",),
+            normal_table=load_normal_table(),
+        )
+        return angle_glyphs(result, points)
+
+    same = glyphs(POINTS)
+    tilted = glyphs({**POINTS, "L2.inferior.anterior": (140.0, 215.0)})  # the regional angle only
+    shortened = tuple(g for g in same if g.name is not MeasurementName.VERTEBRAL_KYPHOSIS)
+    regional = (MeasurementName.REGIONAL_ANGLE, "L1")
+    vertebral = (MeasurementName.VERTEBRAL_KYPHOSIS, "L1")
+    assert disagreeing_angles([same, same], 5.0) == frozenset()
+    assert disagreeing_angles([same, tilted], 5.0) == {regional}
+    assert disagreeing_angles([same, tilted], 90.0) == frozenset()
+    assert disagreeing_angles([same, shortened], 5.0) == {vertebral}

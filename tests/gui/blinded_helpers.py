@@ -60,7 +60,10 @@ def wait_for_case(qtbot: QtBot, window: BlindedReadingWindow) -> None:
     qtbot.waitUntil(
         lambda: (
             window.case is None
-            or (window.film is not None and window.film.sop_instance_uid == window.case.sop_instance_uid)
+            or (
+                window.reading.film is not None
+                and window.reading.film.sop_instance_uid == window.case.sop_instance_uid
+            )
         ),
         timeout=20000,
     )
@@ -68,13 +71,13 @@ def wait_for_case(qtbot: QtBot, window: BlindedReadingWindow) -> None:
 
 def place_all_landmarks(qtbot: QtBot, window: BlindedReadingWindow, study: CampaignStudy) -> None:
     """Click every landmark the guidance asks for at the film's true position."""
-    assert window.film is not None
-    truth = study.films[window.film.sop_instance_uid].truth
-    window.view.fit()
-    for step in window.steps:
-        assert window.target_key == step.key, (window.target_key, step.key, window.case)
-        click_image(qtbot, window.view, truth[step.key])
-    assert window.target_key is None
+    assert window.reading.film is not None
+    truth = study.films[window.reading.film.sop_instance_uid].truth
+    window.reading.view.fit()
+    for step in window.reading.steps:
+        assert window.reading.target_key == step.key, (window.reading.target_key, step.key, window.case)
+        click_image(qtbot, window.reading.view, truth[step.key])
+    assert window.reading.target_key is None
 
 
 def when_modal(qtbot: QtBot, act: Callable[[QWidget], None]) -> None:

@@ -19,8 +19,9 @@ from PySide6.QtCore import QPoint, QSettings, Qt
 from pytestqt.qtbot import QtBot
 from reading_study import DEMO_PASSWORD, import_films
 
-from app.main_window import FOLLOW_BODIES, ReadingWindow
+from app.main_window import ReadingWindow
 from app.prediction import body_height
+from app.reading_view import FOLLOW_BODIES
 from kyphoangle.demo import FilmSize, generate_demo_films
 from kyphoangle.workstation.records import Account
 from kyphoangle.workstation.study_reads import StudyReadService
@@ -36,11 +37,11 @@ def scripted_read(
 ) -> dict[str, int]:
     """Place every landmark the guidance asks for as a reader would; the actions counted by kind."""
     counts = {"open": 1, "view": 0, "click": 0, "sign": 0}
-    film = window.film
+    film = window.reading.film
     assert film is not None
     mm_per_px = film.spacing.col_mm or 1.0
-    view = window.view
-    while (target := window.target_key) is not None:
+    view = window.reading.view
+    while (target := window.reading.target_key) is not None:
         at = view.widget_point(truth[target])
         dx, dy = view.width() * 0.1, view.height() * 0.1
         inside = (
@@ -49,13 +50,13 @@ def scripted_read(
         )
         if not inside or view.view_geometry.zoom / mm_per_px < SCREEN_PX_PER_MM:
             counts["view"] += 1
-            body = body_height(dict(window.model.points)) or 25.0 / mm_per_px
+            body = body_height(dict(window.reading.model.points)) or 25.0 / mm_per_px
             zoom = max(view.view_geometry.zoom, view.height() / (FOLLOW_BODIES * body))
             view.set_geometry(replace(view.view_geometry, zoom=zoom, center=truth[target]))
             at = view.widget_point(truth[target])
         qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=QPoint(round(at.x()), round(at.y())))
         counts["click"] += 1
-        assert target in window.model.points
+        assert target in window.reading.model.points
     counts["sign"] = 1
     assert window.sign(DEMO_PASSWORD)
     return counts
@@ -83,12 +84,12 @@ def test_a_site_read_of_a_demo_film_takes_few_actions(
     window.resize(1600, 1000)
     window.show()
     qtbot.waitExposed(window)
-    with qtbot.waitSignal(window.loader.film_loaded, timeout=30000):
-        window.open_film(film.path, study.subjects[0].fractured_levels)
+    with qtbot.waitSignal(window.reading.loader.film_loaded, timeout=30000):
+        window.reading.open_film(film.path, study.subjects[0].fractured_levels)
     counts = scripted_read(qtbot, window, truth)
     total = sum(counts.values())
     print(f"actions per read (neighbours {neighbours}): {total} {counts}")
-    result = window.result
+    result = window.reading.result
     assert result is not None
     level = study.subjects[0].fractured_levels[0]
     for name in ("thoracic_kyphosis", "lumbar_lordosis"):

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QCheckBox, QLineEdit, QPlainTextEdit, QPushButton,
 from pytestqt.qtbot import QtBot
 from test_main_window import click_image
 
+from app.adjudication_panel import reader_color
 from app.adjudication_window import AdjudicationWindow, DecisionDialog
 from app.blinded_window import BlindedReadingWindow
 from kyphoangle.campaign import campaign_progress, final_reads, get_campaign
@@ -80,11 +81,11 @@ def read_worklist(
         place_all_landmarks(qtbot, window, study)
         if campaigns.count(campaigns[-1]) <= disagree_on:
             key = _disagreeing_key(study, case.sop_instance_uid)
-            x, y = window.model.points[key]
-            window.view.tool.select(None)
-            window.armed_key = None
-            window._step_chosen(key)
-            click_image(qtbot, window.view, (x + SHIFT_PX[0], y + SHIFT_PX[1]))
+            x, y = window.reading.model.points[key]
+            window.reading.view.tool.select(None)
+            window.reading.armed_key = None
+            window.reading._step_chosen(key)
+            click_image(qtbot, window.reading.view, (x + SHIFT_PX[0], y + SHIFT_PX[1]))
         assert window.sign(PASSWORDS[login])
         seen.append((case.case_code, repeat))
         wait_for_case(qtbot, window)
@@ -149,20 +150,20 @@ def test_a_whole_campaign_with_repeats_and_adjudication_through_the_gui(qtbot: Q
     first_case = window.adjudication_case.case_code
     assert first_case in disputed and "adjudication" in window.windowTitle()
     # both reads on the film, each in its colour, and side by side in the table
-    assert [r.label for r in window.view.overlay.references] == ["Reader 1", "Reader 2"]
-    assert len({r.color for r in window.view.overlay.references}) == 2
+    assert [r.label for r in window.reading.view.overlay.references] == ["Reader 1", "Reader 2"]
+    assert len({r.color for r in window.reading.view.overlay.references}) == 2
     assert "regional_angle at L1 differs" in panel.trigger_label.text()
     headers = [panel.table.horizontalHeaderItem(c).text() for c in range(panel.table.columnCount())]
     assert headers == ["Reader 1", "Reader 2", "Spread"]
     assert float(panel.table.item(0, 2).text()) > 5  # the regional angle's spread
-    assert not window.view.tool.enabled  # nothing is placed before a third read is asked for
+    assert not window.reading.view.tool.enabled  # nothing is placed before a third read is asked for
     screens["case"] = visible_texts()
     box = panel.findChild(QCheckBox, f"show_{CampaignRole.READER_2}")
     assert box is not None
     qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))
-    assert [r.label for r in window.view.overlay.references] == ["Reader 1"]
+    assert [r.label for r in window.reading.view.overlay.references] == ["Reader 1"]
     qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))
-    assert len(window.view.overlay.references) == 2
+    assert len(window.reading.view.overlay.references) == 2
 
     # a wrong password records nothing
     window.setProperty("suppress_dialogs", True)
@@ -175,8 +176,8 @@ def test_a_whole_campaign_with_repeats_and_adjudication_through_the_gui(qtbot: Q
     assert begin is not None
     qtbot.mouseClick(begin, Qt.MouseButton.LeftButton)
     truth = study.films[window.adjudication_case.sop_instance_uid].truth
-    click_image(qtbot, window.view, truth[window.steps[0].key])
-    qtbot.waitUntil(lambda: not window._dirty, timeout=5000)
+    click_image(qtbot, window.reading.view, truth[window.reading.steps[0].key])
+    qtbot.waitUntil(lambda: not window.reading.dirty, timeout=5000)
     choose = panel.findChild(QPushButton, f"choose_{CampaignRole.READER_1}")
     assert choose is not None
     decide(qtbot, "Reader 2 took the wrong endplate of T12", PASSWORDS["adjud"], screens, "choose dialog")
@@ -191,9 +192,9 @@ def test_a_whole_campaign_with_repeats_and_adjudication_through_the_gui(qtbot: Q
     third = panel.findChild(QPushButton, "thirdReadButton")
     assert third is not None
     qtbot.mouseClick(third, Qt.MouseButton.LeftButton)
-    assert window.view.tool.enabled and window.third_read_active
+    assert window.reading.view.tool.enabled and window.third_read_active
     place_all_landmarks(qtbot, window, study)  # type: ignore[arg-type]
-    qtbot.waitUntil(lambda: not window._dirty, timeout=5000)
+    qtbot.waitUntil(lambda: not window.reading.dirty, timeout=5000)
     headers = [panel.table.horizontalHeaderItem(c).text() for c in range(panel.table.columnCount())]
     assert headers == ["Reader 1", "Reader 2", "Third read", "Spread"]
     screens["third read"] = visible_texts()
@@ -202,7 +203,7 @@ def test_a_whole_campaign_with_repeats_and_adjudication_through_the_gui(qtbot: Q
     decide(qtbot, "Both readers missed the inferior endplate", PASSWORDS["adjud"], screens, "sign dialog")
     qtbot.mouseClick(sign_third, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.case is None, timeout=10000)
-    assert "No case is awaiting adjudication" in window.view.message
+    assert "No case is awaiting adjudication" in window.reading.view.message
     screens["done"] = visible_texts()
     window.close()
 
@@ -236,7 +237,7 @@ def test_a_central_reader_is_not_shown_the_adjudication(qtbot: QtBot, tmp_path: 
     window = make_blinded_window(qtbot, study, "central1", tmp_path)
     assert isinstance(window, BlindedReadingWindow) and not isinstance(window, AdjudicationWindow)
     assert window.findChild(QWidget, "adjudicationPanel") is None
-    assert window.view.overlay.references == ()
+    assert window.reading.view.overlay.references == ()
     assert open_adjudication_for(study.database, "central1") is None
 
 
@@ -256,4 +257,51 @@ def test_the_adjudicator_has_no_path_to_names_or_other_cases(qtbot: QtBot, tmp_p
     with pytest.raises(KyphoangleError):
         store.load_read(other, "adjud")  # the case that needs no adjudication stays closed
     assert all(read.content.reader is None for read in case.reads)
+    window.close()
+
+
+def test_the_adjudicator_can_show_only_the_disagreeing_measurements(qtbot: QtBot, tmp_path: Path) -> None:
+    """Each reader's angles are drawn in the reader's colour; the toggle leaves only those on which the
+    reads differ by more than the campaign's threshold, and the opacity slider fades them."""
+    study = build_campaign_study(tmp_path, films=1)
+    read_worklist(qtbot, study, "central1", tmp_path)
+    read_worklist(qtbot, study, "central2", tmp_path, disagree_on=1)
+    window = make_adjudication_window(qtbot, study, tmp_path)
+    case, panel, view = window.adjudication_case, window.adjudication_panel, window.reading.view
+    assert case is not None
+    view.fit()
+
+    def drawn() -> dict[tuple[str, str, str | None], float]:
+        window.grab()  # paints the film view
+        return {(label, str(g.name), g.level): g.value_deg for label, g in view.drawn_reference_glyphs}
+
+    every = drawn()
+    readers = {label for label, _, _ in every}
+    assert readers == {"Reader 1", "Reader 2"}
+    colors = {r.label: r.color for r in view.overlay.references}
+    assert colors == {"Reader 1": reader_color(0), "Reader 2": reader_color(1)}
+    angles = {(name, level) for _, name, level in every}
+
+    def spread(name: str, level: str | None) -> float:
+        return abs(every[("Reader 1", name, level)] - every[("Reader 2", name, level)])
+
+    threshold = case.rule.threshold_deg
+    disagreeing = {angle for angle in angles if spread(*angle) > threshold}
+    assert ("regional_angle", "L1") in disagreeing and disagreeing != angles  # some angles agree
+
+    box = panel.findChild(QCheckBox, "onlyDisagreeing")
+    assert box is not None and not box.isChecked()
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))
+    assert box.isChecked()
+    only = drawn()
+    assert {(name, level) for _, name, level in only} == disagreeing
+    assert {label for label, _, _ in only} == readers  # both reads of each disagreeing angle
+    for reference in view.overlay.references:
+        assert reference.points and len(reference.points) < len(dict(case.reads[0].content.points))
+
+    slider = panel.opacity_slider
+    slider.setValue(40)
+    assert view.overlay.reference_opacity == pytest.approx(0.4)
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))
+    assert drawn() == every
     window.close()

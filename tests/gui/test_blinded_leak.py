@@ -20,7 +20,7 @@ def test_nothing_identifying_is_shown_anywhere(qtbot: QtBot, tmp_path: Path) -> 
     forbidden = study.forbidden()
     screens: dict[str, list[str]] = {}
     window = make_blinded_window(qtbot, study, "central1", tmp_path, suppress_dialogs=False)
-    assert window.case is not None and window.film is not None
+    assert window.case is not None and window.reading.film is not None
 
     # what the reader has and has not
     assert window.findChild(QDockWidget, "browserDock") is None
@@ -28,14 +28,14 @@ def test_nothing_identifying_is_shown_anywhere(qtbot: QtBot, tmp_path: Path) -> 
     action_texts = {a.text() for a in window.findChildren(type(window.actions_by_id["sign"]))}
     assert not any(t.startswith(("Open", "Import")) for t in action_texts)
     assert window.case.case_code in window.windowTitle()
-    assert all(not box.isEnabled() for box in window.guidance_panel.level_boxes.values())
-    assert window.model.fractured_levels == ("L1",)
+    assert all(not box.isEnabled() for box in window.reading.guidance_panel.level_boxes.values())
+    assert window.reading.model.fractured_levels == ("L1",)
     screens["opened"] = visible_texts()
     # the control: the film's own path names the patient, so the check below can see a leak
-    assert window.film_path is not None and leaks([str(window.film_path)], forbidden)
+    assert window.reading.film_path is not None and leaks([str(window.reading.film_path)], forbidden)
 
     place_all_landmarks(qtbot, window, study)
-    qtbot.waitUntil(lambda: not window._dirty, timeout=5000)
+    qtbot.waitUntil(lambda: not window.reading.dirty, timeout=5000)
     screens["placed"] = visible_texts()
 
     def read_help(dialog: QWidget) -> None:
@@ -62,17 +62,20 @@ def test_nothing_identifying_is_shown_anywhere(qtbot: QtBot, tmp_path: Path) -> 
     screens["signing"] = visible_texts()  # the next film on screen while the signature is stored
     qtbot.waitUntil(lambda: window.pending_sign is None, timeout=10000)
     assert window.case is not None and window.case.case_code != first
-    assert window.film is not None and window.film.sop_instance_uid == window.case.sop_instance_uid
+    assert (
+        window.reading.film is not None
+        and window.reading.film.sop_instance_uid == window.case.sop_instance_uid
+    )
     screens["next case"] = visible_texts()
 
     # The second case is signed elsewhere (the same reader, another workstation): saving here is refused.
     place_all_landmarks(qtbot, window, study)
-    window.autosave_timer.stop()
+    window.reading.autosave_timer.stop()
     with study.database.transaction() as session:
         campaign, reader = get_campaign(session, CAMPAIGN), get_user(session, "central1")
         case = next_case(session, campaign, reader)
         assert case is not None
-        save_case_read(session, campaign, reader, window.model.snapshot().to_landmark_file())
+        save_case_read(session, campaign, reader, window.reading.model.snapshot().to_landmark_file())
         sign_case_read(session, campaign, reader, PASSWORDS["central1"])
 
     def read_error(dialog: QWidget) -> None:
@@ -81,7 +84,7 @@ def test_nothing_identifying_is_shown_anywhere(qtbot: QtBot, tmp_path: Path) -> 
         dialog.done(QDialog.DialogCode.Accepted)
 
     when_modal(qtbot, read_error)
-    assert not window.save_draft()
+    assert not window.reading.save_draft()
     assert "locked" in window.last_error
     qtbot.waitUntil(lambda: window.case is not None and window.case.position == 3)
     screens["after error"] = visible_texts()

@@ -25,26 +25,29 @@ def test_two_readers_read_their_worklists_and_the_campaign_is_done(qtbot: QtBot,
         seen: list[str] = []
         while window.case is not None:
             case = window.case
-            assert window.model.fractured_levels == case.fractured_levels == ("L1",)
+            assert window.reading.model.fractured_levels == case.fractured_levels == ("L1",)
             assert f"{case.position} of 3" in window.windowTitle()
             place_all_landmarks(qtbot, window, study)
-            assert window.result is not None and window.result.get("regional_angle", "L1") is not None
+            assert (
+                window.reading.result is not None
+                and window.reading.result.get("regional_angle", "L1") is not None
+            )
             # the films after this one are decoded while the reader works
             upcoming = store.upcoming_paths(1)
-            prefetcher = window.prefetcher
+            prefetcher = window.flow.prefetcher
             qtbot.waitUntil(lambda: not prefetcher.busy, timeout=20000)  # noqa: B023 (waited on at once)
             assert window.sign(PASSWORDS[login])
             seen.append(case.case_code)
             if upcoming:
                 # prefetched: the next case is on screen when sign() returns, no waiting
-                assert window.case is not None and window.film is not None
-                assert window.film.sop_instance_uid == window.case.sop_instance_uid
+                assert window.case is not None and window.reading.film is not None
+                assert window.reading.film.sop_instance_uid == window.case.sop_instance_uid
             wait_for_case(qtbot, window)
             # a signed case is closed to its reader
             with pytest.raises(KyphoangleError):
                 store.load_read(case.sop_instance_uid, login)
         orders[login] = seen
-        assert "complete" in window.view.message
+        assert "complete" in window.reading.view.message
         assert not window.actions_by_id["sign"].isEnabled()
         assert store.progress_text() == "3 of 3 cases signed"
         window.close()
@@ -109,27 +112,29 @@ def test_signing_in_the_background_shows_the_next_film_at_once(qtbot: QtBot, tmp
     first = window.case
     assert first is not None
     place_all_landmarks(qtbot, window, study)
-    qtbot.waitUntil(lambda: not window.prefetcher.busy and bool(window._upcoming), timeout=20000)
-    placed = dict(window.model.points)
+    qtbot.waitUntil(lambda: not window.flow.prefetcher.busy and bool(window.flow.upcoming), timeout=20000)
+    placed = dict(window.reading.model.points)
 
     # a wrong password: the next film shows at once, then the case comes back with its landmarks
     window.sign_in_background("not my password")
-    assert window.pending_sign is not None and window.film is not None
-    assert window.film.sop_instance_uid != first.sop_instance_uid  # the next film is already on screen
-    assert not window.view.tool.enabled and not window.actions_by_id["sign"].isEnabled()
+    assert window.pending_sign is not None and window.reading.film is not None
+    assert (
+        window.reading.film.sop_instance_uid != first.sop_instance_uid
+    )  # the next film is already on screen
+    assert not window.reading.view.tool.enabled and not window.actions_by_id["sign"].isEnabled()
     qtbot.waitUntil(lambda: window.pending_sign is None, timeout=10000)
     assert window.case is not None and window.case.case_code == first.case_code
-    assert window.film is not None and window.film.sop_instance_uid == first.sop_instance_uid
-    assert dict(window.model.points) == placed and not window.model.signed
-    assert "not signed" in window.last_error and window.view.tool.enabled
+    assert window.reading.film is not None and window.reading.film.sop_instance_uid == first.sop_instance_uid
+    assert dict(window.reading.model.points) == placed and not window.reading.model.signed
+    assert "not signed" in window.last_error and window.reading.view.tool.enabled
 
     # the right password: the next film at once, editable as soon as the signature is stored
     window.sign_in_background(PASSWORDS["central1"])
-    assert window.film is not None and window.film.sop_instance_uid != first.sop_instance_uid
+    assert window.reading.film is not None and window.reading.film.sop_instance_uid != first.sop_instance_uid
     qtbot.waitUntil(lambda: window.pending_sign is None, timeout=10000)
     assert window.case is not None and window.case.case_code != first.case_code
-    assert window.film.sop_instance_uid == window.case.sop_instance_uid
-    assert window.view.tool.enabled and window.model.points == {}
+    assert window.reading.film.sop_instance_uid == window.case.sop_instance_uid
+    assert window.reading.view.tool.enabled and window.reading.model.points == {}
     with study.database.reading() as session:
         progress = campaign_progress(session, get_campaign(session, CAMPAIGN))
     assert progress.readers[0].done == 1
@@ -163,7 +168,7 @@ def test_a_finished_worklist_hands_over_to_the_next_campaign(qtbot: QtBot, tmp_p
         wait_for_case(qtbot, window)
     assert [campaign for campaign, _ in codes] == [CAMPAIGN, CAMPAIGN, "ZZ-SECOND", "ZZ-SECOND"]
     assert len({case for _, case in codes}) == 4, "every campaign has its own case codes"
-    assert "complete" in window.view.message
+    assert "complete" in window.reading.view.message
     window.close()
 
     # reader 2 disagrees on the first case of each campaign, reading both in one window; the
@@ -183,4 +188,4 @@ def test_a_finished_worklist_hands_over_to_the_next_campaign(qtbot: QtBot, tmp_p
         )
         wait_for_case(qtbot, adjudication)  # type: ignore[arg-type]
     assert settled == [CAMPAIGN, "ZZ-SECOND"]
-    assert "No case is awaiting adjudication" in adjudication.view.message
+    assert "No case is awaiting adjudication" in adjudication.reading.view.message

@@ -26,13 +26,13 @@ def test_blinded_screenshots(qtbot: QtBot, tmp_path: Path) -> None:
     place_all_landmarks(qtbot, window, study)
     qtbot.wait(60)
     assert window.grab().save(str(target / "blinded-2-placed.png"))
-    window.view.fit()
-    for key, position in window.model.points.items():
+    window.reading.view.fit()
+    for key, position in window.reading.model.points.items():
         wanted = style.side_color(LandmarkKey.parse(key).endplate.side)
-        assert near(drawn_colors(window.view, position), wanted), key
-    qtbot.waitUntil(lambda: not window.prefetcher.busy and bool(window._upcoming), timeout=20000)
+        assert near(drawn_colors(window.reading.view, position), wanted), key
+    qtbot.waitUntil(lambda: not window.flow.prefetcher.busy and bool(window.flow.upcoming), timeout=20000)
     window.sign_in_background(PASSWORDS["central1"])
-    window.view.repaint()
+    window.reading.view.repaint()
     assert window.grab().save(str(target / "blinded-3-signing.png"))
     qtbot.waitUntil(lambda: window.pending_sign is None, timeout=10000)
     while window.case is not None:
@@ -51,16 +51,16 @@ def test_adjudication_screenshots(qtbot: QtBot, tmp_path: Path) -> None:
     read_worklist(qtbot, study, "central2", tmp_path, disagree_on=1)
     window = make_adjudication_window(qtbot, study, tmp_path)
     assert window.adjudication_case is not None
-    window.view.fit()
+    window.reading.view.fit()
     qtbot.wait(60)
     assert window.grab().save(str(target / "adjudication-1-compare.png"))
     # every reader's read is drawn where its landmarks lie, in a reader's colour
-    references = window.view.overlay.references
+    references = window.reading.view.overlay.references
     colors = [QColor(reference.color) for reference in references]
     assert len(references) == 2
     for reference in references:
         for key, position in reference.points.items():
-            drawn = drawn_colors(window.view, position)
+            drawn = drawn_colors(window.reading.view, position)
             assert any(near(drawn, color) for color in colors), (reference.label, key)
     # two colour-blind-safe colours and two line patterns; the marks fade with the opacity slider
     assert {reference.color for reference in references} <= set(style.OKABE_ITO.values())
@@ -68,8 +68,8 @@ def test_adjudication_screenshots(qtbot: QtBot, tmp_path: Path) -> None:
     panel = window.adjudication_panel
     assert panel is not None
     panel.opacity_slider.setValue(30)
-    assert window.view.overlay.reference_opacity == 0.3
-    faded = window.view.grab().toImage()
+    assert window.reading.view.overlay.reference_opacity == 0.3
+    faded = window.reading.view.grab().toImage()
     assert faded.save(str(target / "adjudication-faded.png"))
     panel.opacity_slider.setValue(100)
     window.start_third_read()

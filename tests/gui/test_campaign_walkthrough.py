@@ -105,7 +105,7 @@ def test_a_campaign_from_creation_to_the_agreement_report(qtbot: QtBot, tmp_path
     assert isinstance(adjudication, AdjudicationWindow)
     adjudication.resize(1500, 950)
     adjudication.show()
-    qtbot.waitUntil(lambda: adjudication.film is not None, timeout=20000)
+    qtbot.waitUntil(lambda: adjudication.reading.film is not None, timeout=20000)
     assert adjudication.adjudication_case is not None
     panel = adjudication.adjudication_panel
     assert panel is not None

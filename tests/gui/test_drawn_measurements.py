@@ -53,12 +53,14 @@ def test_the_read_is_drawn_on_the_film_where_its_landmarks_are(
     window.resize(1600, 1000)
     window.show()
     qtbot.waitExposed(window)
-    with qtbot.waitSignal(window.loader.film_loaded, timeout=20000):
-        window.open_film(film.path)
-    window.undo_stack.push(SetFracturedLevelsCommand(window.model, ("L1",)))
-    for step in window.steps:
-        window.undo_stack.push(PlaceLandmarkCommand(window.model, step.key, film.truth[step.key]))
-    view = window.view
+    with qtbot.waitSignal(window.reading.loader.film_loaded, timeout=20000):
+        window.reading.open_film(film.path)
+    window.reading.undo_stack.push(SetFracturedLevelsCommand(window.reading.model, ("L1",)))
+    for step in window.reading.steps:
+        window.reading.undo_stack.push(
+            PlaceLandmarkCommand(window.reading.model, step.key, film.truth[step.key])
+        )
+    view = window.reading.view
     view.fit()
     qtbot.wait(30)
     image = view.grab().toImage()
@@ -66,7 +68,7 @@ def test_the_read_is_drawn_on_the_film_where_its_landmarks_are(
     image.save(str(target / "drawn-measurements.png"))
 
     # every endplate line passes within 1 px of the points between its corners
-    points = window.model.points
+    points = window.reading.model.points
     refs = {LandmarkKey.parse(key).endplate for key in points}
     for ref in refs:
         posterior, anterior = points.get(ref.key(Corner.POSTERIOR)), points.get(ref.key(Corner.ANTERIOR))
@@ -81,7 +83,7 @@ def test_the_read_is_drawn_on_the_film_where_its_landmarks_are(
             assert near(colors, style.side_color(ref.side)), (ref, t)
 
     # one glyph per computed angle; its rays run parallel to the endplates, in the angle's colour
-    result = window.result
+    result = window.reading.result
     assert result is not None
     glyphs = angle_glyphs(result, points)
     assert {(g.name, g.level) for g in glyphs} == {
@@ -111,4 +113,4 @@ def test_the_read_is_drawn_on_the_film_where_its_landmarks_are(
     at = view.widget_point(glyph.vertex) + direction * 20.0
     assert not near(_colors_within_1px(hidden, at), style.ANGLE_COLORS[glyph.name])
     window.actions_by_id["measurements"].trigger()
-    assert window.view.overlay.show_measurements
+    assert window.reading.view.overlay.show_measurements

@@ -30,15 +30,15 @@ def test_a_film_that_aborts_the_decoder_is_reported_and_the_next_one_opens(
 ) -> None:
     window = make_window(qtbot, store, settings, demo_reader, tmp_path)
     abort = write_decoder_abort_film(tmp_path / "abort.dcm")
-    with qtbot.waitSignal(window.loader.load_failed, timeout=20000):
-        window.open_film(abort)
-    assert window.film is None
+    with qtbot.waitSignal(window.reading.loader.load_failed, timeout=20000):
+        window.reading.open_film(abort)
+    assert window.reading.film is None
     assert window.last_error.startswith("This film cannot be decoded:")
     assert "abort.dcm" in window.last_error
-    assert "could not be opened" in window.view.message
+    assert "could not be opened" in window.reading.view.message
     open_film(qtbot, window, sample_film.path)
-    assert window.film is not None and window.film.rows > 0
-    assert window.view.rendered_image() is not None
+    assert window.reading.film is not None and window.reading.film.rows > 0
+    assert window.reading.view.rendered_image() is not None
 
 
 def test_a_voi_lut_function_from_the_file_is_applied_on_screen(
@@ -53,15 +53,15 @@ def test_a_voi_lut_function_from_the_file_is_applied_on_screen(
     path = write_radiograph(tmp_path / "sigmoid.dcm", pixels, voi_presets=[sigmoid])
     window = make_window(qtbot, store, settings, demo_reader, tmp_path)
     open_film(qtbot, window, path)
-    assert window.view.voi.function is VoiFunction.SIGMOID
-    window.view.set_window(2000.0, 900.0)  # a drag keeps the file's function
-    assert window.view.voi.function is VoiFunction.SIGMOID
-    window.apply_preset(0)
-    assert (window.view.voi.center, window.view.voi.width) == (2048.0, 1024.0)
+    assert window.reading.view.voi.function is VoiFunction.SIGMOID
+    window.reading.view.set_window(2000.0, 900.0)  # a drag keeps the file's function
+    assert window.reading.view.voi.function is VoiFunction.SIGMOID
+    window.reading.apply_preset(0)
+    assert (window.reading.view.voi.center, window.reading.view.voi.width) == (2048.0, 1024.0)
     expected = render_8bit(pixels, center=2048.0, width=1024.0, function=VoiFunction.SIGMOID)
     linear = render_8bit(pixels, center=2048.0, width=1024.0)
     shown = render_window(
-        pixels, center=2048.0, width=1024.0, invert=False, function=window.view.voi.function
+        pixels, center=2048.0, width=1024.0, invert=False, function=window.reading.view.voi.function
     )
     assert np.array_equal(shown, expected)
     assert not np.array_equal(shown, linear)
@@ -84,8 +84,8 @@ def test_a_recovery_file_of_the_blinded_window_names_only_the_blinded_copy(
     def broken(snapshot: object) -> None:
         raise StoreUnavailableError("The database connection was lost.")
 
-    monkeypatch.setattr(window.store, "save_draft", broken)
-    assert window.save_draft() is False
+    monkeypatch.setattr(window.campaign_store, "save_draft", broken)
+    assert window.reading.save_draft() is False
     recovered = list((tmp_path / "recovery").glob("*.json"))
     assert len(recovered) == 1
     text = recovered[0].read_text(encoding="utf-8")

@@ -45,9 +45,9 @@ def make_window(
 
 
 def open_film(qtbot: QtBot, window: ReadingWindow, path: Path) -> None:
-    with qtbot.waitSignal(window.loader.film_loaded, timeout=20000):
-        window.open_film(path)
-    assert window.film is not None
+    with qtbot.waitSignal(window.reading.loader.film_loaded, timeout=20000):
+        window.reading.open_film(path)
+    assert window.reading.film is not None
 
 
 def click_image(qtbot: QtBot, view: FilmView, point: tuple[float, float]) -> tuple[float, float]:
@@ -67,7 +67,7 @@ def click_image(qtbot: QtBot, view: FilmView, point: tuple[float, float]) -> tup
 
 def tick(qtbot: QtBot, window: ReadingWindow, level: str) -> None:
     """Click a level's check box on its indicator."""
-    box = window.guidance_panel.level_boxes[level]
+    box = window.reading.guidance_panel.level_boxes[level]
     qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))
 
 
@@ -100,10 +100,10 @@ def test_place_every_landmark_drag_undo_sign_reopen(
     window = make_window(qtbot, store, settings, demo_reader, tmp_path)
     window.actions_by_id["follow"].setChecked(False)  # this test chooses the view of every click
     open_film(qtbot, window, sample_film.path)
-    view = window.view
+    view = window.reading.view
     tick(qtbot, window, "L1")
-    assert window.model.fractured_levels == ("L1",)
-    assert window.undo_stack.undoText().startswith("Fractured levels")
+    assert window.reading.model.fractured_levels == ("L1",)
+    assert window.reading.undo_stack.undoText().startswith("Fractured levels")
     view.rotate(rotation)
     if flipped:
         view.flip()
@@ -111,11 +111,11 @@ def test_place_every_landmark_drag_undo_sign_reopen(
     fit_zoom = view.view_geometry.zoom
 
     clicked: dict[str, tuple[float, float]] = {}
-    for step in window.steps:
-        assert window.target_key == step.key, "guidance must advance one landmark per click"
+    for step in window.reading.steps:
+        assert window.reading.target_key == step.key, "guidance must advance one landmark per click"
         assert (
-            step.key in window.guidance_panel.next_label.text()
-            or step.label in window.guidance_panel.next_label.text()
+            step.key in window.reading.guidance_panel.next_label.text()
+            or step.label in window.reading.guidance_panel.next_label.text()
         )
         truth = sample_film.truth[step.key]
         if zoom == "close":
@@ -124,10 +124,10 @@ def test_place_every_landmark_drag_undo_sign_reopen(
                 replace(view.view_geometry, zoom=fit_zoom * 4, center=(truth[0] + 7.3, truth[1] - 5.1))
             )
         clicked[step.key] = click_image(qtbot, view, truth)
-    assert window.target_key is None
+    assert window.reading.target_key is None
     assert "All" in view.overlay.banner
 
-    stored = dict(window.model.points)
+    stored = dict(window.reading.model.points)
     assert stored.keys() == clicked.keys()
     for key, position in clicked.items():
         assert stored[key] == pytest.approx(position, abs=1e-9)
@@ -137,38 +137,38 @@ def test_place_every_landmark_drag_undo_sign_reopen(
 
     table = load_normal_table()
     expected = compute_measurements(
-        stored, spacing=window.film.spacing, fractured_levels=("L1",), normal_table=table
+        stored, spacing=window.reading.film.spacing, fractured_levels=("L1",), normal_table=table
     )  # type: ignore[union-attr]
-    assert_same_measurements(window.result, expected)
+    assert_same_measurements(window.reading.result, expected)
     kyphosis = expected.get("thoracic_kyphosis")
     assert kyphosis is not None
-    assert window.measurement_panel.value_text("thoracic_kyphosis") == format_value(kyphosis)[0]
-    assert window.measurement_panel.rows[("lumbar_lordosis", None)].text(2) == "lordosis"
+    assert window.reading.measurement_panel.value_text("thoracic_kyphosis") == format_value(kyphosis)[0]
+    assert window.reading.measurement_panel.rows[("lumbar_lordosis", None)].text(2) == "lordosis"
 
     # drag one landmark: one undo step, angles follow
     key = "L1.superior.anterior"
     start = view.widget_point(stored[key])
     start_pixel = QPoint(round(start.x()), round(start.y()))
     end_pixel = start_pixel + QPoint(9, 6)
-    count = window.undo_stack.count()
+    count = window.reading.undo_stack.count()
     qtbot.mousePress(view, Qt.MouseButton.LeftButton, pos=start_pixel)
     qtbot.mouseMove(view, start_pixel + QPoint(4, 3))
     qtbot.mouseMove(view, end_pixel)
     qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, pos=end_pixel)
-    assert window.undo_stack.count() == count + 1
+    assert window.reading.undo_stack.count() == count + 1
     dragged = view.image_point(QPointF(end_pixel))
-    assert window.model.points[key] == pytest.approx(dragged)
-    moved_points = dict(window.model.points)
+    assert window.reading.model.points[key] == pytest.approx(dragged)
+    moved_points = dict(window.reading.model.points)
     assert_same_measurements(
-        window.result,
+        window.reading.result,
         compute_measurements(
-            moved_points, spacing=window.film.spacing, fractured_levels=("L1",), normal_table=table
+            moved_points, spacing=window.reading.film.spacing, fractured_levels=("L1",), normal_table=table
         ),  # type: ignore[union-attr]
     )
-    window.undo_stack.undo()
-    assert window.model.points[key] == stored[key]
-    window.undo_stack.redo()
-    assert window.model.points[key] == pytest.approx(dragged)
+    window.reading.undo_stack.undo()
+    assert window.reading.model.points[key] == stored[key]
+    window.reading.undo_stack.redo()
+    assert window.reading.model.points[key] == pytest.approx(dragged)
 
     # the draft autosaves without any action from the reader
     qtbot.waitUntil(
@@ -185,23 +185,23 @@ def test_place_every_landmark_drag_undo_sign_reopen(
 
     monkeypatch.setattr(SignDialog, "exec", fake_exec)
     window.sign_dialog()
-    assert window.model.signed
+    assert window.reading.model.signed
     assert [image.statuses for image in store.images()] == [{"demo": "signed"}]
     view.fit()
     click_image(qtbot, view, (40.0, 40.0))
-    assert dict(window.model.points) == moved_points
+    assert dict(window.reading.model.points) == moved_points
     window.close()
 
     # reopen: every point exactly as it was, still locked, same angles
     again = make_window(qtbot, store, settings, demo_reader, tmp_path)
     open_film(qtbot, again, sample_film.path)
-    assert dict(again.model.points) == moved_points
-    assert again.model.signed and again.model.fractured_levels == ("L1",)
-    assert "locked" in again.view.overlay.banner
+    assert dict(again.reading.model.points) == moved_points
+    assert again.reading.model.signed and again.reading.model.fractured_levels == ("L1",)
+    assert "locked" in again.reading.view.overlay.banner
     assert_same_measurements(
-        again.result,
+        again.reading.result,
         compute_measurements(
-            moved_points, spacing=again.film.spacing, fractured_levels=("L1",), normal_table=table
+            moved_points, spacing=again.reading.film.spacing, fractured_levels=("L1",), normal_table=table
         ),  # type: ignore[union-attr]
     )
     again.close()
@@ -217,7 +217,7 @@ def test_nudge_is_one_screen_pixel_and_merges(
 ) -> None:
     window = make_window(qtbot, store, settings, demo_reader, tmp_path)
     open_film(qtbot, window, sample_film.path)
-    view = window.view
+    view = window.reading.view
     view.set_geometry(
         replace(view.view_geometry, zoom=8.0, center=sample_film.truth["T4.superior.posterior"])
     )
@@ -225,15 +225,15 @@ def test_nudge_is_one_screen_pixel_and_merges(
     for _ in range(3):
         qtbot.keyClick(view, Qt.Key.Key_Right)
     qtbot.keyClick(view, Qt.Key.Key_Up)
-    assert window.model.points["T4.superior.posterior"] == pytest.approx(
+    assert window.reading.model.points["T4.superior.posterior"] == pytest.approx(
         (placed[0] + 3 / 8, placed[1] - 1 / 8)
     )
-    assert window.undo_stack.count() == 2
+    assert window.reading.undo_stack.count() == 2
     qtbot.keyClick(view, Qt.Key.Key_Delete)
-    assert "T4.superior.posterior" not in window.model.points
-    window.undo_stack.undo()
-    window.undo_stack.undo()
-    assert window.model.points["T4.superior.posterior"] == placed
+    assert "T4.superior.posterior" not in window.reading.model.points
+    window.reading.undo_stack.undo()
+    window.reading.undo_stack.undo()
+    assert window.reading.model.points["T4.superior.posterior"] == placed
 
 
 def test_replace_a_chosen_landmark_and_not_evaluable(
@@ -246,29 +246,31 @@ def test_replace_a_chosen_landmark_and_not_evaluable(
 ) -> None:
     window = make_window(qtbot, store, settings, demo_reader, tmp_path)
     open_film(qtbot, window, sample_film.path)
-    view = window.view
+    view = window.reading.view
     first = click_image(qtbot, view, sample_film.truth["T4.superior.posterior"])
-    window.guidance_panel.step_chosen.emit("T4.superior.posterior")
-    assert window.target_key == "T4.superior.posterior"
+    window.reading.guidance_panel.step_chosen.emit("T4.superior.posterior")
+    assert window.reading.target_key == "T4.superior.posterior"
     moved = click_image(qtbot, view, (sample_film.truth["T4.superior.posterior"][0] + 60, 300.0))
-    assert window.model.points["T4.superior.posterior"] == moved != first
-    assert window.target_key == "T4.superior.anterior"
-    assert window.undo_stack.undoText().startswith("Re-place")
+    assert window.reading.model.points["T4.superior.posterior"] == moved != first
+    assert window.reading.target_key == "T4.superior.anterior"
+    assert window.reading.undo_stack.undoText().startswith("Re-place")
     tick(qtbot, window, "L3")
-    combo = window.guidance_panel.evaluable_combos["L3"]
+    combo = window.reading.guidance_panel.evaluable_combos["L3"]
     combo.setCurrentIndex(1)
-    assert str(window.model.not_evaluable["L3"].reason) == "obscured"
-    assert window.measurement_panel.rows[("regional_angle", "L3")].text(2) == "not evaluable: obscured"
-    window.undo_stack.undo()
-    assert "L3" not in window.model.not_evaluable
+    assert str(window.reading.model.not_evaluable["L3"].reason) == "obscured"
+    assert (
+        window.reading.measurement_panel.rows[("regional_angle", "L3")].text(2) == "not evaluable: obscured"
+    )
+    window.reading.undo_stack.undo()
+    assert "L3" not in window.reading.model.not_evaluable
 
 
 def test_guidance_without_a_film_asks_for_one(
     qtbot: QtBot, tmp_path: Path, store: StudyReadService, settings: QSettings, demo_reader: Account
 ) -> None:
     window = make_window(qtbot, store, settings, demo_reader, tmp_path)
-    assert window.film is None
-    panel = window.guidance_panel
+    assert window.reading.film is None
+    panel = window.reading.guidance_panel
     assert panel.next_label.text() == "No film is open. Open a film to place its landmarks."
     assert panel.schematic.idle_text == "No film open"
     assert not window.actions_by_id["sign"].isEnabled()
@@ -280,11 +282,11 @@ def test_unreadable_file_shows_our_message(
     window = make_window(qtbot, store, settings, demo_reader, tmp_path)
     bad = tmp_path / "report.dcm"
     bad.write_text("hello")
-    with qtbot.waitSignal(window.loader.load_failed, timeout=10000):
-        window.open_film(bad)
-    assert window.film is None
+    with qtbot.waitSignal(window.reading.loader.load_failed, timeout=10000):
+        window.reading.open_film(bad)
+    assert window.reading.film is None
     assert "report.dcm" in window.last_error
-    assert "could not be opened" in window.view.message
+    assert "could not be opened" in window.reading.view.message
 
 
 def test_save_failure_keeps_a_recovery_copy(
@@ -305,8 +307,8 @@ def test_save_failure_keeps_a_recovery_copy(
         raise StoreUnavailableError("The database connection was lost.")
 
     monkeypatch.setattr(store, "save_draft", broken)
-    click_image(qtbot, window.view, sample_film.truth["T4.superior.posterior"])
-    assert window.save_draft() is False
+    click_image(qtbot, window.reading.view, sample_film.truth["T4.superior.posterior"])
+    assert window.reading.save_draft() is False
     assert "connection was lost" in window.last_error
     recovered = list((tmp_path / "recovery").glob("*.json"))
     assert len(recovered) == 1 and "T4.superior.posterior" in recovered[0].read_text()
@@ -323,19 +325,21 @@ def test_settings_persist_geometry_and_presets(
     window = make_window(qtbot, store, settings, demo_reader, tmp_path)
     open_film(qtbot, window, sample_film.path)
     window.resize(1234, 876)
-    window.view.set_window(1500, 800)
+    window.reading.view.set_window(1500, 800)
     settings.setValue("display/presets", '[["Soft", 1500, 800]]')
-    window._rebuild_presets()
-    assert [p[0] for p in window._all_presets()] == ["Full range", "Bone", "Soft"]
-    window.apply_preset(1)
-    assert (window.view.voi.center, window.view.voi.width) == (2600.0, 1800.0)
+    window.reading.rebuild_presets()
+    assert [p[0] for p in window.reading.all_presets()] == ["Full range", "Bone", "Soft"]
+    window.reading.apply_preset(1)
+    assert (window.reading.view.voi.center, window.reading.view.voi.width) == (2600.0, 1800.0)
     window.close()
     assert settings.value("files/last_folder") == str(sample_film.path.parent)
-    saved = settings.value(window.layout_key("geometry"))
-    assert window.layout_key("geometry") == "window/reading/site_reader/geometry"
+    saved = settings.value(window.window_layout.key("geometry"))
+    assert window.window_layout.key("geometry") == "window/reading/site_reader/geometry"
     assert isinstance(saved, QByteArray) and not saved.isEmpty()
     again = make_window(qtbot, store, settings, demo_reader, tmp_path, resize=False)
-    assert again.restoreGeometry(saved) and again.restoreState(settings.value(window.layout_key("state")))  # type: ignore[arg-type]
+    assert again.restoreGeometry(saved) and again.restoreState(
+        settings.value(window.window_layout.key("state"))
+    )  # type: ignore[arg-type]
 
 
 def test_help_lists_every_shortcut(qtbot: QtBot) -> None:
@@ -376,6 +380,6 @@ def test_browser_lists_visits_in_order_and_opens_an_image(
     items = window.browser.image_items()
     labels = [item.parent().text(0) for item in items]  # type: ignore[union-attr]
     assert labels == ["Baseline (D-8 to D-1)", "Day 15 (D12 to D18)", "Day 90 (D76 to D104)"]
-    with qtbot.waitSignal(window.loader.film_loaded, timeout=20000):
+    with qtbot.waitSignal(window.reading.loader.film_loaded, timeout=20000):
         window.browser.tree.itemActivated.emit(items[1], 0)
-    assert window.film is not None
+    assert window.reading.film is not None

@@ -23,7 +23,7 @@ def test_grades_and_leakage_are_recorded_undone_and_saved(
     sample_film: SampleFilm,
 ) -> None:
     window = make_window(qtbot, store, settings, demo_reader, tmp_path)
-    panel = window.observation_panel
+    panel = window.reading.observation_panel
     assert not panel.grade_combos["L2"].isEnabled()  # no film: nothing to observe
     open_film(qtbot, window, sample_film.path)
     tick(qtbot, window, "L1")
@@ -31,19 +31,19 @@ def test_grades_and_leakage_are_recorded_undone_and_saved(
 
     panel.grade_combos["T5"].setCurrentIndex(panel.grade_combos["T5"].findData(0))
     panel.grade_combos["L2"].setCurrentIndex(panel.grade_combos["L2"].findData(1))
-    assert window.model.observations["L2"].genant_grade == 1
-    assert window.undo_stack.undoText() == "Observation at L2"
+    assert window.reading.model.observations["L2"].genant_grade == 1
+    assert window.reading.undo_stack.undoText() == "Observation at L2"
     panel.leakage_checks["L1"]["disc"].setChecked(True)
     panel.leakage_checks["L1"]["C"].setChecked(True)
-    l1 = window.model.observations["L1"]
+    l1 = window.reading.model.observations["L1"]
     assert l1.cement_leakage == (CementLeakage.DISC,) and l1.yeom_types == (YeomType.C,)
 
-    window.undo_stack.undo()
-    assert window.model.observations["L1"].yeom_types == ()
+    window.reading.undo_stack.undo()
+    assert window.reading.model.observations["L1"].yeom_types == ()
     assert not panel.leakage_checks["L1"]["C"].isChecked()  # the panel follows the model
-    window.undo_stack.redo()
+    window.reading.undo_stack.redo()
 
-    saved = window.model.snapshot().to_landmark_file().to_document()
+    saved = window.reading.model.snapshot().to_landmark_file().to_document()
     assert saved["observations"] == {
         "T5": {"genant_grade": 0},
         "L1": {"cement_leakage": ["disc"], "yeom_types": ["C"]},

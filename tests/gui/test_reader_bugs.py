@@ -134,19 +134,19 @@ def test_a_click_outside_the_film_is_refused_without_a_dialog(
 ) -> None:
     window = make_window(qtbot, store, settings, demo_reader, tmp_path)
     open_film(qtbot, window, sample_film.path)
-    window.view.fit()
-    target = window.target_key
+    window.reading.view.fit()
+    target = window.reading.target_key
     assert target is not None
-    film = window.film
+    film = window.reading.film
     assert film is not None
     for outside in ((-30.0, film.rows / 2), (film.columns + 30.0, 40.0), (film.columns / 2, -20.0)):
-        at = window.view.widget_point(outside)
+        at = window.reading.view.widget_point(outside)
         pixel = QPoint(round(at.x()), round(at.y()))
-        assert window.view.rect().contains(pixel)
-        qtbot.mouseClick(window.view, Qt.MouseButton.LeftButton, pos=pixel)
-        window.save_draft()
-    assert dict(window.model.points) == {}
-    assert window.target_key == target
+        assert window.reading.view.rect().contains(pixel)
+        qtbot.mouseClick(window.reading.view, Qt.MouseButton.LeftButton, pos=pixel)
+        window.reading.save_draft()
+    assert dict(window.reading.model.points) == {}
+    assert window.reading.target_key == target
     assert window.last_error == ""
     assert "outside the film" in window.statusBar().currentMessage()
     recovery = tmp_path / "recovery"
@@ -163,20 +163,22 @@ def test_dragging_a_landmark_off_the_film_puts_it_back(
 ) -> None:
     window = make_window(qtbot, store, settings, demo_reader, tmp_path)
     open_film(qtbot, window, sample_film.path)
-    window.view.fit()
-    key = window.target_key
+    window.reading.view.fit()
+    key = window.reading.target_key
     assert key is not None
     start = sample_film.truth[key]
-    window.view.set_geometry(window.view.view_geometry)
-    at = window.view.widget_point(start)
+    window.reading.view.set_geometry(window.reading.view.view_geometry)
+    at = window.reading.view.widget_point(start)
     press = QPoint(round(at.x()), round(at.y()))
-    qtbot.mouseClick(window.view, Qt.MouseButton.LeftButton, pos=press)
-    placed = window.model.points[key]
-    outside = window.view.widget_point((-40.0, start[1]))
-    qtbot.mousePress(window.view, Qt.MouseButton.LeftButton, pos=press)
-    qtbot.mouseMove(window.view, QPoint(round(outside.x()), press.y()))
-    qtbot.mouseRelease(window.view, Qt.MouseButton.LeftButton, pos=QPoint(round(outside.x()), press.y()))
-    assert window.model.points[key] == placed
+    qtbot.mouseClick(window.reading.view, Qt.MouseButton.LeftButton, pos=press)
+    placed = window.reading.model.points[key]
+    outside = window.reading.view.widget_point((-40.0, start[1]))
+    qtbot.mousePress(window.reading.view, Qt.MouseButton.LeftButton, pos=press)
+    qtbot.mouseMove(window.reading.view, QPoint(round(outside.x()), press.y()))
+    qtbot.mouseRelease(
+        window.reading.view, Qt.MouseButton.LeftButton, pos=QPoint(round(outside.x()), press.y())
+    )
+    assert window.reading.model.points[key] == placed
     assert window.last_error == ""
     assert "outside the film" in window.statusBar().currentMessage()
 
@@ -191,20 +193,20 @@ def test_a_failed_open_leaves_nothing_signable(
 ) -> None:
     window = make_window(qtbot, store, settings, demo_reader, tmp_path)
     open_film(qtbot, window, sample_film.path)
-    key = window.target_key
+    key = window.reading.target_key
     assert key is not None
-    window.view.fit()
-    at = window.view.widget_point(sample_film.truth[key])
-    qtbot.mouseClick(window.view, Qt.MouseButton.LeftButton, pos=QPoint(round(at.x()), round(at.y())))
-    assert window.model.points
+    window.reading.view.fit()
+    at = window.reading.view.widget_point(sample_film.truth[key])
+    qtbot.mouseClick(window.reading.view, Qt.MouseButton.LeftButton, pos=QPoint(round(at.x()), round(at.y())))
+    assert window.reading.model.points
     broken = tmp_path / "broken.dcm"
     broken.write_bytes(b"not a DICOM file at all")
-    with qtbot.waitSignal(window.loader.load_failed, timeout=20000):
-        window.open_film(broken)
-    assert window.film is None
+    with qtbot.waitSignal(window.reading.loader.load_failed, timeout=20000):
+        window.reading.open_film(broken)
+    assert window.reading.film is None
     assert not window.actions_by_id["sign"].isEnabled()
-    assert dict(window.model.points) == {}
-    assert window.model.sop_instance_uid == ""
+    assert dict(window.reading.model.points) == {}
+    assert window.reading.model.sop_instance_uid == ""
     window.sign_dialog()  # nothing to sign: returns at once (a dialog would block the test)
     assert not window.sign(DEMO_PASSWORD)
     # the read of the first film was kept as a draft
@@ -219,18 +221,18 @@ def test_the_blinded_film_stays_put_while_the_panels_change(qtbot: QtBot, tmp_pa
     docks = [d for d in window.findChildren(QDockWidget) if d.isVisible()]
     window.resizeDocks(docks, [40] * len(docks), Qt.Orientation.Horizontal)
     qtbot.wait(20)
-    assert window.film is not None
-    before = (window.view.width(), window.view.widget_point((0.0, 0.0)))
-    truth = study.films[window.film.sop_instance_uid].truth
-    for step in window.steps:
-        window.undo_stack.push(PlaceLandmarkCommand(window.model, step.key, truth[step.key]))
+    assert window.reading.film is not None
+    before = (window.reading.view.width(), window.reading.view.widget_point((0.0, 0.0)))
+    truth = study.films[window.reading.film.sop_instance_uid].truth
+    for step in window.reading.steps:
+        window.reading.undo_stack.push(PlaceLandmarkCommand(window.reading.model, step.key, truth[step.key]))
         qtbot.wait(1)
-        assert (window.view.width(), window.view.widget_point((0.0, 0.0))) == before, step.key
+        assert (window.reading.view.width(), window.reading.view.widget_point((0.0, 0.0))) == before, step.key
     window.sign_in_background(PASSWORDS["central1"])
     qtbot.waitUntil(lambda: window.pending_sign is None, timeout=20000)
     wait_for_case(qtbot, window)
     qtbot.wait(1)
-    assert window.view.width() == before[0]
+    assert window.reading.view.width() == before[0]
 
 
 def _parts(window: QMainWindow) -> list[tuple[str, QRect]]:
@@ -271,12 +273,14 @@ def test_the_reading_window_fits_small_and_large_screens(
     window.resize(*size)
     window.show()
     qtbot.waitExposed(window)
-    with qtbot.waitSignal(window.loader.film_loaded, timeout=20000):
-        window.open_film(film.path)
-    window.undo_stack.push(SetFracturedLevelsCommand(window.model, ("L1",)))
-    for step in window.steps:
-        window.undo_stack.push(PlaceLandmarkCommand(window.model, step.key, film.truth[step.key]))
-    window.view.fit()
+    with qtbot.waitSignal(window.reading.loader.film_loaded, timeout=20000):
+        window.reading.open_film(film.path)
+    window.reading.undo_stack.push(SetFracturedLevelsCommand(window.reading.model, ("L1",)))
+    for step in window.reading.steps:
+        window.reading.undo_stack.push(
+            PlaceLandmarkCommand(window.reading.model, step.key, film.truth[step.key])
+        )
+    window.reading.view.fit()
     qtbot.wait(50)
     shot = window.grab()
     target = Path(os.environ.get("KYPHOANGLE_SCREENSHOTS") or tmp_path)
@@ -288,27 +292,27 @@ def test_the_reading_window_fits_small_and_large_screens(
         assert window.rect().contains(rect), (name, rect)
         for other, other_rect in parts[index + 1 :]:
             assert not rect.intersects(other_rect), (name, other)
-    assert window.view.width() >= 0.45 * size[0]
+    assert window.reading.view.width() >= 0.45 * size[0]
 
-    view = window.view
+    view = window.reading.view
     banner, footer = view.banner_rect(), view.footer_rect()
-    for key, point in window.model.points.items():
+    for key, point in window.reading.model.points.items():
         at = view.widget_point(point)
         assert banner.bottom() + style.POINT_RADIUS_PX < at.y() < footer.top() - style.POINT_RADIUS_PX, key
 
     view.grab()  # paint: the labels are placed while drawing
     assert view.label_rects
-    markers = [view.widget_point(p) for p in window.model.points.values()]
+    markers = [view.widget_point(p) for p in window.reading.model.points.values()]
     for name, rect in view.label_rects:
         for at in markers:
             assert not rect.adjusted(-style.POINT_RADIUS_PX, -style.POINT_RADIUS_PX, style.POINT_RADIUS_PX,
                                      style.POINT_RADIUS_PX).contains(at), (name, at)  # fmt: skip
-        for ref in {LandmarkKey.parse(k).endplate for k in window.model.points}:
+        for ref in {LandmarkKey.parse(k).endplate for k in window.reading.model.points}:
             key = ref.key(Corner.POSTERIOR).rsplit(".", 1)[0]
-            if key == name or ref.key(Corner.ANTERIOR) not in window.model.points:
+            if key == name or ref.key(Corner.ANTERIOR) not in window.reading.model.points:
                 continue
-            p = view.widget_point(window.model.points[ref.key(Corner.POSTERIOR)])
-            a = view.widget_point(window.model.points[ref.key(Corner.ANTERIOR)])
+            p = view.widget_point(window.reading.model.points[ref.key(Corner.POSTERIOR)])
+            a = view.widget_point(window.reading.model.points[ref.key(Corner.ANTERIOR)])
             assert not segment_meets_rect(p, a, rect), (name, key)
 
     dialog = ShortcutsDialog(window)
@@ -352,16 +356,18 @@ def test_following_the_guidance_completes_every_measurement_and_keeps_the_calibr
     )
     window = make_window(qtbot, store, settings, demo_reader, tmp_path)
     open_film(qtbot, window, sample_film.path)
-    for step in window.steps:
-        window.undo_stack.push(PlaceLandmarkCommand(window.model, step.key, sample_film.truth[step.key]))
-    assert window.target_key is None
-    result = window.result
+    for step in window.reading.steps:
+        window.reading.undo_stack.push(
+            PlaceLandmarkCommand(window.reading.model, step.key, sample_film.truth[step.key])
+        )
+    assert window.reading.target_key is None
+    result = window.reading.result
     assert result is not None
     assert not [n for n in result.not_computed if n.level == "L1"], result.not_computed
     assert result.get("genant_grade", "L1") is not None
     assert result.get("anterior_height_loss", "L1") is not None
     height = result.get("anterior_height", "L1")
     assert height is not None and height.spacing_source == "manual"
-    window.save_draft()
+    window.reading.save_draft()
     stored = store.load_read(sample_film.sop_instance_uid, demo_reader.login)
     assert stored is not None and stored.content.calibration == calibration

@@ -73,23 +73,25 @@ def test_screenshots(qtbot: QtBot, tmp_path: Path, settings: QSettings) -> None:
     shot(qtbot, window, target / "1-browser.png")
     assert len(window.browser.image_items()) == 5
 
-    with qtbot.waitSignal(window.loader.film_loaded, timeout=30000):
-        window.open_film(film.path)
-    window.undo_stack.push(SetFracturedLevelsCommand(window.model, ("L1",)))
+    with qtbot.waitSignal(window.reading.loader.film_loaded, timeout=30000):
+        window.reading.open_film(film.path)
+    window.reading.undo_stack.push(SetFracturedLevelsCommand(window.reading.model, ("L1",)))
     shot(qtbot, window, target / "2-film-opened.png")
 
-    steps = window.steps
+    steps = window.reading.steps
     first = steps[0].key
     side_color = style.side_color(LandmarkKey.parse(first).endplate.side)
-    window.view.fit()
-    assert not near(drawn_colors(window.view, film.truth[first]), side_color)
+    window.reading.view.fit()
+    assert not near(drawn_colors(window.reading.view, film.truth[first]), side_color)
     for step in steps[: len(steps) // 2]:
-        window.undo_stack.push(PlaceLandmarkCommand(window.model, step.key, film.truth[step.key]))
+        window.reading.undo_stack.push(
+            PlaceLandmarkCommand(window.reading.model, step.key, film.truth[step.key])
+        )
     shot(qtbot, window, target / "3-half-placed.png")
 
     # the loupe while the next landmark is being placed, zoomed on the fractured vertebra
-    view = window.view
-    nxt = window.target_key
+    view = window.reading.view
+    nxt = window.reading.target_key
     assert nxt is not None
     view.set_geometry(replace(view.view_geometry, zoom=1.2, center=film.truth[nxt]))
     at = view.widget_point(film.truth[nxt])
@@ -97,16 +99,18 @@ def test_screenshots(qtbot: QtBot, tmp_path: Path, settings: QSettings) -> None:
     shot(qtbot, window, target / "4-loupe.png")
     qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, pos=QPoint(round(at.x()), round(at.y())))
 
-    for step in window.steps:
-        if step.key not in window.model.points:
-            window.undo_stack.push(PlaceLandmarkCommand(window.model, step.key, film.truth[step.key]))
+    for step in window.reading.steps:
+        if step.key not in window.reading.model.points:
+            window.reading.undo_stack.push(
+                PlaceLandmarkCommand(window.reading.model, step.key, film.truth[step.key])
+            )
     view.fit()
     shot(qtbot, window, target / "5-all-placed.png")
     # every marker is drawn where its landmark lies, in its endplate's colour
-    for step in window.steps:
+    for step in window.reading.steps:
         wanted = style.side_color(LandmarkKey.parse(step.key).endplate.side)
         assert near(drawn_colors(view, film.truth[step.key]), wanted), step.key
-    shot(qtbot, window.measurement_panel, target / "6-measurements.png")
+    shot(qtbot, window.reading.measurement_panel, target / "6-measurements.png")
     assert window.sign(DEMO_PASSWORD)
     window.refresh_browser()
     shot(qtbot, window, target / "7-signed.png")

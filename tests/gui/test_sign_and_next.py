@@ -36,9 +36,11 @@ def test_sign_and_next_shows_the_prefetched_film_at_once(
     first = next(f for f in films if f.sop_instance_uid == worklist[0].sop_instance_uid)
     second = next(f for f in films if f is not first)
     open_film(qtbot, window, first.path)
-    window.undo_stack.push(SetFracturedLevelsCommand(window.model, ("L1",)))
-    for step in window.steps:
-        window.undo_stack.push(PlaceLandmarkCommand(window.model, step.key, first.truth[step.key]))
+    window.reading.undo_stack.push(SetFracturedLevelsCommand(window.reading.model, ("L1",)))
+    for step in window.reading.steps:
+        window.reading.undo_stack.push(
+            PlaceLandmarkCommand(window.reading.model, step.key, first.truth[step.key])
+        )
     qtbot.waitUntil(lambda: window.next_prefetcher.is_ready(second.path), timeout=20000)
     assert window.actions_by_id["sign_next"].isEnabled()
 
@@ -52,11 +54,11 @@ def test_sign_and_next_shows_the_prefetched_film_at_once(
 
     window.sign = timed_sign  # type: ignore[method-assign]
     assert window.sign_and_next(DEMO_PASSWORD)
-    window.view.repaint()
+    window.reading.view.repaint()
     shown_after = time.perf_counter() - stored_at[0]
     print(f"next film on screen {1000 * shown_after:.1f} ms after the signature was stored")
-    assert window.film is not None and window.film.sop_instance_uid == second.sop_instance_uid
-    assert not window.model.signed and not window.model.points
+    assert window.reading.film is not None and window.reading.film.sop_instance_uid == second.sop_instance_uid
+    assert not window.reading.model.signed and not window.reading.model.points
     stored = store.load_read(first.sop_instance_uid, demo_reader.login)
     assert stored is not None and stored.signed
     assert shown_after < 3 * GOAL_S  # the goal, with room for a loaded test machine
