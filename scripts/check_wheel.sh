@@ -104,6 +104,9 @@ rm -f results.csv results.dictionary.csv
 round_trip "postgresql://postgres@127.0.0.1:$port/kyphoangle"
 
 step "support bundle and backup from the installed program"
-"$bin/kyphoangle" support-bundle bundle.zip --db "$work/study.sqlite3" 2>/dev/null
-"$bin/kyphoangle" backup study-backup.sqlite3 --db "$work/study.sqlite3" 2>/dev/null
+"$bin/kyphoangle" support-bundle bundle.zip --db "$work/study.sqlite3" >/dev/null
+test -s bundle.zip
+KYPHOANGLE_PASSWORD=admin-pass-1 "$bin/kyphoangle" backup study-backup.sqlite3 --db "$work/study.sqlite3" \
+    --user admin >/dev/null
+test -s study-backup.sqlite3
 echo "wheel check passed: $(basename "$wheel") installed in a fresh environment works from $(pwd)"
