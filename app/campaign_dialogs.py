@@ -81,7 +81,7 @@ def _selected_codes(widget: QListWidget) -> tuple[str, ...]:
 
 
 class NewCampaignDialog(QDialog):
-    """Name, films, readers, adjudication rule, repeats and seed of a new campaign."""
+    """Name, films, readers, adjudication rule, repeats, seed and snapping of a new campaign."""
 
     def __init__(
         self,
@@ -147,7 +147,15 @@ class NewCampaignDialog(QDialog):
         self.seed_edit.setToolTip("Decides the case codes and every reader's order; kept with the campaign")
         form.addRow("Name:", self.name_edit)
         form.addRow("Title:", self.title_edit)
+        self.snapping_box = QCheckBox("Snapping allowed")
+        self.snapping_box.setObjectName("snappingAllowed")
+        self.snapping_box.setChecked(True)
+        self.snapping_box.setToolTip(
+            "Readers may accept the positions snapping proposes; untick to have every landmark placed "
+            "by hand (for comparability with reads made without snapping)"
+        )
         form.addRow("Random seed:", self.seed_edit)
+        form.addRow(self.snapping_box)
         return box
 
     def _films_box(self, choices: CampaignChoices) -> QGroupBox:
@@ -446,6 +454,7 @@ class NewCampaignDialog(QDialog):
             min_gap=self.gap_spin.value(),
             min_gap_days=self.gap_days_spin.value() or None,
             seed=int(seed_text) if seed_text else None,
+            snapping=self.snapping_box.isChecked(),
         )
 
     def try_create(self) -> None:

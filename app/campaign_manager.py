@@ -99,6 +99,7 @@ class CampaignStatusPanel(QWidget):
                 ("repeat", "Repeat fraction"),
                 ("gap", "Minimum gap"),
                 ("seed", "Random seed"),
+                ("snapping", "Snapping"),
             )
         )
         groups = QHBoxLayout()
@@ -167,6 +168,11 @@ class CampaignStatusPanel(QWidget):
             "repeat": f"{100 * details.repeat_fraction:g} % of the cases read twice",
             "gap": gap,
             "seed": str(details.seed),
+            "snapping": (
+                "allowed (readers may accept proposals)"
+                if settings.snapping
+                else "off (every landmark placed by hand)"
+            ),
         }
         for key, text in values.items():
             self.values[key].setText(text)

@@ -150,7 +150,7 @@ MEASUREMENT_CONCEPTS: Mapping[MeasurementName, MeasurementConcept] = {
 }
 """Every measurement's coding; `docs/dicom.md` lists the same table."""
 
-# Read settings and level statements (no standard concept).
+# Read settings, level statements and landmark provenance (no standard concept).
 READ_SETTINGS = _private("SETTINGS", "Read settings")
 READ_TYPE = _private("READTYPE", "Read type")
 NORMAL_TABLE = _private("NTABLE", "Normal table")
@@ -166,6 +166,9 @@ NOT_EVALUABLE = _private("NOTEVAL", "Level not evaluable")
 NOT_EVALUABLE_NOTE = _private("NOTEVALNOTE", "Not evaluable note")
 LANDMARK = _private("LANDMARK", "Endplate landmark")
 EXACT_POINT = _private("EXACTXY", "Landmark column and row as clicked")
+SNAP_PROPOSED = _private("SNAPPROPOSED", "Proposed by snapping")
+SNAP_ACCEPTED = _private("SNAPACCEPTED", "Snapping proposal accepted")
+READER_CLICK = _private("CLICKXY", "Reader's click, column and row")
 ENDPLATE = _private("ENDPLATE", "Endplate line")
 
 READ_TYPE_CODES: Mapping[ReadType, Code] = {

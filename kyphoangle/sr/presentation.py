@@ -15,7 +15,9 @@ or hide one by one (`LAYERS`), each with its recommended colour (CIELab) and gre
   (white).
 
 Coordinates are the film's pixels, as clicked; the rays and arcs are sized from the endplates. The
-film's own windowing is kept.
+film's own windowing is kept. The SOP Instance UID derives from the read, its signature and
+`DRAWING_VERSION`, so the same read drawn the same way is the same instance, and drawn differently a
+new one.
 """
 
 from __future__ import annotations
@@ -57,6 +59,10 @@ from kyphoangle.sr.signed_read import SignedRead
 from kyphoangle.vocabulary import EndplateSide
 
 GSPS_SERIES_NUMBER = 9902
+DRAWING_VERSION = 2
+"""Version of what the presentation state draws, part of its SOP Instance UID: raised whenever the
+drawing of the same read changes (2: the angle glyphs), so that a PACS holding the earlier instance
+takes the new drawing as a new instance rather than ignoring it as a duplicate."""
 LEVEL_VALUES: tuple[tuple[MeasurementName, str], ...] = ((MeasurementName.TRAUMATIC_REGIONAL_ANGLE, "ART"),)
 """The values written next to a fractured vertebra in layer `LABELS`, with their short labels (the
 angles drawn as glyphs carry their own value)."""
@@ -239,6 +245,13 @@ def _graphic_layer(layer: Layer, order: int) -> GraphicLayer:
     return graphic_layer
 
 
+def presentation_uid(
+    read_id: int, film_uid: str, signed_at: dt.datetime, version: int = DRAWING_VERSION
+) -> str:
+    """The SOP Instance UID of the presentation state of one signed read (signing time in UTC)."""
+    return derived_uid("gsps", read_id, film_uid, signed_at.isoformat(), f"drawing {version}")
+
+
 def presentation_state(read: SignedRead, film: Dataset) -> GrayscaleSoftcopyPresentationState:
     """The presentation state drawing one signed read on `film` (its header, no pixels needed)."""
     bounds = (float(film.Columns), float(film.Rows))
@@ -267,7 +280,7 @@ def presentation_state(read: SignedRead, film: Dataset) -> GrayscaleSoftcopyPres
         referenced_images=[film],
         series_instance_uid=derived_uid("gsps-series", film.StudyInstanceUID, "kyphoangle"),
         series_number=GSPS_SERIES_NUMBER,
-        sop_instance_uid=derived_uid("gsps", read.read_id, film.SOPInstanceUID, stamp.isoformat()),
+        sop_instance_uid=presentation_uid(read.read_id, film.SOPInstanceUID, stamp),
         instance_number=read.read_id,
         manufacturer=MANUFACTURER,
         manufacturer_model_name=MANUFACTURER,

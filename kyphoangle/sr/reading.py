@@ -3,8 +3,10 @@
 The inverse of `kyphoangle.sr.report`: landmarks come from the `POINT` regions (tracking identifier =
 landmark key), levels and their not-evaluable reasons from the level groups, the read's settings from
 the `read settings` group, values from the numeric items (identified by concept and finding site, see
-`kyphoangle.sr.coding`). The content tree is walked with pydicom: the report uses a handful of item
-kinds, and kyphoangle's own text items inside measurement groups are read the same way.
+`kyphoangle.sr.coding`), each landmark's snapping provenance (proposed, accepted, the reader's click)
+from its group when the report has it (a report without it gives a read without provenance). The
+content tree is walked with pydicom: the report uses a handful of item kinds, and kyphoangle's own text
+items inside measurement groups are read the same way.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pydicom.valuerep import DT
 
 from kyphoangle.anatomy import Vertebra
 from kyphoangle.errors import KyphoangleError, LandmarkError
-from kyphoangle.landmark_file import LandmarkFile
+from kyphoangle.landmark_file import LandmarkFile, PointProvenance
 from kyphoangle.protocol import (
     GlobalEndpoints,
     MeasurementName,
@@ -175,6 +177,15 @@ def _signed_at(ds: Dataset) -> dt.datetime | None:
     return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
+def _exact_point(text: str) -> tuple[float, float] | None:
+    """`column\\row` as written by `kyphoangle.sr.report.exact_text`, or None when it is not that."""
+    try:
+        column, row = (float(v) for v in text.split("\\"))
+    except ValueError:
+        return None
+    return column, row
+
+
 class _Collected:
     """What the groups of one report say, gathered while walking them."""
 
@@ -189,6 +200,9 @@ class _Collected:
         self.calibration: dict[str, float] = {}
         self.films: set[str] = set()
         self.exact: dict[str, str] = {}
+        self.proposed: dict[str, bool] = {}
+        self.accepted: dict[str, bool] = {}
+        self.clicks: dict[str, tuple[float, float]] = {}
 
     def landmarks(self) -> dict[str, tuple[float, float]]:
         """The points, as clicked where the exact text agrees with the SCOORD's 32-bit value."""
@@ -196,14 +210,22 @@ class _Collected:
         for key, text in self.exact.items():
             if key not in points:
                 continue
-            try:
-                column, row = (float(v) for v in text.split("\\"))
-            except ValueError:
+            exact = _exact_point(text)
+            if exact is None:
                 continue
-            exact = np.array([column, row], dtype=np.float32)
-            if np.array_equal(exact, np.array(points[key], dtype=np.float32)):
-                points[key] = (column, row)
+            if np.array_equal(np.array(exact, dtype=np.float32), np.array(points[key], dtype=np.float32)):
+                points[key] = exact
         return points
+
+    def provenance(self) -> dict[str, PointProvenance]:
+        """How each landmark was placed, for the landmarks whose group states both proposed and accepted."""
+        found = {}
+        for key, proposed in self.proposed.items():
+            accepted = self.accepted.get(key)
+            if key not in self.points or accepted is None:
+                continue
+            found[key] = PointProvenance(proposed, accepted, self.clicks.get(key))
+        return found
 
     def group(self, group: Dataset) -> None:
         items = _children(group)
@@ -223,6 +245,10 @@ class _Collected:
                     self.texts[str(concept.CodeValue)] = _text_of(item)
             elif kind == "TEXT" and _is(item, coding.EXACT_POINT):
                 self.exact[identifier] = _text_of(item)
+            elif kind == "TEXT" and _is(item, coding.READER_CLICK):
+                click = _exact_point(_text_of(item))
+                if click is not None:
+                    self.clicks[identifier] = click
             elif kind == "TEXT" and _is(item, coding.NOT_EVALUABLE_NOTE):
                 level = identifier.removeprefix(LEVEL_PREFIX)
                 if level in self.not_evaluable:
@@ -263,6 +289,10 @@ class _Collected:
             self.read_type = coding.find_by_code(coding.READ_TYPE_CODES, answer)
         elif _is(item, coding.SPACING_SOURCE):
             self.spacing_source = coding.find_by_code(coding.SPACING_SOURCE_CODES, answer)
+        elif _is(item, coding.SNAP_PROPOSED):
+            self.proposed[identifier] = coding.same_code(answer, coding.YES)
+        elif _is(item, coding.SNAP_ACCEPTED):
+            self.accepted[identifier] = coding.same_code(answer, coding.YES)
         elif _is(item, coding.FRACTURED_LEVEL) and coding.same_code(answer, coding.YES):
             self.fractured.append(identifier.removeprefix(LEVEL_PREFIX))
         elif _is(item, coding.NOT_EVALUABLE):
@@ -308,6 +338,7 @@ def parse_measurement_report(ds: Dataset, *, origin: str | Path = "report") -> R
                 texts.get(coding.KYPHOSIS_ENDPOINTS.value), texts.get(coding.LORDOSIS_ENDPOINTS.value)
             ),
             calibration=calibration,
+            provenance=collected.provenance(),
         )
     except LandmarkError as exc:
         raise ReportFileError(origin, f"the report's landmarks cannot be read back: {exc}") from None

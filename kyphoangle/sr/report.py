@@ -11,7 +11,12 @@ The report's content, from the top:
   site is the vertebra, with that level's values;
 - one planar ROI group (TID 1410) per landmark: a SCOORD `POINT` whose tracking identifier is the
   landmark key (`T12.superior.posterior`), and one per endplate with both corners: a `POLYLINE` from
-  the posterior to the anterior corner (`T12.superior endplate`).
+  the posterior to the anterior corner (`T12.superior endplate`);
+- in a landmark's group, when the read recorded how the point was placed (snapping provenance): whether
+  snapping proposed a position (`99KYPHO SNAPPROPOSED`, yes/no), whether the reader accepted it
+  (`99KYPHO SNAPACCEPTED`, yes/no) and, when known, the reader's click as a text item
+  (`99KYPHO CLICKXY`, `column\\row`, read back exactly; a second SCOORD would be a second region of the
+  group, which TID 1410 does not have).
 
 Coordinates are the film's pixel coordinates as clicked, `(column, row)`, the top-left corner of the
 first pixel at (0, 0): the same convention as SCOORD. SCOORD holds 32-bit floats, so each landmark
@@ -20,7 +25,8 @@ kyphoangle reads back when it agrees with the SCOORD to 32-bit precision (a poin
 program keeps the SCOORD's position). The signature is the report's verification:
 `VerificationFlag` VERIFIED, the observer as verifying observer and the signing time as
 `VerificationDateTime`. UIDs derive from the read and its signature, so exporting the same read twice
-gives the same instance.
+gives the same instance; the instance UID also derives from `REPORT_VERSION`, raised whenever what a
+report holds changes, so a re-export with new content is a new instance.
 """
 
 from __future__ import annotations
@@ -57,6 +63,7 @@ from pydicom.valuerep import DA, DT, TM
 from kyphoangle import __version__
 from kyphoangle.anatomy import Corner, LandmarkKey, Vertebra
 from kyphoangle.errors import RadiographError
+from kyphoangle.landmark_file import PointProvenance
 from kyphoangle.protocol import GlobalEndpoints, Unit
 from kyphoangle.sr import coding
 from kyphoangle.sr.signed_read import ReportedValue, SignedRead
@@ -67,12 +74,21 @@ GROUP_SETTINGS = "read settings"
 GROUP_GLOBAL = "global curves"
 LEVEL_PREFIX = "level "
 ENDPLATE_SUFFIX = " endplate"
+REPORT_VERSION = 2
+"""Version of the report's content, part of its SOP Instance UID: raised whenever the content of a
+report of the same read changes (2: the landmarks' snapping provenance), so that a PACS holding the
+earlier instance takes the new one as new rather than as a duplicate."""
 
 
 def derived_uid(*parts: object) -> str:
     """A UID `2.25.<number>` from a hash of the parts: the same parts always give the same UID."""
     digest = hashlib.sha256("\n".join(str(p) for p in parts).encode()).digest()
     return f"2.25.{int.from_bytes(digest[:16], 'big')}"
+
+
+def report_uid(read_id: int, film_uid: str, signed_at: dt.datetime, version: int = REPORT_VERSION) -> str:
+    """The SOP Instance UID of the report of one signed read (signing time in UTC) at a content version."""
+    return derived_uid("sr", read_id, film_uid, signed_at.isoformat(), f"content {version}")
 
 
 def film_header(read: SignedRead) -> Dataset:
@@ -169,7 +185,8 @@ def _level_group(read: SignedRead, level: str) -> MeasurementsAndQualitativeEval
 
 
 def _region(read: SignedRead, source: SourceImageForRegion, identifier: str, graphic_type: GraphicTypeValues,
-            points: Sequence[tuple[float, float]], site: FindingSite, purpose: Code
+            points: Sequence[tuple[float, float]], site: FindingSite, purpose: Code,
+            evaluations: Sequence[QualitativeEvaluation] = ()
             ) -> PlanarROIMeasurementsAndQualitativeEvaluations:  # fmt: skip
     return PlanarROIMeasurementsAndQualitativeEvaluations(
         tracking_identifier=_tracking(read, identifier),
@@ -180,7 +197,28 @@ def _region(read: SignedRead, source: SourceImageForRegion, identifier: str, gra
         ),
         finding_type=purpose,
         finding_sites=[site],
+        qualitative_evaluations=list(evaluations) or None,
     )
+
+
+def _yes_no(flag: bool) -> Code:
+    return coding.YES if flag else coding.NO
+
+
+def _provenance_evaluations(provenance: PointProvenance | None) -> list[QualitativeEvaluation]:
+    """Proposed by snapping and accepted, yes or no (nothing when the read did not record them)."""
+    if provenance is None:
+        return []
+    return [
+        QualitativeEvaluation(coding.SNAP_PROPOSED, _yes_no(provenance.proposed)),
+        QualitativeEvaluation(coding.SNAP_ACCEPTED, _yes_no(provenance.accepted)),
+    ]
+
+
+def exact_text(point: tuple[float, float]) -> str:
+    """A point as text that reads back to the same floats: `column\\row`, each its shortest repr."""
+    column, row = point
+    return f"{column!r}\\{row!r}"
 
 
 def _landmark_groups(
@@ -194,9 +232,14 @@ def _landmark_groups(
             coding.VERTEBRA_CODES[parsed.endplate.vertebra],
             topographical_modifier=coding.CORNER_MODIFIERS[parsed.corner],
         )
-        group = _region(read, source, key, GraphicTypeValues.POINT, [points[key]], site, coding.LANDMARK)
-        column, row = points[key]
-        group[0].ContentSequence.append(_text(coding.EXACT_POINT, f"{column!r}\\{row!r}"))
+        provenance = read.content.provenance.get(key)
+        group = _region(
+            read, source, key, GraphicTypeValues.POINT, [points[key]], site, coding.LANDMARK,
+            _provenance_evaluations(provenance),
+        )  # fmt: skip
+        group[0].ContentSequence.append(_text(coding.EXACT_POINT, exact_text(points[key])))
+        if provenance is not None and provenance.click is not None:
+            group[0].ContentSequence.append(_text(coding.READER_CLICK, exact_text(provenance.click)))
         groups.append(group)
     endplates = sorted({LandmarkKey.parse(k).endplate for k in points}, key=lambda e: e.sort_key)
     for endplate in endplates:
@@ -280,7 +323,7 @@ def measurement_report(read: SignedRead, film: Dataset) -> ComprehensiveSR:
         content=report[0],
         series_instance_uid=derived_uid("sr-series", film.StudyInstanceUID, "kyphoangle"),
         series_number=SR_SERIES_NUMBER,
-        sop_instance_uid=derived_uid("sr", read.read_id, film.SOPInstanceUID, stamp.isoformat()),
+        sop_instance_uid=report_uid(read.read_id, film.SOPInstanceUID, stamp),
         instance_number=read.read_id,
         manufacturer=MANUFACTURER,
         is_complete=True,

@@ -133,6 +133,8 @@ class CampaignRequest:
     min_gap: int = 20
     min_gap_days: int | None = None
     seed: int | None = None
+    snapping: bool = True
+    """Whether the readers may accept snapping proposals (off: every landmark placed by hand)."""
 
 
 @contextmanager
@@ -294,6 +296,7 @@ class CampaignAdminService(DatabaseService):
                 min_gap=request.min_gap,
                 min_gap_days=request.min_gap_days,
                 seed=request.seed,
+                snapping=request.snapping,
             )
             session.flush()
             return self._details(session, campaign)

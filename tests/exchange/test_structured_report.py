@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import math
 import shutil
@@ -15,15 +16,19 @@ from pydicom import Dataset, dcmread
 
 from kyphoangle.annotation import ANGLE_NAMES, ARC_RADIUS, ARC_STEP_DEG, endplate_line
 from kyphoangle.cli import main
+from kyphoangle.landmark_file import PointProvenance
+from kyphoangle.sr import coding
 from kyphoangle.sr.presentation import (
     ANGLE_LAYERS,
+    DRAWING_VERSION,
     LAYERS,
     glyph_tracking_id,
     presentation_state,
+    presentation_uid,
     read_glyphs,
 )
-from kyphoangle.sr.reading import read_measurement_report
-from kyphoangle.sr.report import film_header
+from kyphoangle.sr.reading import parse_measurement_report, read_measurement_report
+from kyphoangle.sr.report import REPORT_VERSION, film_header, report_uid
 from kyphoangle.sr.signed_read import signed_read
 from kyphoangle.storage.models import Read, ReadStatus
 from kyphoangle.storage.reads import create_read, get_read, measurements_of, read_content
@@ -143,18 +148,64 @@ def test_the_presentation_state_draws_every_angle_as_on_screen(
             assert line[1] == pytest.approx(endplate_line(posterior, anterior)[1], abs=1e-3)
 
 
+PROVENANCES = (
+    # accepted proposal (the stored point is the proposal), the click a little off
+    PointProvenance(proposed=True, accepted=True, click=(0.1 + 0.2, 1 / 3)),
+    # a proposal declined: the stored point is the click
+    PointProvenance(proposed=True, accepted=False, click=None),
+    # no proposal shown (snapping off, or nothing found), click recorded
+    PointProvenance(proposed=False, accepted=False, click=(123.456789012345, 987.654321098765)),
+    # an accepted proposal whose click was not recorded
+    PointProvenance(proposed=True, accepted=True, click=None),
+)
+
+
+def _record_provenance(demo: DemoStudy, read_id: int) -> dict[str, PointProvenance]:
+    """Give the read's first landmarks the provenance kinds above (the rest keep none)."""
+    recorded = {}
+    with demo.open().transaction() as session:
+        marks = sorted(get_read(session, read_id).landmarks, key=lambda m: m.key)
+        assert len(marks) > len(PROVENANCES)
+        for mark, provenance in zip(marks, PROVENANCES, strict=False):
+            click = provenance.click
+            if provenance.proposed and not provenance.accepted:
+                click = (mark.column_px, mark.row_px)  # declined: the point is where the reader clicked
+            mark.proposed, mark.accepted = provenance.proposed, provenance.accepted
+            mark.click_column_px = click[0] if click is not None else None
+            mark.click_row_px = click[1] if click is not None else None
+            recorded[mark.key] = replace(provenance, click=click)
+    return recorded
+
+
+def _without_provenance(items: object) -> None:
+    """Remove the snapping provenance items from a report's content tree, in place."""
+    own = {coding.SNAP_PROPOSED.value, coding.SNAP_ACCEPTED.value, coding.READER_CLICK.value}
+    for item in items:  # type: ignore[attr-defined]
+        children = item.get("ContentSequence")
+        if children is None:
+            continue
+        kept = [c for c in children if c.ConceptNameCodeSequence[0].CodeValue not in own]
+        item.ContentSequence = kept
+        _without_provenance(kept)
+
+
 def test_a_report_carries_the_read_and_comes_back_equal(
     demo: DemoStudy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     read_id = _signed(demo, blinded=False)
+    recorded = _record_provenance(demo, read_id)
     out = _export(tmp_path, monkeypatch, "--read", str(read_id))
     path = out / f"read-{read_id:06d}.sr.dcm"
     ds = dcmread(path)
     assert ds.VerificationFlag == "VERIFIED" and ds.CompletionFlag == "COMPLETE"
+    if DCIODVFY is not None:
+        assert _errors(path) == []
     reported = read_measurement_report(path)
     with demo.open().reading() as session:
         original = get_read(session, read_id)
         content = read_content(original)
+        assert dict(content.provenance) == recorded  # proposed, declined, not proposed; with or without click
+        assert dict(reported.content.provenance) == recorded  # the clicks exactly, not to 32 bits
         values = {k: row.value for k, row in measurements_of(original).items() if row.value is not None}
         assert reported.signed_at == original.signed_at
         assert reported.observer.login == original.reader.login
@@ -173,6 +224,37 @@ def test_a_report_carries_the_read_and_comes_back_equal(
         assert read_content(imported) == content
         again = {k: row.value for k, row in measurements_of(imported).items() if row.value is not None}
         assert again == values
+    # A report without provenance (an earlier export, another program) still reads: no provenance.
+    _without_provenance(ds.ContentSequence)
+    older = parse_measurement_report(ds)
+    assert older.content == replace(content, provenance={})
+
+
+def test_instance_uids_change_with_the_content_version_only(
+    demo: DemoStudy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    read_id = _signed(demo, blinded=False)
+    out = _export(tmp_path, monkeypatch, "--read", str(read_id))
+    report = dcmread(out / f"read-{read_id:06d}.sr.dcm")
+    state = dcmread(out / f"read-{read_id:06d}.gsps.dcm")
+    with demo.open().reading() as session:
+        read = get_read(session, read_id)
+        assert read.signed_at is not None
+        signed_at, film_uid = read.signed_at.astimezone(dt.UTC), read.image.sop_instance_uid
+    assert state.SOPInstanceUID == presentation_uid(read_id, film_uid, signed_at)
+    assert report.SOPInstanceUID == report_uid(read_id, film_uid, signed_at)
+    # exported again: the same instances
+    again = _export(tmp_path / "again", monkeypatch, "--read", str(read_id))
+    assert dcmread(again / f"read-{read_id:06d}.gsps.dcm").SOPInstanceUID == state.SOPInstanceUID
+    assert dcmread(again / f"read-{read_id:06d}.sr.dcm").SOPInstanceUID == report.SOPInstanceUID
+    # another drawing or report content: another instance; the series stays
+    assert presentation_uid(read_id, film_uid, signed_at, DRAWING_VERSION + 1) != state.SOPInstanceUID
+    assert presentation_uid(read_id, film_uid, signed_at, DRAWING_VERSION - 1) != state.SOPInstanceUID
+    assert report_uid(read_id, film_uid, signed_at, REPORT_VERSION + 1) != report.SOPInstanceUID
+    assert report_uid(read_id, film_uid, signed_at, REPORT_VERSION - 1) != report.SOPInstanceUID
+    assert presentation_uid(read_id, film_uid, signed_at) != report_uid(read_id, film_uid, signed_at)
+    later = signed_at + dt.timedelta(seconds=1)  # a re-signed (amended) read is another instance too
+    assert presentation_uid(read_id, film_uid, later) != state.SOPInstanceUID
 
 
 def test_blinded_reports_name_no_reader(

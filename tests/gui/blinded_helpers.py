@@ -80,6 +80,18 @@ def place_all_landmarks(qtbot: QtBot, window: BlindedReadingWindow, study: Campa
     assert window.reading.target_key is None
 
 
+def assert_no_proposals(qtbot: QtBot, window: BlindedReadingWindow, study: CampaignStudy) -> None:
+    """The campaign keeps snapping off: no toggle, and a click near a corner stays a click."""
+    assert not window.actions_by_id["snapping"].isEnabled()
+    assert not window.reading.snapping_enabled
+    key = window.reading.target_key
+    assert key is not None and window.case is not None
+    truth = study.films[window.case.sop_instance_uid].truth[key]
+    click_image(qtbot, window.reading.view, (truth[0] + 3.0, truth[1] + 3.0))
+    assert window.reading.view.proposal is None
+    assert key in window.reading.model.points and key not in window.reading.model.provenance
+
+
 def when_modal(qtbot: QtBot, act: Callable[[QWidget], None]) -> None:
     """Run `act` on the next modal dialog as soon as it is open (dialogs block in exec())."""
 

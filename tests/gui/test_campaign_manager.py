@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from blinded_helpers import assert_no_proposals, make_blinded_window
 from campaign_study import CAMPAIGN, PASSWORDS, CampaignStudy, build_campaign_study, signed_in
 from PySide6.QtCore import QPoint, QSettings, Qt, QTimer
 from PySide6.QtGui import QPixmap, QStandardItemModel
@@ -29,6 +30,7 @@ from sqlalchemy import func, select
 from app.campaign_dialogs import CloseCampaignDialog, NewCampaignDialog
 from app.campaign_manager import CampaignManagerWindow
 from app.main_window import ReadingWindow
+from app.snapping import SETTING_PREFIX
 from kyphoangle.agreement_report import CSV_COLUMNS
 from kyphoangle.campaign import (
     get_campaign,
@@ -379,6 +381,41 @@ def test_create_a_campaign_in_the_dialog(
     assert "evaluable" not in status(window, "rule")
     assert reader_table(window) == [("Reader 1", "central2", "0", "3"), ("Reader 2", "central1", "0", "3")]
     assert "4242" in window.statusBar().currentMessage()
+
+
+def test_a_campaign_created_without_snapping_offers_its_readers_no_proposals(
+    qtbot: QtBot, window: CampaignManagerWindow, study: CampaignStudy, tmp_path: Path
+) -> None:
+    def fill(dialog: QWidget) -> None:
+        assert isinstance(dialog, NewCampaignDialog)
+        assert dialog.snapping_box.isChecked(), "allowed unless unticked, as on the command line"
+        fill_new_campaign(qtbot, dialog, name="CR-HAND", readers=("central1", "central2"))
+        box = dialog.snapping_box  # a click on its box and words (the row is wider than they are)
+        qtbot.mouseClick(
+            box, Qt.MouseButton.LeftButton, pos=QPoint(box.sizeHint().width() // 2, box.height() // 2)
+        )
+        assert not box.isChecked()
+        click(qtbot, dialog.create_button)
+
+    when_modal(qtbot, NewCampaignDialog, fill)
+    click(qtbot, window.new_button)
+    assert window.selected_code == "CR-HAND"
+    assert status(window, "snapping") == "off (every landmark placed by hand)"
+    service = CampaignAdminService(study.database, signed_in(study.database, "manager"))
+    assert service.details("CR-HAND").settings.snapping is False
+    assert service.details(CAMPAIGN).settings.snapping is True
+    window.select_campaign(CAMPAIGN)
+    assert status(window, "snapping") == "allowed (readers may accept proposals)"
+
+    # The reader has snapping on for themselves; the campaign keeps it off in its blinded window.
+    folder = tmp_path / "reader"
+    folder.mkdir()
+    settings = QSettings(str(folder / "settings-central1.ini"), QSettings.Format.IniFormat)
+    settings.setValue(SETTING_PREFIX + "central1", True)
+    settings.sync()
+    reader = make_blinded_window(qtbot, study, "central1", folder, campaign="CR-HAND")
+    assert reader.case is not None
+    assert_no_proposals(qtbot, reader, study)
 
 
 def test_a_generated_seed_is_shown_and_up_to_six_readers_in_order(

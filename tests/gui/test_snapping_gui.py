@@ -7,7 +7,7 @@ import dataclasses
 import math
 from pathlib import Path
 
-from blinded_helpers import make_blinded_window, wait_for_case
+from blinded_helpers import assert_no_proposals, make_blinded_window, wait_for_case
 from campaign_study import CAMPAIGN, build_campaign_study
 from PySide6.QtCore import QSettings, Qt
 from pytestqt.qtbot import QtBot
@@ -150,15 +150,6 @@ def test_a_campaign_may_keep_snapping_off(qtbot: QtBot, tmp_path: Path) -> None:
         campaign.adjudication_rule = dataclasses.replace(settings_of(campaign), snapping=False).to_json()
     window = make_blinded_window(qtbot, study, "central1", tmp_path)
     wait_for_case(qtbot, window)
-    assert not window.actions_by_id["snapping"].isEnabled()
-    assert not window.reading.snapping_enabled
-    key = window.reading.target_key
-    assert key is not None
-    film = study.films[window.case.sop_instance_uid] if window.case is not None else None
-    assert film is not None
-    truth = film.truth[key]
-    click_image(qtbot, window.reading.view, (truth[0] + 3.0, truth[1] + 3.0))
-    assert window.reading.view.proposal is None
-    assert key in window.reading.model.points and key not in window.reading.model.provenance
+    assert_no_proposals(qtbot, window, study)
     settings.sync()
     assert settings.value(SETTING_PREFIX + "central1", type=bool) is True  # the reader's choice is kept
