@@ -135,7 +135,7 @@ class RetrieveResult:
 RETURN_KEYS: dict[QueryLevel, tuple[str, ...]] = {
     QueryLevel.PATIENT: ("PatientID", "PatientName", "PatientBirthDate"),
     QueryLevel.STUDY: ("PatientID", "PatientName", "StudyInstanceUID", "StudyDate", "StudyDescription",
-                       "AccessionNumber", "ModalitiesInStudy"),
+                       "AccessionNumber", "ModalitiesInStudy", "NumberOfStudyRelatedInstances"),
     QueryLevel.SERIES: ("PatientID", "StudyInstanceUID", "SeriesInstanceUID", "Modality", "SeriesNumber",
                         "SeriesDescription"),
     QueryLevel.IMAGE: ("PatientID", "StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID",
