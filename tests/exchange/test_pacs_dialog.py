@@ -10,20 +10,26 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 from conftest import ADMIN_PASSWORD, DemoStudy
 from orthanc_server import OrthancServer, free_port
-from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtCore import QItemSelectionModel, QObject, QSettings, Qt
+from PySide6.QtWidgets import QMenu
 from pytestqt.qtbot import QtBot
 
-from app.pacs_dialog import PacsDialog, pacs_action, pacs_allowed
+from app.main_window import ReadingWindow
+from app.pacs_dialog import PacsDialog, pacs_action, pacs_allowed, pacs_dialog_for
+from kyphoangle.errors import KyphoangleError
 from kyphoangle.vocabulary import UserRole
 from kyphoangle.workstation import pacs as pacs_service
 from kyphoangle.workstation.accounts import add_user, create_first_admin
 from kyphoangle.workstation.connection import SignedIn, open_study, sign_in
 from kyphoangle.workstation.films import list_films
 from kyphoangle.workstation.pacs import StudiesRetrieved, save_pacs_node
+from kyphoangle.workstation.records import ReadService
+from kyphoangle.workstation.study_reads import StudyReadService
 
 MANAGER_PASSWORD = "data-manager"
 PATIENT = "DEMO-001"
@@ -78,10 +84,37 @@ def _select_rows(dialog: PacsDialog, rows: range) -> None:
         )
 
 
-def test_the_menu_entry_is_for_data_managers_and_admins(qtbot: QtBot) -> None:
+def test_the_file_menu_offers_it_to_data_managers_and_admins_only(
+    qtbot: QtBot, manager: SignedIn, tmp_path: Path
+) -> None:
     assert pacs_allowed(UserRole.DATA_MANAGER) and pacs_allowed(UserRole.ADMIN)
     assert not any(pacs_allowed(r) for r in (UserRole.SITE_READER, UserRole.CENTRAL_READER))
-    assert pacs_action(None, UserRole.SITE_READER) is None  # type: ignore[arg-type]
+    admin = sign_in(manager.database, "admin", ADMIN_PASSWORD)
+    add_user(admin, "site1", UserRole.SITE_READER, "site-reader!")
+    settings = QSettings(str(tmp_path / "menu.ini"), QSettings.Format.IniFormat)
+    store = StudyReadService(manager.database)
+
+    def reading_window(login: str, password: str) -> ReadingWindow:
+        window = ReadingWindow(store, store.authenticate(login, password), settings)
+        window.setProperty("suppress_dialogs", True)
+        qtbot.addWidget(window)
+        return window
+
+    assert "pacs" not in reading_window("site1", "site-reader!").actions_by_id
+    assert pacs_action(QObject(), UserRole.SITE_READER) is None
+    window = reading_window("dm", MANAGER_PASSWORD)
+    action = window.actions_by_id["pacs"]
+    file_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&File")
+    assert isinstance(file_menu, QMenu) and action in file_menu.actions()
+    action.trigger()
+    dialog = window.pacs_dialog
+    assert isinstance(dialog, PacsDialog) and dialog.isVisible()
+    names = [dialog.node_combo.itemData(i) for i in range(dialog.node_combo.count())]
+    assert names == ["nowhere", "orthanc"]
+    action.trigger()
+    assert window.pacs_dialog is dialog, "one dialog per window"
+    with pytest.raises(KyphoangleError, match="study database"):
+        pacs_dialog_for(cast(ReadService, object()), store.account)
 
 
 def test_search_then_retrieve_a_study_into_the_import(
