@@ -359,7 +359,8 @@ class PacsDialog(QDialog):
     def _start(self, work: Callable[[Callable[[object], None]], object], done: Callable[[Any], None]) -> None:
         self.busy = True
         self.last_error = ""
-        signals = _Signals(self)
+        # Not the dialog's child: a job still running when the dialog is gone emits into nothing.
+        signals = _Signals()
         signals.done.connect(done)
         signals.refused.connect(self._refused)
         signals.progressed.connect(self._progressed)
