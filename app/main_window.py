@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from app.browser_panel import StudyBrowserPanel
 from app.dialogs import ShortcutsDialog, SignDialog
+from app.pacs_dialog import PacsDialog, pacs_action, pacs_dialog_for
 from app.reading_view import ReadingView
 from app.window_frame import (
     WindowLayout,
@@ -82,6 +83,11 @@ class ReadingWindow(QMainWindow):
         self.actions_by_id = window_actions(self, self.reading, handlers)
         menus = build_menus(self, self.actions_by_id, self.reading)
         self._build_campaign_menu(before=menus["&Help"])
+        self.pacs_dialog: PacsDialog | None = None
+        if (pacs := pacs_action(self, reader.role)) is not None:
+            menus["&File"].insertAction(self.actions_by_id["import_dicomdir"], pacs)
+            pacs.triggered.connect(self.open_pacs_dialog)
+            self.actions_by_id["pacs"] = pacs
 
         self.reading.failed.connect(self._error)
         self.reading.refreshed.connect(self._read_refreshed)
@@ -124,6 +130,21 @@ class ReadingWindow(QMainWindow):
         self.campaign_manager.show()
         self.campaign_manager.raise_()
         self.campaign_manager.activateWindow()
+
+    def open_pacs_dialog(self) -> None:
+        """Show the query and retrieve dialog (raised when it is open already); the study browser is
+        reloaded after each retrieve."""
+        if self.pacs_dialog is None:
+            try:
+                dialog = pacs_dialog_for(self.store, self.reader, self)
+            except KyphoangleError as exc:
+                self._error("PACS query and retrieve cannot be opened", str(exc))
+                return
+            dialog.retrieve_finished.connect(lambda _result: self.refresh_browser())
+            self.pacs_dialog = dialog
+        self.pacs_dialog.show()
+        self.pacs_dialog.raise_()
+        self.pacs_dialog.activateWindow()
 
     def _error(self, title: str, message: str) -> None:
         self.last_error = show_error(self, title, message)

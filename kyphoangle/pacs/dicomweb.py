@@ -33,7 +33,7 @@ _KEYWORDS = {
     "00100020": "PatientID", "00100010": "PatientName", "0020000D": "StudyInstanceUID",
     "00080020": "StudyDate", "00081030": "StudyDescription", "00080050": "AccessionNumber",
     "00080061": "ModalitiesInStudy", "0020000E": "SeriesInstanceUID", "00080060": "Modality",
-    "00080018": "SOPInstanceUID", "00080016": "SOPClassUID",
+    "00080018": "SOPInstanceUID", "00080016": "SOPClassUID", "00201208": "NumberOfStudyRelatedInstances",
 }  # fmt: skip
 
 

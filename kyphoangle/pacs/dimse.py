@@ -135,7 +135,7 @@ class RetrieveResult:
 RETURN_KEYS: dict[QueryLevel, tuple[str, ...]] = {
     QueryLevel.PATIENT: ("PatientID", "PatientName", "PatientBirthDate"),
     QueryLevel.STUDY: ("PatientID", "PatientName", "StudyInstanceUID", "StudyDate", "StudyDescription",
-                       "AccessionNumber", "ModalitiesInStudy"),
+                       "AccessionNumber", "ModalitiesInStudy", "NumberOfStudyRelatedInstances"),
     QueryLevel.SERIES: ("PatientID", "StudyInstanceUID", "SeriesInstanceUID", "Modality", "SeriesNumber",
                         "SeriesDescription"),
     QueryLevel.IMAGE: ("PatientID", "StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID",
@@ -317,7 +317,10 @@ def get(
     ae.add_requested_context(PatientRootQueryRetrieveInformationModelGet)
     roles = []
     for sop_class in FILM_STORAGE_CLASSES:
-        ae.add_requested_context(sop_class, list(FILM_TRANSFER_SYNTAXES))
+        # One context per encoding: the node accepts one encoding per context, and with a single context
+        # it would have to convert every film into that one (Orthanc cannot, for JPEG 2000, and fails).
+        for syntax in FILM_TRANSFER_SYNTAXES:
+            ae.add_requested_context(sop_class, syntax)
         roles.append(build_role(sop_class, scp_role=True))
     studies = [study_uid] if isinstance(study_uid, str) else list(study_uid)
     totals = [0, 0, 0]

@@ -1,6 +1,10 @@
 """The PACS nodes of the study and what is done with them: test, search, retrieve into the import, receive
 films, send the signed reads' reports.
 
+`retrieve_studies` retrieves several studies one after the other, each imported as soon as it has
+arrived whole, with a progress callback and a cancel check between studies (what the workstation's
+query and retrieve dialog runs): a cancelled or failed run keeps the studies imported before it.
+
 Admins configure the nodes (`Action.MANAGE_PACS_NODES`); data managers and admins list them, query them
 (a query shows patient identity), retrieve and receive films (which go through the regular import) and
 send reports. Passwords and tokens are never stored: they come from the environment when a node is used.
@@ -14,7 +18,7 @@ from pathlib import Path
 
 from kyphoangle.folders import data_folder
 from kyphoangle.importer import ImportSummary
-from kyphoangle.pacs.dimse import OUR_AE_TITLE, QueryLevel, QueryMatch
+from kyphoangle.pacs.dimse import OUR_AE_TITLE, PacsError, QueryLevel, QueryMatch
 from kyphoangle.pacs.exchange import (
     PACS_FOLDER,
     Listener,
@@ -36,13 +40,17 @@ __all__ = [
     "PacsNodeRow",
     "QueryLevel",
     "QueryMatch",
+    "RetrieveProgress",
     "Retrieved",
+    "StudiesRetrieved",
+    "StudyRetrieved",
     "echo_node",
     "find_on_node",
     "list_pacs_nodes",
     "receive_films",
     "received_folder",
     "remove_pacs_node",
+    "retrieve_studies",
     "retrieve_study",
     "save_pacs_node",
     "send_reports_to_node",
@@ -155,6 +163,108 @@ def retrieve_study(
         root=folder,
         move_to=move_to,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class StudyRetrieved:
+    """One study of a multi-study retrieve: what arrived and what the import made of it."""
+
+    study_uid: str
+    retrieved: Retrieved
+
+
+@dataclass(frozen=True, slots=True)
+class RetrieveProgress:
+    """Where a multi-study retrieve stands, reported before each study and once at the end."""
+
+    done: int
+    """Studies retrieved and imported so far."""
+    total: int
+    study_uid: str
+    """The study being retrieved now ('' at the end)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StudiesRetrieved:
+    """What `retrieve_studies` did: the studies imported, in order, and why it stopped early if it did."""
+
+    requested: tuple[str, ...]
+    studies: tuple[StudyRetrieved, ...]
+    cancelled: bool = False
+    failure: str = ""
+    """The message of the retrieve that failed (that study and the following ones were not imported)."""
+
+    @property
+    def not_retrieved(self) -> tuple[str, ...]:
+        """The requested studies not imported (cancelled, failed, or after a failure)."""
+        done = {s.study_uid for s in self.studies}
+        return tuple(uid for uid in self.requested if uid not in done)
+
+    @property
+    def files(self) -> int:
+        """Films that arrived, over the studies imported."""
+        return sum(s.retrieved.files for s in self.studies)
+
+    @property
+    def summary(self) -> ImportSummary:
+        """The imports of every study added together, as one import report."""
+        total = ImportSummary()
+        for study in self.studies:
+            part = study.retrieved.summary
+            total.new += part.new
+            total.already_known += part.already_known
+            total.conflicts += part.conflicts
+            total.unreadable += part.unreadable
+            total.new_subjects += [code for code in part.new_subjects if code not in total.new_subjects]
+            total.burned_in += part.burned_in
+        return total
+
+    def lines(self) -> list[str]:
+        """The report: studies and films retrieved, why the run stopped early, then the import's lines."""
+        lines = [f"studies retrieved: {len(self.studies)} of {len(self.requested)} ({self.files} films)"]
+        if self.cancelled:
+            lines.append(
+                f"the retrieve was cancelled: {len(self.not_retrieved)} studies not retrieved; "
+                "the studies retrieved before are imported"
+            )
+        if self.failure:
+            lines.append(f"the retrieve stopped: {self.failure}")
+        return lines + self.summary.lines()
+
+
+def retrieve_studies(
+    actor: SignedIn,
+    name: str,
+    study_uids: Sequence[str],
+    *,
+    folder: Path | None = None,
+    move_to: tuple[str, int] | None = None,
+    progress: Callable[[RetrieveProgress], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> StudiesRetrieved:
+    """Retrieve and import the studies one by one (each in its own folder, imported whole or not at
+    all); `cancel` is asked before each study, and a cancelled run or a failed retrieve (`failure`)
+    keeps the studies imported before it."""
+    actor.check(Action.RETRIEVE_FROM_PACS)
+    requested = tuple(study_uids)
+    done: list[StudyRetrieved] = []
+
+    def result(*, cancelled: bool = False, failure: str = "") -> StudiesRetrieved:
+        if progress is not None:
+            progress(RetrieveProgress(len(done), len(requested), ""))
+        return StudiesRetrieved(requested, tuple(done), cancelled, failure)
+
+    for study_uid in requested:
+        if cancel is not None and cancel():
+            return result(cancelled=True)
+        if progress is not None:
+            progress(RetrieveProgress(len(done), len(requested), study_uid))
+        try:
+            retrieved = retrieve_study(actor, name, study_uid, folder=folder, move_to=move_to)
+        except PacsError as exc:
+            return result(failure=str(exc))
+        done.append(StudyRetrieved(study_uid, retrieved))
+    return result()
 
 
 def send_reports_to_node(

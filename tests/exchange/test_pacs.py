@@ -258,3 +258,33 @@ def test_dicomweb_search_and_retrieve_into_the_import(
     capsys.readouterr()
     assert main(["pacs", "echo", "webdown", "--user", "admin"]) == 2
     assert "cannot be reached" in capsys.readouterr().err
+
+
+def test_studies_retrieved_one_by_one_with_progress_cancel_and_a_failure_keeping_what_came(
+    loaded: OrthancServer, empty_db: Path
+) -> None:
+    from kyphoangle.workstation.connection import sign_in
+    from kyphoangle.workstation.pacs import RetrieveProgress, retrieve_studies
+
+    _add_dimse(loaded)
+    studies = _studies(loaded, "DEMO-001")[:3]
+    database = open_database(str(empty_db))
+    actor = sign_in(database, "admin", ADMIN_PASSWORD)
+    seen: list[RetrieveProgress] = []
+    result = retrieve_studies(actor, "orthanc", studies, progress=seen.append, cancel=lambda: bool(seen))
+    assert result.cancelled and not result.failure
+    assert [s.study_uid for s in result.studies] == studies[:1] and result.not_retrieved == tuple(studies[1:])
+    assert [(p.done, p.total, p.study_uid) for p in seen] == [(0, 3, studies[0]), (1, 3, "")]
+    assert any("cancelled" in line for line in result.lines())
+
+    # a study the node does not hold stops the run there; the studies before it stay imported
+    result = retrieve_studies(actor, "orthanc", [studies[1], "1.2.3.4.5", studies[2]])
+    assert [s.study_uid for s in result.studies] == [studies[1]] and "orthanc" in result.failure
+    assert result.not_retrieved == ("1.2.3.4.5", studies[2])
+    assert result.lines()[:2] == [
+        "studies retrieved: 1 of 3 (1 films)",
+        f"the retrieve stopped: {result.failure}",
+    ]
+    with database.reading() as session:
+        assert session.query(Image).count() == 2
+    database.dispose()
