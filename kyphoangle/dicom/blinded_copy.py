@@ -15,6 +15,7 @@ patient's only name. Text burned into the pixels cannot be removed here; Burned 
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 from pydicom.dataset import Dataset, FileMetaDataset
@@ -69,10 +70,12 @@ def _cleaned_frames(ds: Dataset, syntax: str, source: Path) -> list[bytes]:
     if "ExtendedOffsetTable" in ds and "ExtendedOffsetTableLengths" in ds:
         offsets = (bytes(ds.ExtendedOffsetTable), bytes(ds.ExtendedOffsetTableLengths))
     try:
-        cleaned = [
-            strip_jpeg_comments(frame, syntax)
-            for frame in generate_frames(ds.PixelData, number_of_frames=frames, extended_offsets=offsets)
-        ]
+        with warnings.catch_warnings():  # pydicom's warning about missing frames: ours follows
+            warnings.simplefilter("ignore")
+            cleaned = [
+                strip_jpeg_comments(frame, syntax)
+                for frame in generate_frames(ds.PixelData, number_of_frames=frames, extended_offsets=offsets)
+            ]
     except Exception:
         cleaned = []
     if len(cleaned) != frames:
