@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from pathlib import Path
 from typing import BinaryIO
 
 from pydicom.filebase import DicomBytesIO
@@ -54,8 +55,6 @@ def meta_end(fp: BinaryIO) -> int:
 
 def check_inflated_size(fp: BinaryIO, path: object) -> None:
     """Refuse a deflated file whose stream inflates to more than its header allows; `fp` is rewound."""
-    from pathlib import Path
-
     where = Path(str(path))
     fp.seek(meta_end(fp))
     inflater = zlib.decompressobj(-zlib.MAX_WBITS)
@@ -103,16 +102,14 @@ def _pixel_tag_at(prefix: bytearray) -> int | None:
     return min(found) if found else None
 
 
-def _check_element_length(element: bytes, stated: int, where: object) -> None:
+def _check_element_length(element: bytes, stated: int, where: Path) -> None:
     """Refuse native pixel data whose element (tag, VR, length) says it is longer than `stated` bytes."""
-    from pathlib import Path
-
     if stated <= 0 or element[4:6] not in _PIXEL_VRS:
         return  # the header could not be read, or the tag found is not the start of an element
     length = int.from_bytes(element[8:12], "little")
     excess = excess_pixel_data(length, stated) if length != 0xFFFFFFFF else None
     if excess is not None:
-        raise CorruptPixelDataError(Path(str(where)), excess)
+        raise CorruptPixelDataError(where, excess)
 
 
 def _pixel_bytes(header: bytes) -> int:
