@@ -2,17 +2,20 @@
 
 The whole dataset goes through the Basic Application Confidentiality Profile with the Clean
 Descriptors, Clean Structured Content and Retain Device Identity options, at every depth; private
-attributes are removed everywhere; comment and application segments are removed from compressed
-frames without re-encoding them. Every UID that names the instance, its series or study is replaced
-by a keyed hash under the campaign's secret (`blinded_instance_uid` for the SOP Instance UID, which
-landmark files of the copy name): two copies of one case agree, and nothing maps back to the original
-without the secret. The case code is the patient's only name. Text burned into the pixels cannot be
-removed here; Burned In Annotation (0028,0301) is kept so the data manager can see it.
+attributes are removed everywhere; comment and application segments are removed from every compressed
+frame without re-encoding it (each frame's fragments are joined, cleaned, and encapsulated again as
+one fragment per frame with a Basic Offset Table that gives the new offsets). Every UID that names the
+instance, its series or study is replaced by a keyed hash under the campaign's secret
+(`blinded_instance_uid` for the SOP Instance UID, which landmark files of the copy name): two copies of
+one case agree, and nothing maps back to the original without the secret. The case code is the
+patient's only name. Text burned into the pixels cannot be removed here; Burned In Annotation
+(0028,0301) is kept so the data manager can see it.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 from pydicom.dataset import Dataset, FileMetaDataset
@@ -46,13 +49,11 @@ def blinded_dataset(ds: Dataset, *, case_code: str, key: bytes, source: Path) ->
     copy.set_original_encoding(*getattr(ds, "original_encoding", (False, True)))
     deidentify(copy, key=key, case_code=case_code)
     if UID(syntax).is_encapsulated and "PixelData" in copy:
-        frames = int(copy.get("NumberOfFrames", 1) or 1)
-        cleaned = [
-            strip_jpeg_comments(frame, syntax)
-            for frame in generate_frames(copy.PixelData, number_of_frames=frames)
-        ]
-        copy.PixelData = encapsulate(cleaned)
+        copy.PixelData = encapsulate(_cleaned_frames(copy, syntax, source))
         copy["PixelData"].VR = "OB"
+        for keyword in ("ExtendedOffsetTable", "ExtendedOffsetTableLengths"):
+            if keyword in copy:  # the offsets of the original fragments: the Basic Offset Table replaces them
+                delattr(copy, keyword)
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = copy.SOPClassUID
     meta.MediaStorageSOPInstanceUID = copy.SOPInstanceUID
@@ -60,6 +61,28 @@ def blinded_dataset(ds: Dataset, *, case_code: str, key: bytes, source: Path) ->
     meta.ImplementationClassUID = _IMPLEMENTATION_CLASS_UID
     copy.file_meta = meta
     return copy
+
+
+def _cleaned_frames(ds: Dataset, syntax: str, source: Path) -> list[bytes]:
+    """Every frame of the encapsulated pixel data, its fragments joined, without its comment segments."""
+    frames = int(ds.get("NumberOfFrames", 1) or 1)
+    offsets = None
+    if "ExtendedOffsetTable" in ds and "ExtendedOffsetTableLengths" in ds:
+        offsets = (bytes(ds.ExtendedOffsetTable), bytes(ds.ExtendedOffsetTableLengths))
+    try:
+        with warnings.catch_warnings():  # pydicom's warning about missing frames: ours follows
+            warnings.simplefilter("ignore")
+            cleaned = [
+                strip_jpeg_comments(frame, syntax)
+                for frame in generate_frames(ds.PixelData, number_of_frames=frames, extended_offsets=offsets)
+            ]
+    except Exception:
+        cleaned = []
+    if len(cleaned) != frames:
+        raise RadiographError(
+            source, "the compressed frames cannot be told apart (damaged pixel data): no copy was written"
+        )
+    return cleaned
 
 
 def write_blinded_copy(

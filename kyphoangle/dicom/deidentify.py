@@ -20,8 +20,8 @@ sequence is kept and its content cleaned). Rules, applied at every depth of ever
   Rescale Type, window explanations and LUT explanations are replaced by neutral values;
 - code sequence items keep their code value and scheme; the code meaning is replaced by the standard's
   own (PS3.16) or the code value;
-- JPEG COM and APPn segments (and JPEG 2000 COM) are removed from compressed frames without decoding
-  or re-encoding;
+- JPEG and JPEG-LS COM and APPn segments, and JPEG 2000 COM segments of the main header and of every
+  tile-part header, are removed from every compressed frame without decoding or re-encoding;
 - Patient Identity Removed is YES, Longitudinal Temporal Information Modified is REMOVED, and the
   De-identification Method (Code Sequence) names the profile and the options.
 
@@ -36,6 +36,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from pydicom import uid
@@ -273,7 +274,15 @@ def _is_multi(value: Any) -> bool:
 
 
 def strip_jpeg_comments(frame: bytes, transfer_syntax: str) -> bytes:
-    """A compressed frame without its COM and APPn segments (JPEG, JPEG-LS) or COM (JPEG 2000)."""
+    """A compressed frame (all its fragments joined) without its comment segments, not re-encoded.
+
+    JPEG (baseline, extended, lossless) and JPEG-LS: every COM and APPn segment, before the first scan
+    and between scans (the 12-byte Adobe APP14 colour transform segment is kept). JPEG 2000 and
+    High-Throughput JPEG 2000: every COM segment of the main header and of every tile-part header, with
+    each shortened tile-part's length (Psot) and its entry in the tile-part lengths (TLM) corrected.
+    Everything else is copied byte for byte. Where the structure cannot be followed (a damaged frame),
+    the rest of the frame is copied as it is. Other encodings are returned as they are.
+    """
     if transfer_syntax in _JPEG_FAMILY:
         return _strip_jpeg(frame)
     if transfer_syntax in _J2K_FAMILY:
@@ -331,23 +340,107 @@ def _entropy_end(frame: bytes, at: int) -> int:
     return size
 
 
+_SOC, _SOT, _SOD, _EOC = b"\xff\x4f", b"\xff\x90", b"\xff\x93", b"\xff\xd9"
+_J2K_COM, _TLM = b"\xff\x64", b"\xff\x55"
+
+
+class _UnfollowableError(Exception):
+    """The codestream's structure cannot be followed there: the rest is copied as it is."""
+
+
 def _strip_j2k(frame: bytes) -> bytes:
-    if frame[:2] != b"\xff\x4f":
+    """A JPEG 2000 codestream without the COM segments of its main header and tile-part headers."""
+    if frame[:2] != _SOC:
         return frame
-    out = bytearray(frame[:2])
-    at = 2
-    while at + 4 <= len(frame):
-        marker = frame[at : at + 2]
-        if marker in (b"\xff\x90", b"\xff\x93"):  # first tile-part: the main header ends
-            out += frame[at:]
-            return bytes(out)
+    try:
+        return _strip_j2k_codestream(frame)
+    except _UnfollowableError:
+        return frame
+
+
+def _j2k_segments(frame: bytes, at: int, end: int, stop: bytes) -> Iterator[tuple[int, int]]:
+    """(start, end) of each marker segment from `at` up to the marker `stop` (not included)."""
+    while frame[at : at + 2] != stop:
+        if at + 4 > end or frame[at] != 0xFF:
+            raise _UnfollowableError
         length = int.from_bytes(frame[at + 2 : at + 4], "big")
-        end = at + 2 + length
-        if marker != b"\xff\x64":
-            out += frame[at:end]
+        if length < 2 or at + 2 + length > end:
+            raise _UnfollowableError
+        yield at, at + 2 + length
+        at += 2 + length
+
+
+def _strip_j2k_codestream(frame: bytes) -> bytes:
+    size = len(frame)
+    out = bytearray(_SOC)
+    at = 2
+    tlm_segments: list[int] = []  # where each TLM segment starts in `out`
+    for start, end in _j2k_segments(frame, 2, size, _SOT):
+        if frame[start : start + 2] == _TLM:
+            tlm_segments.append(len(out))
+        if frame[start : start + 2] != _J2K_COM:
+            out += frame[start:end]
         at = end
-    out += frame[at:]
+    lengths: list[tuple[int, int]] = []  # (original, new) length of each tile-part, in order
+    last = frame.rfind(_EOC)
+    while frame[at : at + 2] == _SOT:
+        try:
+            part = _strip_tile_part(frame, at, last)
+        except _UnfollowableError:
+            break  # a damaged tile-part: it and what follows are copied as they are
+        lengths.append((len(part.original), len(part.cleaned)))
+        out += part.cleaned
+        at += len(part.original)
+    out += frame[at:]  # the end of codestream (and the padding of an odd length)
+    if tlm_segments and any(old != new for old, new in lengths):
+        _correct_tlm(out, tlm_segments, lengths)
     return bytes(out)
+
+
+@dataclass(frozen=True, slots=True)
+class _TilePart:
+    original: bytes
+    cleaned: bytes
+
+
+def _strip_tile_part(frame: bytes, at: int, last: int) -> _TilePart:
+    """The tile-part starting at `at` without the COM segments of its header, its Psot corrected."""
+    if at + 12 > len(frame):
+        raise _UnfollowableError
+    psot = int.from_bytes(frame[at + 6 : at + 10], "big")
+    end = at + psot if psot else last  # Psot 0: the last tile-part, up to the end of codestream
+    if end < at + 14 or end > len(frame):
+        raise _UnfollowableError
+    part = bytearray(frame[at : at + 12])
+    sod = at + 12
+    for start, stop in _j2k_segments(frame, at + 12, end, _SOD):
+        if frame[start : start + 2] != _J2K_COM:
+            part += frame[start:stop]
+        sod = stop
+    part += frame[sod:end]
+    if psot:
+        part[6:10] = len(part).to_bytes(4, "big")
+    return _TilePart(frame[at:end], bytes(part))
+
+
+def _correct_tlm(out: bytearray, segments: list[int], lengths: list[tuple[int, int]]) -> None:
+    """Rewrite the tile-part lengths (Ptlm) of the TLM segments, in tile-part order, for the new lengths.
+
+    An entry that did not give the original length (an inconsistent TLM) is left as it is.
+    """
+    remaining = iter(lengths)
+    for at in sorted(segments, key=lambda start: out[start + 4]):  # in Ztlm order
+        end = at + 2 + int.from_bytes(out[at + 2 : at + 4], "big")
+        stlm = out[at + 5]
+        index_size = (stlm >> 4) & 0x3
+        length_size = 4 if stlm & 0x40 else 2
+        entry = at + 6
+        while entry + index_size + length_size <= end:
+            where = entry + index_size
+            old, new = next(remaining, (-1, -1))
+            if int.from_bytes(out[where : where + length_size], "big") == old:
+                out[where : where + length_size] = new.to_bytes(length_size, "big")
+            entry += index_size + length_size
 
 
 def clean_frames(frames: Iterator[bytes], transfer_syntax: str) -> list[bytes]:

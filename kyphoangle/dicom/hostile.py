@@ -37,10 +37,13 @@ def write_decoder_abort_film(path: str | os.PathLike[str]) -> Path:
 def write_deflate_bomb(
     path: str | os.PathLike[str], *, inflated_bytes: int = 2 << 30, rows: int = 512, columns: int = 512
 ) -> Path:
-    """A deflated film whose header states `rows` x `columns` 16-bit pixels but whose stream inflates
-    to about `inflated_bytes` (zeros): a few megabytes on disk.
+    """A deflated film whose header states `rows` x `columns` 16-bit pixels, followed by a Data Set
+    Trailing Padding element whose zeros make the stream inflate to about `inflated_bytes`: a few
+    megabytes on disk.
 
-    The zeros are written as identical fully flushed deflate blocks, so building a 2 GiB bomb takes
+    The pixel data element itself is consistent with the header (a pixel data element stating more
+    bytes is refused as soon as its length is read); only the bounded inflation stops this one. The
+    zeros are written as identical fully flushed deflate blocks, so building a 2 GiB bomb takes
     milliseconds.
     """
     target = Path(path)
@@ -50,15 +53,17 @@ def write_deflate_bomb(
     header = DicomBytesIO()
     header.is_little_endian, header.is_implicit_VR = True, False
     write_dataset(header, ds)
-    pixel_bytes = min(inflated_bytes, 0xFFFFFFFE) & ~1
-    element = b"\xe0\x7f\x10\x00OW\x00\x00" + pixel_bytes.to_bytes(4, "little")
+    pixel_bytes = rows * columns * 2
+    padding_bytes = max(min(inflated_bytes, 0xFFFFFFFE) - pixel_bytes, 0) & ~1
+    pixels = b"\xe0\x7f\x10\x00OW\x00\x00" + pixel_bytes.to_bytes(4, "little") + bytes(pixel_bytes)
+    padding = b"\xfc\xff\xfc\xffOB\x00\x00" + padding_bytes.to_bytes(4, "little")
     block = 1 << 20
     head = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
-    start = head.compress(header.getvalue() + element) + head.flush(zlib.Z_FULL_FLUSH)
+    start = head.compress(header.getvalue() + pixels + padding) + head.flush(zlib.Z_FULL_FLUSH)
     zeros = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
     repeated = zeros.compress(bytes(block)) + zeros.flush(zlib.Z_FULL_FLUSH)
     tail = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
-    end = tail.compress(bytes(pixel_bytes % block)) + tail.flush(zlib.Z_FINISH)
+    end = tail.compress(bytes(padding_bytes % block)) + tail.flush(zlib.Z_FINISH)
     meta = DicomBytesIO()
     meta.is_little_endian, meta.is_implicit_VR = True, False
     write_file_meta_info(meta, ds.file_meta, enforce_standard=True)
@@ -66,7 +71,7 @@ def write_deflate_bomb(
         stream.write(b"\x00" * 128 + b"DICM")
         stream.write(meta.getvalue())
         stream.write(start)
-        for _ in range(pixel_bytes // block):
+        for _ in range(padding_bytes // block):
             stream.write(repeated)
         stream.write(end)
     return target

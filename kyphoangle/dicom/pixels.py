@@ -203,6 +203,43 @@ def _is_encapsulated(ds: Dataset) -> bool:
     return bool(elem.is_undefined_length)
 
 
+def stated_pixel_bytes(
+    rows: int, columns: int, frames: int, samples: int, bits_allocated: int, photometric: str
+) -> int:
+    """Bytes of native (uncompressed) pixel data the header describes, before the padding byte an odd
+    length needs (PS3.5 8.1.1; YBR_FULL_422 holds two luminance and two chrominance values per pair)."""
+    bits = rows * columns * frames * samples * bits_allocated
+    if photometric == "YBR_FULL_422":
+        bits = bits * 2 // 3
+    return math.ceil(bits / 8)
+
+
+def excess_pixel_data(present: int, expected: int) -> str | None:
+    """Why native pixel data of `present` bytes is refused when the header describes `expected`: it is
+    longer than that plus the one padding byte an odd length needs. None when it is not longer."""
+    if present <= expected + expected % 2:
+        return None
+    return (
+        f"the pixel data holds {present:,} bytes where the header describes {expected:,}:"
+        " the file is inconsistent and is not read"
+    )
+
+
+def native_pixel_data_length(ds: Dataset) -> int | None:
+    """Length in bytes of the dataset's native pixel data element, read without decoding (None when the
+    dataset has no pixel data, or encapsulated pixel data of undefined length)."""
+    tag = next((tag for tag in PIXEL_DATA_TAGS if tag in ds), None)
+    if tag is None:
+        return None
+    elem = ds.get_item(tag)
+    if isinstance(elem, RawDataElement):
+        return None if elem.length == 0xFFFFFFFF else int(elem.length)
+    if elem is None or elem.is_undefined_length:
+        return None
+    value = elem.value
+    return len(value) if isinstance(value, bytes | bytearray) else None
+
+
 def _check_native_length(ds: Dataset, path: Path, layout: ImageLayout) -> None:
     syntax = transfer_syntax(ds)
     if syntax and uid.UID(syntax).is_compressed:
@@ -212,15 +249,21 @@ def _check_native_length(ds: Dataset, path: Path, layout: ImageLayout) -> None:
         raise CorruptPixelDataError(path, "the image data is compressed but the file says it is not")
     value = ds[tag].value
     present = len(value) if isinstance(value, bytes | bytearray) else 0
-    bits = layout.rows * layout.columns * layout.number_of_frames * layout.samples_per_pixel
-    bits *= layout.bits_allocated
-    if layout.photometric_interpretation == "YBR_FULL_422":
-        bits = bits * 2 // 3
-    expected = math.ceil(bits / 8)
+    expected = stated_pixel_bytes(
+        layout.rows,
+        layout.columns,
+        layout.number_of_frames,
+        layout.samples_per_pixel,
+        layout.bits_allocated,
+        layout.photometric_interpretation,
+    )
     if present < expected:
         raise CorruptPixelDataError(
             path, f"the image data is truncated: {present:,} of {expected:,} bytes are present"
         )
+    excess = excess_pixel_data(present, expected)
+    if excess is not None:
+        raise CorruptPixelDataError(path, excess)
 
 
 def _check_decoder(syntax: str, path: Path, layout: ImageLayout) -> None:

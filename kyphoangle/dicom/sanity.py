@@ -2,9 +2,10 @@
 is within what a radiograph can be, before any pixel is decoded.
 
 A film fails when its image size, bit depth, photometric interpretation, samples per pixel or encoding
-is not one kyphoangle reads, or when a pixel spacing (Pixel Spacing, Imager Pixel Spacing) lies outside
-0.01-10 mm or the Estimated Radiographic Magnification Factor outside 1-3. Each problem is one sentence
-a data manager can act on; `header_problems` lists them all.
+is not one kyphoangle reads, when its native (uncompressed) pixel data is longer than the header
+describes (beyond the one padding byte of an odd length), or when a pixel spacing (Pixel Spacing,
+Imager Pixel Spacing) lies outside 0.01-10 mm or the Estimated Radiographic Magnification Factor outside
+1-3. Each problem is one sentence a data manager can act on; `header_problems` lists them all.
 """
 
 from __future__ import annotations
@@ -15,7 +16,13 @@ from pydicom import uid
 from pydicom.dataset import Dataset
 
 from kyphoangle.dicom.attributes import decimals, integer, tag_label, text
-from kyphoangle.dicom.pixels import READABLE_TRANSFER_SYNTAXES, transfer_syntax
+from kyphoangle.dicom.pixels import (
+    READABLE_TRANSFER_SYNTAXES,
+    excess_pixel_data,
+    native_pixel_data_length,
+    stated_pixel_bytes,
+    transfer_syntax,
+)
 from kyphoangle.dicom.spacing import (
     ERMF_RANGE,
     ESTIMATED_RADIOGRAPHIC_MAGNIFICATION_FACTOR,
@@ -63,6 +70,13 @@ def header_problems(ds: Dataset) -> list[str]:
     if syntax not in READABLE_TRANSFER_SYNTAXES:
         name = uid.UID(syntax).name if syntax else "(not stated)"
         problems.append(f"its encoding {name} is not one kyphoangle decodes")
+    elif not uid.UID(syntax).is_compressed and not problems:
+        present = native_pixel_data_length(ds)
+        frames = integer(ds, 0x00280008, warnings, default=1) if "NumberOfFrames" in ds else 1
+        stated = stated_pixel_bytes(rows, columns, max(frames, 1), samples, allocated, photometric)
+        excess = excess_pixel_data(present, stated) if present is not None else None
+        if excess is not None:
+            problems.append(excess)
     for tag in (PIXEL_SPACING, IMAGER_PIXEL_SPACING):
         values = decimals(ds, tag)
         low, high = SPACING_RANGE_MM

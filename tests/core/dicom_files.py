@@ -78,7 +78,7 @@ UNDECODABLE_BY_PYDICOM = {
     "JPGExtended.dcm": "loads",  # the same
     "JPEG2000-embedded-sequence-delimiter.dcm": "CorruptPixelDataError",
     "MR_truncated.dcm": "CorruptPixelDataError",
-    "badVR.dcm": "loads",  # Number of Frames "1A": read as 1, with a warning
+    "badVR.dcm": "CorruptPixelDataError",  # Number of Frames "1A" read as 1: 6,000 bytes for 400
     "ExplVR_BigEndNoMeta.dcm": "NoPixelDataError",  # an RT Ion Plan
     "ExplVR_LitEndNoMeta.dcm": "NoPixelDataError",
     "no_meta.dcm": "NotDicomError",
@@ -95,6 +95,11 @@ UNDECODABLE_BY_PYDICOM = {
     "rtplan_truncated.dcm": "NoPixelDataError",
     "test-SR.dcm": "NoPixelDataError",
     "waveform_ecg.dcm": "NoPixelDataError",
+}
+
+REFUSED_THOUGH_PYDICOM_DECODES = {
+    # pydicom test files whose `pixel_array` works (with a warning) but which load_radiograph refuses
+    "MR_small_padded.dcm": "CorruptPixelDataError",  # 128 bytes more than 64 x 64 x 16 bits
 }
 
 STRUCTURED_REPORT = "reportsi.dcm"

@@ -105,6 +105,12 @@ def test_every_pydicom_test_file_loads_or_gives_our_error(name: str) -> None:
             assert expected == "loads", f"{name} loaded although pydicom cannot decode it"
             assert radiograph.pixels.ndim == 2
         return
+    refused = files.REFUSED_THOUGH_PYDICOM_DECODES.get(name)
+    if refused is not None:
+        with pytest.raises(RadiographError) as error:
+            load_radiograph(path)
+        assert type(error.value).__name__ == refused and name in str(error.value)
+        return
     ds, arr = reference
     radiograph = load_radiograph(path)
     assert radiograph.pixels.shape == (ds.Rows, ds.Columns)
@@ -474,8 +480,6 @@ def test_header_of_a_report_says_it_has_no_pixels() -> None:
 
 
 def test_pydicom_warnings_are_recorded() -> None:
-    radiograph = load_radiograph(files.PYDICOM_TEST_FILES / "MR_small_padded.dcm")
-    assert any("excess padding" in warning for warning in radiograph.warnings)
     header = read_header(files.PYDICOM_TEST_FILES / "badVR.dcm")
     assert any("Invalid value for VR IS: '1A'" in warning for warning in header.warnings)
 

@@ -28,6 +28,22 @@ def _edit(path: Path, **attributes: object) -> Path:
     return path
 
 
+def _longer(path: Path, extra: int) -> Path:
+    """The film with `extra` bytes appended to its (native) pixel data."""
+    ds = pydicom.dcmread(path)
+    ds.PixelData = ds.PixelData + bytes(extra)
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
+def _recoded(path: Path) -> Path:
+    """The film rewritten in the deflated encoding."""
+    ds = pydicom.dcmread(path)
+    ds.file_meta.TransferSyntaxUID = pydicom.uid.DeflatedExplicitVRLittleEndian
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
 def _bad_folder(folder: Path) -> dict[str, str]:
     """Bad films next to good ones; returns {file name: words its reason must contain}."""
     write_film(folder, "good1.dcm", patient_id="P1", uid="1.2.9.1")
@@ -40,7 +56,13 @@ def _bad_folder(folder: Path) -> dict[str, str]:
     bomb = write_deflate_bomb(folder / "bomb.dcm", inflated_bytes=64 << 20)
     truncated = write_film(folder, "truncated.dcm", uid="1.2.9.7")
     truncated.write_bytes(truncated.read_bytes()[:-1500])
-    assert bomb.exists()
+    longer = _longer(write_film(folder, "longer.dcm", patient_id="P7", uid="1.2.9.8"), 1000)
+    _longer(
+        _recoded(write_film(folder, "longer_deflated.dcm", patient_id="P8", uid="1.2.9.9")),
+        5 << 20,  # beyond the inflation margin
+    )
+    assert bomb.exists() and longer.exists()
+    stated = 64 * 32 * 2
     return {
         "ermf.dcm": "Magnification Factor (0018,1114) is outside 1-3",
         "spacing.dcm": "Pixel Spacing (0028,0030) is outside 0.01-10 mm",
@@ -48,6 +70,10 @@ def _bad_folder(folder: Path) -> dict[str, str]:
         "abort.dcm": "This film cannot be decoded",
         "bomb.dcm": "unpacks to more than its header allows",
         "truncated.dcm": "truncated",
+        "longer.dcm": f"the pixel data holds {stated + 1000:,} bytes where the header describes {stated:,}:"
+        " the file is inconsistent and is not read",
+        "longer_deflated.dcm": f"the pixel data holds {stated + (5 << 20):,} bytes where the header"
+        f" describes {stated:,}: the file is inconsistent and is not read",
     }
 
 
