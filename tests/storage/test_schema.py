@@ -145,7 +145,7 @@ def test_programs_opening_a_new_database_at_once_migrate_it_once(empty_db_url: s
     code = "import sys; from kyphoangle.storage import open_database; open_database(sys.argv[1]).dispose()"
     children = [
         subprocess.Popen([sys.executable, "-c", code, empty_db_url], stderr=subprocess.PIPE, text=True)
-        for _ in range(3)
+        for _ in range(5)
     ]
     for child in children:
         _, err = child.communicate(timeout=120)

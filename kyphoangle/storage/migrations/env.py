@@ -2,8 +2,12 @@
 
 Configured in code (no alembic.ini): `config.attributes["connection"]` is an open SQLAlchemy
 connection, or `config.attributes["url"]` a URL to connect to (developer commands). Batch mode is on
-so that SQLite tables are rebuilt for changes ALTER TABLE cannot make. On PostgreSQL an advisory lock
-serialises two programs migrating the same database at once.
+so that SQLite tables are rebuilt for changes ALTER TABLE cannot make. The whole upgrade is one
+transaction on both databases (SQLite's DDL is transactional too; left to Alembic's default, each
+revision would commit on its own, and a second program starting at the same time would interleave
+its revisions with the first one's). On SQLite that transaction starts with BEGIN IMMEDIATE, and on
+PostgreSQL an advisory lock is taken, so two programs migrating the same database at once run one
+after the other, the second finding the schema already at its head.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ def _run(connection: Connection) -> None:
         target_metadata=Base.metadata,
         render_as_batch=True,
         compare_type=True,
+        transactional_ddl=True,
     )
     with context.begin_transaction():
         if connection.dialect.name == "postgresql":
