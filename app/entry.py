@@ -312,7 +312,10 @@ def self_check() -> int:
             return 1
         pdf_bytes = _report_check(folder)
         if pdf_bytes == 0:
-            print("self-check: FAILED: the agreement report (PDF with plots) was not drawn", file=sys.stderr)
+            print(
+                "self-check: FAILED: the agreement report (PDF, and its plot on screen) was not drawn",
+                file=sys.stderr,
+            )
             return 1
         platform = QApplication.platformName()
         print(
@@ -361,10 +364,13 @@ def _self_check_study(folder: Path, film: Path) -> StudyReadService:
 
 
 def _report_check(folder: Path) -> int:
-    """Draw an agreement report (statistics and a Bland-Altman plot) as PDF; its size, 0 when it failed.
+    """Draw an agreement report (statistics and a Bland-Altman plot) as PDF, and the plot as the agreement
+    panel shows it; the PDF's size, 0 when either failed.
 
-    Checks that an installed program carries matplotlib's off-screen backends.
+    Checks that an installed program carries matplotlib's off-screen backends, and that Qt reads their
+    PNG (the bundle carries no image format plugin: QtGui reads PNG itself).
     """
+    from app.agreement_view import bland_altman_pixmap
     from kyphoangle.agreement_report import (
         PAIR_SEPARATOR,
         AgreementReport,
@@ -380,7 +386,8 @@ def _report_check(folder: Path) -> int:
     path = folder / "agreement.pdf"
     write_pdf(AgreementReport("SELF-CHECK", (line,)), path)
     data = path.read_bytes() if path.exists() else b""
-    return len(data) if data.startswith(b"%PDF") and line.bias is not None else 0
+    shown = not bland_altman_pixmap(line).isNull()
+    return len(data) if data.startswith(b"%PDF") and line.bias is not None and shown else 0
 
 
 if __name__ == "__main__":
