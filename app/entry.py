@@ -287,6 +287,12 @@ def self_check() -> int:
         if reading.film is None:
             print("self-check: FAILED: the demo film did not open", file=sys.stderr)
             return 1
+        if not _codec_check(folder):
+            print(
+                "self-check: FAILED: a 12-bit JPEG Extended film did not decode (imagecodecs)",
+                file=sys.stderr,
+            )
+            return 1
         snap_error = _snapping_check(reading.snapping, film)
         if snap_error is None or snap_error > SELF_CHECK_SNAP_TOLERANCE_MM:
             print("self-check: FAILED: no snapping proposal on the true corner (OpenCV)", file=sys.stderr)
@@ -323,6 +329,23 @@ def self_check() -> int:
             f"from the truth, agreement report PDF {pdf_bytes} bytes, Qt platform {platform})"
         )
     return 0
+
+
+def _codec_check(folder: Path) -> bool:
+    """Write a small 12-bit JPEG Extended film and read it back (imagecodecs loads its libjpeg-turbo
+    module on first use only, so a bundle can lack it and still start)."""
+    import numpy as np
+    from pydicom import uid
+
+    from kyphoangle.dicom import load_radiograph
+    from kyphoangle.dicom.writer import write_radiograph
+
+    ramp = np.add.outer(np.arange(64), np.arange(64)).astype(np.uint16) * 32
+    path = write_radiograph(
+        folder / "jpeg-extended.dcm", ramp, transfer_syntax=uid.JPEGExtended12Bit, pixel_spacing_mm=(0.5, 0.5)
+    )
+    pixels = load_radiograph(path).pixels
+    return pixels.shape == ramp.shape and float(np.abs(pixels.astype(float) - ramp).max()) < 64.0
 
 
 SELF_CHECK_SNAP_TOLERANCE_MM = 1.0
