@@ -3,12 +3,13 @@
 The global options (`--db URL`, `--data-dir DIR`, `-v`) apply to both: `kyphoangle --db URL` opens the
 workstation on that database, `kyphoangle --db URL users list` runs the command. Without a display the
 workstation is not started: the program says how to get one and exits 2. `kyphoangle --self-check`
-opens a demo film offscreen, places its landmarks, computes a measurement and exits 0 (used to check a
-frozen installer).
+opens a demo film offscreen, asks for a snapping proposal, places its landmarks, computes a measurement,
+draws an agreement report and exits 0 (used to check a frozen installer).
 """
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import tempfile
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QMainWindow
 
+    from app.sample_film import SampleFilm
+    from app.snapping import SnapAssistant
     from kyphoangle.workstation.records import Account
     from kyphoangle.workstation.study_reads import StudyReadService
 
@@ -254,7 +257,8 @@ def adjudication_window_for(
 
 
 def self_check() -> int:
-    """Open a demo film offscreen, place its landmarks, compute the angles; 0 when all is well."""
+    """Open a demo film offscreen, snap a corner, place its landmarks, compute the angles; 0 when all is
+    well."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QEventLoop, QSettings, QTimer
     from PySide6.QtWidgets import QApplication
@@ -283,6 +287,16 @@ def self_check() -> int:
         if reading.film is None:
             print("self-check: FAILED: the demo film did not open", file=sys.stderr)
             return 1
+        if not _codec_check(folder):
+            print(
+                "self-check: FAILED: a 12-bit JPEG Extended film did not decode (imagecodecs)",
+                file=sys.stderr,
+            )
+            return 1
+        snap_error = _snapping_check(reading.snapping, film)
+        if snap_error is None or snap_error > SELF_CHECK_SNAP_TOLERANCE_MM:
+            print("self-check: FAILED: no snapping proposal on the true corner (OpenCV)", file=sys.stderr)
+            return 1
         reading.undo_stack.push(SetFracturedLevelsCommand(reading.model, ("L1",)))
         for step in reading.steps:
             reading.undo_stack.push(PlaceLandmarkCommand(reading.model, step.key, film.truth[step.key]))
@@ -304,14 +318,53 @@ def self_check() -> int:
             return 1
         pdf_bytes = _report_check(folder)
         if pdf_bytes == 0:
-            print("self-check: FAILED: the agreement report (PDF with plots) was not drawn", file=sys.stderr)
+            print(
+                "self-check: FAILED: the agreement report (PDF, and its plot on screen) was not drawn",
+                file=sys.stderr,
+            )
             return 1
         platform = QApplication.platformName()
         print(
-            f"self-check: OK (thoracic kyphosis {shown.value:+.1f} deg, agreement report PDF "
-            f"{pdf_bytes} bytes, Qt platform {platform})"
+            f"self-check: OK (thoracic kyphosis {shown.value:+.1f} deg, snapped corner {snap_error:.2f} mm "
+            f"from the truth, agreement report PDF {pdf_bytes} bytes, Qt platform {platform})"
         )
     return 0
+
+
+def _codec_check(folder: Path) -> bool:
+    """Write a small 12-bit JPEG Extended film and read it back (imagecodecs loads its libjpeg-turbo
+    module on first use only, so a bundle can lack it and still start)."""
+    import numpy as np
+    from pydicom import uid
+
+    from kyphoangle.dicom import load_radiograph
+    from kyphoangle.dicom.writer import write_radiograph
+
+    ramp = np.add.outer(np.arange(64), np.arange(64)).astype(np.uint16) * 32
+    path = write_radiograph(
+        folder / "jpeg-extended.dcm", ramp, transfer_syntax=uid.JPEGExtended12Bit, pixel_spacing_mm=(0.5, 0.5)
+    )
+    pixels = load_radiograph(path).pixels
+    return pixels.shape == ramp.shape and float(np.abs(pixels.astype(float) - ramp).max()) < 64.0
+
+
+SELF_CHECK_SNAP_TOLERANCE_MM = 1.0
+"""A snapped corner of the demo film this close to the true corner is right (the cortex is about 1 mm)."""
+
+
+def _snapping_check(snapping: SnapAssistant, film: SampleFilm) -> float | None:
+    """Click a corner of the demo film 2 mm off and ask for a snapping proposal (OpenCV's image
+    processing, as in the bundle); how far the proposal lies from the true corner in mm, None without one.
+    """
+    key = "L1.superior.anterior"
+    column, row = film.truth[key]
+    row_mm, column_mm = film.spacing_mm
+    offset_mm = 1.5
+    proposal = snapping.propose(key, (column + offset_mm / column_mm, row + offset_mm / row_mm), {})
+    if proposal is None:
+        return None
+    end_column, end_row = proposal.moves[0].end
+    return math.hypot((end_column - column) * column_mm, (end_row - row) * row_mm)
 
 
 def _self_check_study(folder: Path, film: Path) -> StudyReadService:
@@ -334,10 +387,13 @@ def _self_check_study(folder: Path, film: Path) -> StudyReadService:
 
 
 def _report_check(folder: Path) -> int:
-    """Draw an agreement report (statistics and a Bland-Altman plot) as PDF; its size, 0 when it failed.
+    """Draw an agreement report (statistics and a Bland-Altman plot) as PDF, and the plot as the agreement
+    panel shows it; the PDF's size, 0 when either failed.
 
-    Checks that an installed program carries matplotlib's off-screen backends.
+    Checks that an installed program carries matplotlib's off-screen backends, and that Qt reads their
+    PNG (the bundle carries no image format plugin: QtGui reads PNG itself).
     """
+    from app.agreement_view import bland_altman_pixmap
     from kyphoangle.agreement_report import (
         PAIR_SEPARATOR,
         AgreementReport,
@@ -353,7 +409,8 @@ def _report_check(folder: Path) -> int:
     path = folder / "agreement.pdf"
     write_pdf(AgreementReport("SELF-CHECK", (line,)), path)
     data = path.read_bytes() if path.exists() else b""
-    return len(data) if data.startswith(b"%PDF") and line.bias is not None else 0
+    shown = not bland_altman_pixmap(line).isNull()
+    return len(data) if data.startswith(b"%PDF") and line.bias is not None and shown else 0
 
 
 if __name__ == "__main__":

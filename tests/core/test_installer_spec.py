@@ -3,6 +3,8 @@ with PyInstaller's build classes replaced by recorders, once per system."""
 
 from __future__ import annotations
 
+import shutil
+import struct
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "build_installer.spec"
 SYSTEM_LIBRARY = Path(sys.executable).resolve()
-"""A real executable outside site-packages, standing for a system library the spec strips."""
+"""A real ELF executable, standing for a library the spec strips."""
 
 
 @dataclass
@@ -30,7 +32,20 @@ class Recorded:
 
 
 def _run_spec(monkeypatch: pytest.MonkeyPatch, platform: str, workpath: Path) -> list[Recorded]:
+    steps, _ = _exec_spec(monkeypatch, platform, workpath)
+    return steps
+
+
+def _exec_spec(
+    monkeypatch: pytest.MonkeyPatch, platform: str, workpath: Path
+) -> tuple[list[Recorded], dict[str, Any]]:
+    """The build steps the spec asks for, and the spec's names once it has run."""
+    import PyInstaller.depend.bindepend as bindepend
     import PyInstaller.utils.hooks as hooks
+
+    wheel = workpath / "site-packages" / "numpy.libs" / "libwheel-example.so"
+    wheel.parent.mkdir(parents=True)
+    shutil.copy2(SYSTEM_LIBRARY, wheel)
 
     steps: list[Recorded] = []
 
@@ -46,6 +61,10 @@ def _run_spec(monkeypatch: pytest.MonkeyPatch, platform: str, workpath: Path) ->
                     ("PySide6/Qt/plugins/platforms/libqxcb.so", "/x", "BINARY"),
                     ("PySide6/Qt/plugins/tls/libqopensslbackend.so", "/x", "BINARY"),
                     ("libsystem-example.so", str(SYSTEM_LIBRARY), "BINARY"),
+                    ("numpy.libs/libwheel-example.so", str(wheel), "BINARY"),
+                    # needed by nothing left (a library of a plugin the spec drops): left out on Linux
+                    ("libgtk-example.so", str(SYSTEM_LIBRARY), "BINARY"),
+                    ("libpython3.11.so.1.0", str(SYSTEM_LIBRARY), "BINARY"),
                 ]
                 step.datas = [
                     ("kyphoangle/resources/visit_schedule.json", "/x", "DATA"),
@@ -66,13 +85,15 @@ def _run_spec(monkeypatch: pytest.MonkeyPatch, platform: str, workpath: Path) ->
         "collect_data_files",
         lambda name, include_py_files=False, **_: [(name.replace(".", "/"), name.replace(".", "/"))],
     )
+    # what each library needs, as ldd tells: every library in a package folder needs the system one
+    monkeypatch.setattr(
+        bindepend, "get_imports", lambda source, **_: {("libsystem-example.so", str(SYSTEM_LIBRARY))}
+    )
     monkeypatch.setattr(sys, "platform", platform)
     names = {kind: recorder(kind) for kind in ("Analysis", "PYZ", "EXE", "COLLECT", "BUNDLE")}
-    exec(
-        compile(SPEC.read_text(), str(SPEC), "exec"),
-        {"SPECPATH": str(ROOT), "workpath": str(workpath), "__name__": "__main__", **names},
-    )
-    return steps
+    namespace = {"SPECPATH": str(ROOT), "workpath": str(workpath), "__name__": "__main__", **names}
+    exec(compile(SPEC.read_text(), str(SPEC), "exec"), namespace)
+    return steps, namespace
 
 
 def _of(steps: list[Recorded], kind: str) -> list[Recorded]:
@@ -90,17 +111,45 @@ def test_linux_gets_one_program_without_icon(monkeypatch: pytest.MonkeyPatch, tm
         "PySide6/Qt/lib/libQt6Widgets.so.6",
         "PySide6/Qt/plugins/platforms/libqxcb.so",
         "libsystem-example.so",
+        "numpy.libs/libwheel-example.so",
+        "libpython3.11.so.1.0",
     ]
-    assert analysis.binaries[0][1] == "/x"  # from a wheel: never stripped
-    stripped = Path(analysis.binaries[2][1])
-    assert stripped == tmp_path / "without-debug-symbols" / "libsystem-example.so"
-    assert 0 < stripped.stat().st_size <= SYSTEM_LIBRARY.stat().st_size
+    assert analysis.binaries[0][1] == "/x"  # not a file: left as it is
+    for index, name in ((2, "libsystem-example.so"), (3, "numpy.libs/libwheel-example.so")):
+        stripped = Path(analysis.binaries[index][1])
+        assert stripped == tmp_path / "stripped" / name
+        assert 0 < stripped.stat().st_size <= SYSTEM_LIBRARY.stat().st_size
     assert [d[0] for d in analysis.datas] == ["kyphoangle/resources/visit_schedule.json"]
     datas = analysis.kwargs["datas"]
     assert ("kyphoangle/resources", "kyphoangle/resources") in datas
     assert ("kyphoangle/storage/migrations", "kyphoangle/storage/migrations") in datas
     assert "psycopg" in analysis.kwargs["hiddenimports"] and "psycopg2" in analysis.kwargs["excludes"]
     assert analysis.args[0] == [str(ROOT / "app" / "entry.py")]
+
+
+def test_a_library_whose_segments_strip_misaligned_is_not_loadable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _, spec = _exec_spec(monkeypatch, "linux", tmp_path)
+    library = tmp_path / "libexample.so"
+    data = bytearray(SYSTEM_LIBRARY.read_bytes())
+    library.write_bytes(data)
+    assert spec["_loadable"](library)
+    (table,) = struct.unpack_from("<Q", data, 0x20)
+    entry_size, entries = struct.unpack_from("<HH", data, 0x36)
+    loads = [
+        table + i * entry_size
+        for i in range(entries)
+        if struct.unpack_from("<I", data, table + i * entry_size)[0] == 1
+    ]
+    (offset,) = struct.unpack_from("<Q", data, loads[-1] + 8)
+    struct.pack_into(
+        "<Q", data, loads[-1] + 8, offset + 8
+    )  # the segment's file offset moved, not its address
+    library.write_bytes(data)
+    assert not spec["_loadable"](library)
+    (tmp_path / "text.so").write_text("not a library")
+    assert not spec["_loadable"](tmp_path / "text.so")
 
 
 def test_windows_gets_a_console_cli_and_a_windowed_workstation_with_the_icon(
