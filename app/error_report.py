@@ -20,6 +20,13 @@ def unexpected_error_text(exc: BaseException) -> str:
     )
 
 
+def logged_unexpected_error(exc: BaseException, doing: str) -> str:
+    """Log an unexpected failure of background work (`doing`, e.g. "DICOM report export") with its
+    traceback; the text to show the user instead (`unexpected_error_text`)."""
+    get_logger("app").error("%s failed", doing, exc_info=exc)
+    return unexpected_error_text(exc)
+
+
 def show_unexpected_error(exc: BaseException) -> None:
     """Log `exc` with its traceback and show one dialog (nothing is shown without a QApplication)."""
     get_logger("app").error("unexpected error in the workstation", exc_info=exc)

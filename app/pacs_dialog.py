@@ -38,10 +38,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.error_report import unexpected_error_text
+from app.error_report import logged_unexpected_error
 from app.tables import fill_table, read_only_table
 from kyphoangle.errors import KyphoangleError
-from kyphoangle.log import get_logger
 from kyphoangle.vocabulary import UserRole
 from kyphoangle.workstation import access
 from kyphoangle.workstation.connection import DatabaseService, SignedIn
@@ -143,8 +142,7 @@ class _Job(QRunnable):
             self.signals.refused.emit(str(exc))
         except Exception as exc:
             # An unexpected failure must reach the user (and the log), not leave the dialog busy for good.
-            get_logger("app").error("PACS query or retrieve failed", exc_info=exc)
-            self.signals.refused.emit(unexpected_error_text(exc))
+            self.signals.refused.emit(logged_unexpected_error(exc, "PACS query or retrieve"))
         else:
             self.signals.done.emit(result)
 

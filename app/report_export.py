@@ -1,7 +1,8 @@
 """The data manager's "Export DICOM reports" action: every signed read as SR and GSPS, in the background.
 
 Writing a report takes seconds (highdicom builds and checks the whole content tree), so the export runs
-on the Qt thread pool and reports its end by signals; the window stays responsive.
+on the Qt thread pool (`app.workers.BackgroundCall`) and reports its end by signals; the window stays
+responsive.
 """
 
 from __future__ import annotations
@@ -9,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, Signal
 
-from app.error_report import unexpected_error_text
+from app.workers import BackgroundCall
 from kyphoangle.errors import KyphoangleError
-from kyphoangle.log import get_logger
+
+FAILED_TITLE = "The DICOM reports were not exported"
 
 
 class ReportExporter(QObject):
@@ -27,50 +29,25 @@ class ReportExporter(QObject):
     def __init__(self, export: Callable[[Path], int], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._export = export
-        self.busy = False
+        self._folder = ""
+        self._call = BackgroundCall(self, doing="DICOM report export")
+        self._call.succeeded.connect(lambda count: self.finished.emit(count, self._folder))
+        self._call.failed.connect(lambda message: self.failed.emit(FAILED_TITLE, message))
+
+    @property
+    def busy(self) -> bool:
+        """Whether an export is running."""
+        return self._call.running
 
     def start(self, folder: Path) -> None:
         """Export into `folder` (ignored while an export runs)."""
         if self.busy:
             return
-        self.busy = True
-        QThreadPool.globalInstance().start(_ExportTask(self, folder))
+        self._folder = str(folder)
+        self._call.start(lambda: self._write(folder))
 
-    def _done(self, count: int, folder: str) -> None:
-        self.busy = False
-        self.finished.emit(count, folder)
-
-    def _refused(self, message: str) -> None:
-        self.busy = False
-        self.failed.emit("The DICOM reports were not exported", message)
-
-
-class _Signals(QObject):
-    done = Signal(int, str)
-    refused = Signal(str)
-
-
-class _ExportTask(QRunnable):
-    def __init__(self, owner: ReportExporter, folder: Path) -> None:
-        super().__init__()
-        self.owner, self.folder = owner, folder
-        self.signals = _Signals()
-        self.signals.done.connect(owner._done)
-        self.signals.refused.connect(owner._refused)
-
-    def run(self) -> None:
+    def _write(self, folder: Path) -> int:
         try:
-            count = self.owner._export(self.folder)
-        except KyphoangleError as exc:
-            self.signals.refused.emit(str(exc))
-            return
+            return self._export(folder)
         except OSError as exc:
-            self.signals.refused.emit(f"{self.folder}: {exc.strerror or exc}")
-            return
-        except Exception as exc:
-            # An unexpected failure must reach the user (and the log), not end the thread silently and
-            # leave the action busy for good.
-            get_logger("app").error("DICOM report export failed", exc_info=exc)
-            self.signals.refused.emit(unexpected_error_text(exc))
-            return
-        self.signals.done.emit(count, str(self.folder))
+            raise KyphoangleError(f"{folder}: {exc.strerror or exc}") from exc

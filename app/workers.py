@@ -9,6 +9,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from app.error_report import logged_unexpected_error
 from app.film import load_film
 from kyphoangle.dicom.decoder_pool import shared_pool
 from kyphoangle.errors import KyphoangleError
@@ -200,8 +201,10 @@ class BackgroundCall(QObject):
     failed = Signal(str)
     """The message of the error that stopped it."""
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, *, doing: str = "background work") -> None:
         super().__init__(parent)
+        self.doing = doing
+        """What the call does, in words, for the log when it fails unexpectedly."""
         self._relay = _Relay(self)
         self._relay.finished.connect(lambda _token, result: self._done(result, None))
         self._relay.failed.connect(lambda _token, message: self._done(None, message))
@@ -213,9 +216,7 @@ class BackgroundCall(QObject):
         if self.running:
             raise RuntimeError("a background call is already running")
         self.running = True
-        self.pool.start(
-            _Task(0, self._relay, work, lambda exc: f"unexpected failure ({exc.__class__.__name__}: {exc})")
-        )
+        self.pool.start(_Task(0, self._relay, work, lambda exc: logged_unexpected_error(exc, self.doing)))
 
     def _done(self, result: object, message: str | None) -> None:
         self.running = False
