@@ -168,6 +168,18 @@ class _Refusal:
     sha256: str
 
 
+def _record_refusal(session: Session, user: User, refusal: _Refusal) -> None:
+    """The audit event of a file the import refused (its hash, path and the reason)."""
+    audit.record(
+        session,
+        actor=user,
+        entity=audit.AuditEntity.IMAGE,
+        entity_id=refusal.sha256,
+        action=audit.AuditAction.REFUSE,
+        new={"path": refusal.path, "reason": refusal.reason},
+    )
+
+
 def file_sha256(path: str | os.PathLike[str]) -> tuple[str, int]:
     """SHA-256 (hex) and size in bytes of a file."""
     digest = hashlib.sha256()
@@ -304,14 +316,7 @@ def _write_batch(
         lock_trail(session)
         user = session.get_one(User, actor.id)
         for refusal in refusals:
-            audit.record(
-                session,
-                actor=user,
-                entity=audit.AuditEntity.IMAGE,
-                entity_id=refusal.sha256,
-                action=audit.AuditAction.REFUSE,
-                new={"path": refusal.path, "reason": refusal.reason},
-            )
+            _record_refusal(session, user, refusal)
         refusals.clear()
         visits = list_visits(session)
         for item in batch:
@@ -321,14 +326,7 @@ def _write_batch(
                     _import_one(session, item, header, user, visits, summary)
             except KyphoangleError as exc:
                 summary.unreadable.append(Unreadable(item.path, str(exc)))
-                audit.record(
-                    session,
-                    actor=user,
-                    entity=audit.AuditEntity.IMAGE,
-                    entity_id=item.sha256,
-                    action=audit.AuditAction.REFUSE,
-                    new={"path": item.path, "reason": str(exc)},
-                )
+                _record_refusal(session, user, _Refusal(item.path, str(exc), item.sha256))
             if progress is not None:
                 progress(summary.progress(item.path))
 
