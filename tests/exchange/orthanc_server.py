@@ -59,6 +59,12 @@ class OrthancServer:
         with urllib.request.urlopen(request, timeout=30) as response:
             assert response.status == 200
 
+    def hold_only(self, folder: Path) -> None:
+        """Empty the server, then upload every DICOM file below `folder` (in name order)."""
+        self.clear()
+        for path in sorted(folder.rglob("*.dcm")):
+            self.upload(path)
+
     def clear(self) -> None:
         for patient in self.get_json("/patients"):  # type: ignore[attr-defined]
             request = urllib.request.Request(f"{self.rest}/patients/{patient}", method="DELETE")

@@ -24,9 +24,7 @@ from kyphoangle.storage.users import create_user, get_user
 @pytest.fixture
 def loaded(orthanc: OrthancServer, demo: DemoStudy) -> Iterator[OrthancServer]:
     """Orthanc holding the demo films (and nothing else)."""
-    orthanc.clear()
-    for path in sorted(demo.films.rglob("*.dcm")):
-        orthanc.upload(path)
+    orthanc.hold_only(demo.films)
     yield orthanc
     orthanc.clear()
 

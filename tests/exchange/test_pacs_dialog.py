@@ -38,9 +38,7 @@ PATIENT = "DEMO-001"
 @pytest.fixture
 def loaded(orthanc: OrthancServer, demo_template: DemoStudy) -> Iterator[OrthancServer]:
     """Orthanc holding the demo films (and nothing else)."""
-    orthanc.clear()
-    for path in sorted(demo_template.films.rglob("*.dcm")):
-        orthanc.upload(path)
+    orthanc.hold_only(demo_template.films)
     yield orthanc
     orthanc.clear()
 
