@@ -1,10 +1,26 @@
-"""What the screenshot tests check on screen: the colours drawn at an image position."""
+"""What the screenshot tests check on screen: the colours drawn at an image position, on a film view
+shown as a reader sees it."""
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor
+from pathlib import Path
 
+from PySide6.QtGui import QColor
+from pytestqt.qtbot import QtBot
+
+from app.film import load_film
 from app.film_view import FilmView
+
+
+def shown_film_view(qtbot: QtBot, film_path: Path, width: int = 900, height: int = 1000) -> FilmView:
+    """A film view of `width` x `height` on screen, showing the film at `film_path` fitted."""
+    view = FilmView()
+    qtbot.addWidget(view)
+    view.resize(width, height)
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_film(load_film(film_path))
+    return view
 
 
 def drawn_colors(view: FilmView, position: tuple[float, float]) -> list[QColor]:

@@ -11,10 +11,9 @@ from drawn import near
 from PySide6.QtCore import QPointF, QSettings
 from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
-from reading_study import import_films
+from reading_study import import_films, place_every_landmark
 
 from app import style
-from app.commands import PlaceLandmarkCommand, SetFracturedLevelsCommand
 from app.film_view import FilmView
 from app.main_window import ReadingWindow
 from app.sample_film import write_sample_film
@@ -55,11 +54,7 @@ def test_the_read_is_drawn_on_the_film_where_its_landmarks_are(
     qtbot.waitExposed(window)
     with qtbot.waitSignal(window.reading.loader.film_loaded, timeout=20000):
         window.reading.open_film(film.path)
-    window.reading.undo_stack.push(SetFracturedLevelsCommand(window.reading.model, ("L1",)))
-    for step in window.reading.steps:
-        window.reading.undo_stack.push(
-            PlaceLandmarkCommand(window.reading.model, step.key, film.truth[step.key])
-        )
+    place_every_landmark(window.reading, film.truth, ("L1",))
     view = window.reading.view
     view.fit()
     qtbot.wait(30)

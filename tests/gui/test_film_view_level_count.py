@@ -8,13 +8,12 @@ import math
 import os
 from pathlib import Path
 
-from drawn import near
+from drawn import near, shown_film_view
 from PySide6.QtCore import QPoint, Qt
 from pytestqt.qtbot import QtBot
 
 from app import style
 from app.dialogs import ShortcutsDialog
-from app.film import load_film
 from app.film_view import FilmView, Overlay
 from app.placement import Placed
 from app.sample_film import write_sample_film
@@ -32,12 +31,7 @@ def test_the_level_count_is_drawn_at_the_counted_centres_and_toggled_with_c(
     qtbot: QtBot, tmp_path: Path
 ) -> None:
     sample = write_sample_film(tmp_path / "film.dcm")
-    view = FilmView()
-    qtbot.addWidget(view)
-    view.resize(900, 1000)
-    view.show()
-    qtbot.waitExposed(view)
-    view.set_film(load_film(sample.path))
+    view = shown_film_view(qtbot, sample.path)
     points: dict[str, tuple[float, float]] = {}
 
     def apply(action: object) -> None:

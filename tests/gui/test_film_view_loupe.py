@@ -6,13 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from drawn import near
+from drawn import near, shown_film_view
 from PySide6.QtCore import QPoint, Qt
 from pytestqt.qtbot import QtBot
 
 from app import style
-from app.film import load_film
-from app.film_view import FilmView, Overlay
+from app.film_view import Overlay
 from app.sample_film import write_sample_film
 
 
@@ -21,12 +20,7 @@ def test_the_loupe_shows_the_pending_corner_on_a_vertebra(
     qtbot: QtBot, tmp_path: Path, flipped: bool
 ) -> None:
     sample = write_sample_film(tmp_path / "film.dcm")
-    view = FilmView()
-    qtbot.addWidget(view)
-    view.resize(900, 1000)
-    view.show()
-    qtbot.waitExposed(view)
-    view.set_film(load_film(sample.path))
+    view = shown_film_view(qtbot, sample.path)
     if flipped:
         view.flip()
     placed = {k: sample.truth[k] for k in ("L1.superior.posterior", "L1.superior.anterior")}

@@ -11,13 +11,13 @@ from campaign_study import CAMPAIGN, PASSWORDS, build_campaign_study
 from PySide6.QtCore import QPoint, QRect, QSettings, Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar
 from pytestqt.qtbot import QtBot
-from reading_study import DEMO_PASSWORD, import_films
+from reading_study import DEMO_PASSWORD, import_films, place_every_landmark
 from test_main_window import make_window, open_film
 
 from app import style
 from app.adjudication_window import AdjudicationWindow
 from app.blinded_window import BlindedReadingWindow
-from app.commands import PlaceLandmarkCommand, SetFracturedLevelsCommand
+from app.commands import PlaceLandmarkCommand
 from app.dialogs import ShortcutsDialog
 from app.film_view import segment_meets_rect
 from app.main_window import ReadingWindow
@@ -275,11 +275,7 @@ def test_the_reading_window_fits_small_and_large_screens(
     qtbot.waitExposed(window)
     with qtbot.waitSignal(window.reading.loader.film_loaded, timeout=20000):
         window.reading.open_film(film.path)
-    window.reading.undo_stack.push(SetFracturedLevelsCommand(window.reading.model, ("L1",)))
-    for step in window.reading.steps:
-        window.reading.undo_stack.push(
-            PlaceLandmarkCommand(window.reading.model, step.key, film.truth[step.key])
-        )
+    place_every_landmark(window.reading, film.truth, ("L1",))
     window.reading.view.fit()
     qtbot.wait(50)
     shot = window.grab()
@@ -356,10 +352,7 @@ def test_following_the_guidance_completes_every_measurement_and_keeps_the_calibr
     )
     window = make_window(qtbot, store, settings, demo_reader, tmp_path)
     open_film(qtbot, window, sample_film.path)
-    for step in window.reading.steps:
-        window.reading.undo_stack.push(
-            PlaceLandmarkCommand(window.reading.model, step.key, sample_film.truth[step.key])
-        )
+    place_every_landmark(window.reading, sample_film.truth)
     assert window.reading.target_key is None
     result = window.reading.result
     assert result is not None

@@ -15,7 +15,7 @@ from drawn import drawn_colors, near
 from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
-from reading_study import ADMIN_PASSWORD, DEMO_PASSWORD, import_films
+from reading_study import ADMIN_PASSWORD, DEMO_PASSWORD, import_films, place_every_landmark
 
 from app import style
 from app.commands import PlaceLandmarkCommand, SetFracturedLevelsCommand
@@ -99,11 +99,7 @@ def test_screenshots(qtbot: QtBot, tmp_path: Path, settings: QSettings) -> None:
     shot(qtbot, window, target / "4-loupe.png")
     qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, pos=QPoint(round(at.x()), round(at.y())))
 
-    for step in window.reading.steps:
-        if step.key not in window.reading.model.points:
-            window.reading.undo_stack.push(
-                PlaceLandmarkCommand(window.reading.model, step.key, film.truth[step.key])
-            )
+    place_every_landmark(window.reading, film.truth)
     view.fit()
     shot(qtbot, window, target / "5-all-placed.png")
     # every marker is drawn where its landmark lies, in its endplate's colour

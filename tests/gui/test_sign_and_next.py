@@ -8,10 +8,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
-from reading_study import DEMO_PASSWORD, import_films
+from reading_study import DEMO_PASSWORD, import_films, place_every_landmark
 from test_main_window import make_window, open_film
 
-from app.commands import PlaceLandmarkCommand, SetFracturedLevelsCommand
 from app.sample_film import write_sample_film
 from kyphoangle.workstation.records import Account
 from kyphoangle.workstation.study_reads import StudyReadService
@@ -36,11 +35,7 @@ def test_sign_and_next_shows_the_prefetched_film_at_once(
     first = next(f for f in films if f.sop_instance_uid == worklist[0].sop_instance_uid)
     second = next(f for f in films if f is not first)
     open_film(qtbot, window, first.path)
-    window.reading.undo_stack.push(SetFracturedLevelsCommand(window.reading.model, ("L1",)))
-    for step in window.reading.steps:
-        window.reading.undo_stack.push(
-            PlaceLandmarkCommand(window.reading.model, step.key, first.truth[step.key])
-        )
+    place_every_landmark(window.reading, first.truth, ("L1",))
     qtbot.waitUntil(lambda: window.next_prefetcher.is_ready(second.path), timeout=20000)
     assert window.actions_by_id["sign_next"].isEnabled()
 
